@@ -1,0 +1,1 @@
+//! Status widget (filled by the widget issue).

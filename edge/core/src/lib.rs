@@ -1,0 +1,1 @@
+//! Edge function core (filled by the edge issue).

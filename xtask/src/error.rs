@@ -1,0 +1,95 @@
+//! The one error type of `cargo xtask`: every failure says what went wrong and what to do.
+
+use std::path::PathBuf;
+
+/// Everything that can stop an xtask command.
+#[derive(Debug, thiserror::Error)]
+pub enum XtaskError {
+    /// A tool the command needs is not installed and could not be installed here.
+    #[error("{tool} is missing: {hint}")]
+    MissingTool {
+        /// The tool's name.
+        tool: String,
+        /// What the user can do about it.
+        hint: String,
+    },
+    /// A program ran and failed.
+    #[error("`{command}` failed ({status}){detail}")]
+    CommandFailed {
+        /// The command line, for the user to run by hand.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// Tail of its output or a hint, starting with a newline when present.
+        detail: String,
+    },
+    /// A server did not come up in time.
+    #[error("{server} did not become ready within {seconds}s; its log is {}{tail}", log.display())]
+    NotReady {
+        /// Which server.
+        server: &'static str,
+        /// How long we waited.
+        seconds: u64,
+        /// Where its log is.
+        log: PathBuf,
+        /// The last lines of that log, starting with a newline.
+        tail: String,
+    },
+    /// The stack's files say something the command cannot work with.
+    #[error("{0}")]
+    Stack(String),
+    /// A checksum of a downloaded tool did not match the pinned one.
+    #[error("checksum mismatch for {}: expected {expected}, got {actual}; delete it and run again", path.display())]
+    Checksum {
+        /// The file that was checked.
+        path: PathBuf,
+        /// The pinned checksum.
+        expected: &'static str,
+        /// What the file hashes to.
+        actual: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done ("reading", "creating", ...).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Signing a token failed.
+    #[error("could not sign a JWT: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    /// Key generation or encoding failed.
+    #[error("could not generate the stack's signing key: {0}")]
+    Key(String),
+    /// Some steps of `cargo xtask test` failed.
+    #[error("{failed} of {total} test steps failed: {names}")]
+    TestsFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many ran.
+        total: usize,
+        /// Their names.
+        names: String,
+    },
+}
+
+impl XtaskError {
+    /// Wraps an I/O error with what was being done to which path.
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// Result alias for xtask.
+pub type Result<T, E = XtaskError> = std::result::Result<T, E>;

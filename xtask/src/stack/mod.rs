@@ -1,0 +1,285 @@
+//! The local Supabase-like stack: Postgres 15 with Supabase's roles, every migration, and real
+//! PostgREST 12 with per-stack keys. `up` is safe to run twice; `down` stops exactly what `up`
+//! started, by PID.
+
+mod env_file;
+pub mod keys;
+pub mod migrations;
+mod postgres;
+mod postgrest;
+pub mod psql;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use env_file::StackEnv;
+
+use crate::error::{Result, XtaskError};
+use crate::paths::{target_dir, workspace_root};
+use crate::process::{free_port, is_running_as, stop_server};
+use crate::progress::Step;
+use crate::tools::{StackTools, ensure_stack_tools};
+use keys::StackKeys;
+use postgres::Cluster;
+use postgrest::PostgrestConfig;
+use psql::Psql;
+
+const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The folder of the stack that `cargo xtask up` runs.
+pub fn dev_stack_dir() -> PathBuf {
+    target_dir().join("stack")
+}
+
+/// The folder of the stack that `cargo xtask test` runs, apart from the dev stack so that a
+/// running demo and a test run never touch each other's data.
+pub fn test_stack_dir() -> PathBuf {
+    target_dir().join("test-stack")
+}
+
+/// The processes and ports of a running stack, saved as `state.json` in its folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StackState {
+    db_port: u16,
+    db_pid: u32,
+    rest_port: u16,
+    rest_admin_port: u16,
+    rest_pid: Option<u32>,
+}
+
+/// One stack's files.
+pub struct Stack {
+    dir: PathBuf,
+}
+
+/// A running stack, as `up` leaves it.
+pub struct RunningStack {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// What is written to its env file.
+    pub env: StackEnv,
+    /// A superuser psql client for its cluster.
+    pub psql: Psql,
+}
+
+impl Stack {
+    /// The stack kept in `dir`.
+    pub fn at(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    fn state_file(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// The env file of this stack.
+    pub fn env_file(&self) -> PathBuf {
+        self.dir.join("env")
+    }
+
+    fn read_state(&self) -> Option<StackState> {
+        let text = std::fs::read_to_string(self.state_file()).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn write_state(&self, state: &StackState) -> Result<()> {
+        let path = self.state_file();
+        let text =
+            serde_json::to_string_pretty(state).map_err(|e| XtaskError::Stack(e.to_string()))?;
+        std::fs::write(&path, text).map_err(XtaskError::io("writing", &path))
+    }
+
+    /// Starts the stack, or finds it running and applies any new migrations.
+    pub fn up(&self) -> Result<RunningStack> {
+        let tools = ensure_stack_tools()?;
+        if let Some(state) = self.read_state() {
+            let db_alive = is_running_as(state.db_pid, "postgres");
+            let rest_alive = state
+                .rest_pid
+                .is_some_and(|pid| is_running_as(pid, "postgrest"));
+            if db_alive && rest_alive {
+                let step = Step::start(format!("Stack already running in {}", self.dir.display()));
+                let psql = Psql::new(tools.psql(), state.db_port);
+                for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
+                    step.note(format!("applied new migration {}_{}", m.version, m.name));
+                }
+                let env = self.environment(&state)?;
+                env.write(&self.env_file())?;
+                step.done();
+                return Ok(RunningStack {
+                    dir: self.dir.clone(),
+                    env,
+                    psql,
+                });
+            }
+            let step = Step::start(format!(
+                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}); starting a fresh one",
+                self.dir.display(),
+                if db_alive { "up" } else { "down" },
+                if rest_alive { "up" } else { "down" },
+            ));
+            self.down()?;
+            step.done();
+        } else if self.dir.exists() {
+            // Left over from an interrupted `up`: nothing of it runs (no state was saved).
+            remove_dir(&self.dir)?;
+        }
+        self.start_fresh(&tools)
+    }
+
+    fn start_fresh(&self, tools: &StackTools) -> Result<RunningStack> {
+        std::fs::create_dir_all(&self.dir).map_err(XtaskError::io("creating", &self.dir))?;
+        let keys = StackKeys::generate()?;
+        keys.save(&self.dir.join("keys.json"))?;
+
+        let cluster = Cluster::new(
+            &tools.pg_bin,
+            self.dir.join("pgdata"),
+            self.dir.join("postgres.log"),
+        );
+        let step = Step::start("Creating a throwaway Postgres 15 cluster");
+        cluster.init()?;
+        step.done();
+
+        let db_port = free_port()?;
+        let step = Step::start(format!("Starting Postgres on 127.0.0.1:{db_port}"));
+        let db_pid = cluster.start(db_port)?;
+        let mut state = StackState {
+            db_port,
+            db_pid,
+            rest_port: 0,
+            rest_admin_port: 0,
+            rest_pid: None,
+        };
+        // Saved before anything else can fail, so that `down` can always stop what was started.
+        self.write_state(&state)?;
+        let psql = Psql::new(tools.psql(), db_port);
+        cluster.wait_ready(&psql, db_pid, READY_TIMEOUT)?;
+        step.done();
+
+        let step = Step::start("Creating Supabase's roles, auth helpers and default privileges");
+        psql.sql(BOOTSTRAP_SQL)?;
+        step.done();
+
+        let step = Step::start("Applying migrations");
+        for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
+            step.note(format!("{}_{}", m.version, m.name));
+        }
+        step.done();
+
+        let jwks =
+            serde_json::to_string(&keys.jwks()?).map_err(|e| XtaskError::Key(e.to_string()))?;
+        let jwks_file = self.dir.join("jwks.json");
+        std::fs::write(&jwks_file, &jwks).map_err(XtaskError::io("writing", &jwks_file))?;
+
+        state.rest_port = free_port()?;
+        state.rest_admin_port = free_port()?;
+        let step = Step::start(format!(
+            "Starting PostgREST 12 on 127.0.0.1:{}",
+            state.rest_port
+        ));
+        let log = self.dir.join("postgrest.log");
+        let rest_pid = postgrest::start(&PostgrestConfig {
+            binary: &tools.postgrest,
+            db_port,
+            port: state.rest_port,
+            admin_port: state.rest_admin_port,
+            jwks: &jwks,
+            log: log.clone(),
+        })?;
+        state.rest_pid = Some(rest_pid);
+        self.write_state(&state)?;
+        postgrest::wait_ready(state.rest_admin_port, rest_pid, &log, READY_TIMEOUT)?;
+        step.done();
+
+        let env = self.environment(&state)?;
+        env.write(&self.env_file())?;
+        Ok(RunningStack {
+            dir: self.dir.clone(),
+            env,
+            psql,
+        })
+    }
+
+    /// The env file's entries for a running stack.
+    fn environment(&self, state: &StackState) -> Result<StackEnv> {
+        let keys = StackKeys::load(&self.dir.join("keys.json"))?;
+        let rest_url = format!("http://127.0.0.1:{}", state.rest_port);
+        let mut env = StackEnv::default();
+        env.set(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{}/postgres", state.db_port),
+        );
+        env.set("POSTGREST_URL", rest_url.clone());
+        env.set(
+            "POSTGREST_ADMIN_URL",
+            format!("http://127.0.0.1:{}", state.rest_admin_port),
+        );
+        env.set("ANON_KEY", keys.sign_es256(&keys::api_key_claims("anon"))?);
+        env.set(
+            "AUTHENTICATED_JWT",
+            keys.sign_es256(&keys::demo_user_claims(&format!("{rest_url}/auth/v1")))?,
+        );
+        env.set(
+            "SERVICE_ROLE_KEY",
+            keys.sign_es256(&keys::api_key_claims("service_role"))?,
+        );
+        env.set("JWT_SECRET", keys.legacy_secret());
+        env.set(
+            "JWKS_FILE",
+            self.dir.join("jwks.json").display().to_string(),
+        );
+        Ok(env)
+    }
+
+    /// Stops what `up` started (by the PIDs it saved) and removes the stack's folder.
+    pub fn down(&self) -> Result<bool> {
+        let Some(state) = self.read_state() else {
+            if self.dir.exists() {
+                remove_dir(&self.dir)?;
+            }
+            return Ok(false);
+        };
+        if let Some(pid) = state
+            .rest_pid
+            .filter(|&pid| is_running_as(pid, "postgrest"))
+        {
+            stop_server(pid, "TERM");
+        }
+        // SIGINT is Postgres's "fast shutdown": abort transactions, exit cleanly.
+        if is_running_as(state.db_pid, "postgres") && !stop_server(state.db_pid, "INT") {
+            return Err(XtaskError::Stack(format!(
+                "Postgres (PID {}) did not stop; stop it by hand",
+                state.db_pid
+            )));
+        }
+        remove_dir(&self.dir)?;
+        Ok(true)
+    }
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    std::fs::remove_dir_all(dir).map_err(XtaskError::io("removing", dir))
+}
+
+impl RunningStack {
+    /// Prints where everything is.
+    pub fn print_summary(&self) {
+        let get = |k: &str| self.env.get(k).unwrap_or("?").to_owned();
+        println!();
+        println!("Local stack is up ({}):", self.dir.display());
+        println!("  Postgres    {}", get("DATABASE_URL"));
+        println!("  PostgREST   {}", get("POSTGREST_URL"));
+        println!(
+            "  env file    {}   (load it: set -a; . {0}; set +a)",
+            self.dir.join("env").display()
+        );
+        println!(
+            "  logs        {}/postgres.log, postgrest.log",
+            self.dir.display()
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! `cargo xtask test`: every check the project has, in one command, with a summary.
+//!
+//! Static checks first (they fail fastest), then unit tests, then a dedicated test stack for
+//! the pgTAP and HTTP suites. A failing step does not hide the others: all run, the summary
+//! names every failure, and the exit code is non-zero if any failed.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::ValueEnum;
+
+use crate::error::{Result, XtaskError};
+use crate::paths::workspace_root;
+use crate::process::run;
+use crate::progress::Step;
+use crate::stack::{RunningStack, Stack, test_stack_dir};
+use crate::tools::ensure_test_tools;
+
+/// The parts of the test command, runnable one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Suite {
+    /// `cargo fmt --check` and clippy with `-D warnings` (native and wasm32).
+    Static,
+    /// Unit tests of every crate (no servers).
+    Unit,
+    /// pgTAP tests of the migrations on the test stack.
+    Db,
+    /// HTTP tests through real PostgREST on the test stack, per role.
+    Http,
+    /// The shared conformance and role checks (`../shared/checks`), when present.
+    Checks,
+}
+
+impl Suite {
+    fn needs_stack(self) -> bool {
+        matches!(self, Self::Db | Self::Http)
+    }
+}
+
+struct Outcome {
+    name: String,
+    result: Result<()>,
+    secs: f64,
+}
+
+/// Runs the selected suites (all when `selected` is empty).
+pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
+    let all = [
+        Suite::Static,
+        Suite::Unit,
+        Suite::Db,
+        Suite::Http,
+        Suite::Checks,
+    ];
+    let suites: Vec<Suite> = if selected.is_empty() {
+        all.to_vec()
+    } else {
+        selected.to_vec()
+    };
+
+    let step = Step::start("Checking tools (installs what is missing)");
+    ensure_test_tools()?;
+    step.done();
+
+    let mut outcomes = Vec::new();
+    if suites.contains(&Suite::Static) {
+        outcomes.push(timed("cargo fmt --check", || {
+            run(cargo().args(["fmt", "--all", "--check"]))
+        }));
+        outcomes.push(timed("clippy -D warnings (native)", || {
+            run(cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        }));
+        outcomes.push(timed(
+            "clippy -D warnings (wasm32: widget, edge core)",
+            || {
+                run(cargo()
+                    .args(["clippy", "--target", "wasm32-unknown-unknown"])
+                    .args(WASM_CRATES)
+                    .args(["--", "-D", "warnings"]))
+            },
+        ));
+    }
+    if suites.contains(&Suite::Unit) {
+        outcomes.push(timed("unit tests", || {
+            run(cargo().args(["test", "--workspace", "--exclude", "vantage-sync-tests"]))
+        }));
+    }
+    if suites.iter().any(|s| s.needs_stack()) {
+        run_stack_suites(&suites, keep_stack, &mut outcomes);
+    }
+    if suites.contains(&Suite::Checks) {
+        outcomes.extend(shared_checks());
+    }
+    summarize(&outcomes)
+}
+
+/// The crates that also build for the browser or the Deno runtime.
+const WASM_CRATES: [&str; 4] = ["-p", "vantage-sync-widget", "-p", "vantage-edge-core"];
+
+fn run_stack_suites(suites: &[Suite], keep_stack: bool, outcomes: &mut Vec<Outcome>) {
+    let stack = Stack::at(test_stack_dir());
+    let mut started = None;
+    outcomes.push(timed("start the test stack", || {
+        // A leftover stack from an interrupted run would hold stale data.
+        stack.down()?;
+        started = Some(stack.up()?);
+        Ok(())
+    }));
+    if let Some(running) = &started {
+        if suites.contains(&Suite::Db) {
+            outcomes.push(timed("pgTAP (tests/pgtap)", || pg_prove(running)));
+        }
+        if suites.contains(&Suite::Http) {
+            outcomes.push(timed("HTTP through PostgREST (tests/)", || {
+                run(cargo()
+                    .args(["test", "-p", "vantage-sync-tests"])
+                    .env("VANTAGE_STACK_ENV", running.dir.join("env")))
+            }));
+        }
+    }
+    if keep_stack && started.is_some() {
+        println!(
+            "Test stack kept running in {} (stop it: cargo xtask down --test-stack)",
+            stack.env_file().display()
+        );
+    } else {
+        outcomes.push(timed("stop the test stack", || stack.down().map(|_| ())));
+    }
+}
+
+fn pg_prove(stack: &RunningStack) -> Result<()> {
+    let dir = workspace_root().join("tests").join("pgtap");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(XtaskError::io("reading", &dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(XtaskError::Stack(format!(
+            "no pgTAP files in {}",
+            dir.display()
+        )));
+    }
+    run(Command::new("pg_prove")
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &stack.psql.port().to_string(),
+        ])
+        .args([
+            "--username",
+            "postgres",
+            "--dbname",
+            "postgres",
+            "--failures",
+        ])
+        .args(&files))
+}
+
+/// The shared checks rebuild their own database; they prove the migrations work beyond this
+/// repository's own stack.
+fn shared_checks() -> Vec<Outcome> {
+    let dir = workspace_root().join("..").join("shared").join("checks");
+    ["spec-conformance", "role-access"]
+        .into_iter()
+        .filter_map(|name| {
+            let script = dir.join(name);
+            if !script.exists() {
+                println!("==> {name}: skipped ({} not found)", script.display());
+                return None;
+            }
+            Some(timed(&format!("shared check {name}"), || {
+                run(Command::new("bash")
+                    .arg(&script)
+                    .env("CHECK_PROJECT", workspace_root()))
+            }))
+        })
+        .collect()
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn timed(name: &str, f: impl FnOnce() -> Result<()>) -> Outcome {
+    let step = Step::start(name);
+    let result = f();
+    let secs = step.elapsed_secs();
+    match &result {
+        Ok(()) => step.done(),
+        Err(e) => {
+            println!("    {e}");
+            step.failed();
+        }
+    }
+    Outcome {
+        name: name.to_owned(),
+        result,
+        secs,
+    }
+}
+
+fn summarize(outcomes: &[Outcome]) -> Result<()> {
+    println!("\nSummary");
+    for o in outcomes {
+        let mark = if o.result.is_ok() { "pass" } else { "FAIL" };
+        println!("  {mark}  {:<50} {:>7.1}s", o.name, o.secs);
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.result.is_err())
+        .map(|o| o.name.as_str())
+        .collect();
+    let passed = outcomes.len() - failed.len();
+    println!("\n{passed} steps passed, {} failed", failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(XtaskError::TestsFailed {
+            failed: failed.len(),
+            total: outcomes.len(),
+            names: failed.join(", "),
+        })
+    }
+}
