@@ -163,8 +163,9 @@ BEGIN
    WHERE resource = p_resource;
 
   IF NOT FOUND THEN
+    -- PTxxx: PostgREST answers with HTTP status xxx, so API callers get a 404, not a 500.
     RAISE EXCEPTION 'unknown resource "%": call start_vantage_sync first', p_resource
-      USING ERRCODE = 'no_data_found';
+      USING ERRCODE = 'PT404';
   END IF;
 END;
 $$;
@@ -185,8 +186,9 @@ BEGIN
    WHERE resource = p_resource;
 
   IF NOT FOUND THEN
+    -- PTxxx: PostgREST answers with HTTP status xxx, so API callers get a 404, not a 500.
     RAISE EXCEPTION 'unknown resource "%": call start_vantage_sync first', p_resource
-      USING ERRCODE = 'no_data_found';
+      USING ERRCODE = 'PT404';
   END IF;
 END;
 $$;

@@ -1,7 +1,7 @@
 -- 04_functions: the state functions and triggers beyond the manual sequence: function
 -- hardening (invoker, plpgsql, fixed search_path), duration_ms computed by trigger, updated_at
 -- maintenance, watermark kept on failure, errors cleared on success, upsert of an unknown
--- resource, start resetting completed_at/duration_ms, and P0002 for complete/fail of an
+-- resource, start resetting completed_at/duration_ms, and PT404 (HTTP 404 through PostgREST) for complete/fail of an
 -- unknown resource. Functions use clock_timestamp(), so time advances inside this transaction;
 -- pg_sleep gives measurable gaps.
 BEGIN;
@@ -198,10 +198,10 @@ SELECT is(
 -- unknown resources
 SELECT throws_ok(
   $$SELECT complete_vantage_sync('no_such_resource', 1, 1, 0)$$,
-  'P0002', NULL, 'complete of unknown resource raises no_data_found');
+  'PT404', 'unknown resource "no_such_resource": call start_vantage_sync first', 'complete of unknown resource raises PT404 naming it');
 SELECT throws_ok(
   $$SELECT fail_vantage_sync('no_such_resource', '[]'::jsonb)$$,
-  'P0002', NULL, 'fail of unknown resource raises no_data_found');
+  'PT404', 'unknown resource "no_such_resource": call start_vantage_sync first', 'fail of unknown resource raises PT404 naming it');
 SELECT is_empty(
   $$SELECT 1 FROM vantage_sync_state WHERE resource = 'no_such_resource'$$,
   'complete/fail do not create rows');
