@@ -1,1 +1,32 @@
-//! Shared test helpers.
+//! Helpers for the tests that run against the real local stack (`cargo xtask up`): Postgres 15
+//! with Supabase's roles and real PostgREST 12.
+//!
+//! - [`Stack`] reads the stack's env file;
+//! - [`tokens`] mints legacy HS256 tokens and builds each [`Credential`] the tests send;
+//! - [`Rest`] talks to PostgREST the way supabase-js does;
+//! - [`Db`] asks the database itself, as the superuser, what it holds.
+//!
+//! ```no_run
+//! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
+//!
+//! let stack = Stack::load()?;
+//! let rest = Rest::new(&stack)?;
+//! let user = Credential::new(CredentialKind::Authenticated, &stack)?;
+//! let answer = rest.send(&Request::get("/vantage_sync_state?select=resource"), &user)?;
+//! let before = Db::connect(&stack)?.checksum()?;
+//! # let _ = (answer, before);
+//! # Ok::<(), vantage_sync_tests::Error>(())
+//! ```
+
+pub mod db;
+pub mod error;
+pub mod rest;
+pub mod spec;
+pub mod stack;
+pub mod tokens;
+
+pub use db::{Db, SyncState};
+pub use error::{Error, Result};
+pub use rest::{Method, Request, Response, Rest};
+pub use stack::Stack;
+pub use tokens::{Credential, CredentialKind};

@@ -1,0 +1,211 @@
+//! The running local stack, as described by the env file `cargo xtask up` writes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The variable that points the tests at a stack's env file (set by `cargo xtask test`).
+pub const STACK_ENV_VAR: &str = "VANTAGE_STACK_ENV";
+
+/// Endpoints and credentials of one running stack.
+#[derive(Clone)]
+pub struct Stack {
+    env_file: PathBuf,
+    database_url: String,
+    postgrest_url: String,
+    postgrest_admin_url: String,
+    anon_key: String,
+    authenticated_jwt: String,
+    service_role_key: String,
+    jwt_secret: String,
+    jwks_file: PathBuf,
+}
+
+impl std::fmt::Debug for Stack {
+    // Keys and the secret stay out of test output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("env_file", &self.env_file)
+            .field("database_url", &self.database_url)
+            .field("postgrest_url", &self.postgrest_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stack {
+    /// The stack named by `$VANTAGE_STACK_ENV`, else the dev stack of `cargo xtask up`.
+    pub fn load() -> Result<Self> {
+        Self::from_file(&default_env_file())
+    }
+
+    /// The stack described by the env file at `path`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NoStack {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Self::parse(path, &text)
+    }
+
+    /// Reads the `KEY=VALUE` lines of an env file; `path` is only used in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let values: HashMap<&str, &str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        let get = |key: &'static str| {
+            values
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*v).to_owned())
+                .ok_or_else(|| Error::MissingKey {
+                    key,
+                    path: path.to_path_buf(),
+                })
+        };
+        Ok(Self {
+            env_file: path.to_path_buf(),
+            database_url: get("DATABASE_URL")?,
+            postgrest_url: get("POSTGREST_URL")?.trim_end_matches('/').to_owned(),
+            postgrest_admin_url: get("POSTGREST_ADMIN_URL")?,
+            anon_key: get("ANON_KEY")?,
+            authenticated_jwt: get("AUTHENTICATED_JWT")?,
+            service_role_key: get("SERVICE_ROLE_KEY")?,
+            jwt_secret: get("JWT_SECRET")?,
+            jwks_file: PathBuf::from(get("JWKS_FILE")?),
+        })
+    }
+
+    /// The env file this stack was read from.
+    pub fn env_file(&self) -> &Path {
+        &self.env_file
+    }
+
+    /// Superuser connection string (trust auth).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// PostgREST's root, the equivalent of Supabase's `/rest/v1` (no trailing slash).
+    pub fn postgrest_url(&self) -> &str {
+        &self.postgrest_url
+    }
+
+    /// PostgREST's admin server (`/ready`, `/live`).
+    pub fn postgrest_admin_url(&self) -> &str {
+        &self.postgrest_admin_url
+    }
+
+    /// The public anon API key (ES256 JWT, role `anon`).
+    pub fn anon_key(&self) -> &str {
+        &self.anon_key
+    }
+
+    /// The demo user's session token (ES256 JWT, role `authenticated`).
+    pub fn authenticated_jwt(&self) -> &str {
+        &self.authenticated_jwt
+    }
+
+    /// The service-role API key (ES256 JWT, role `service_role`).
+    pub fn service_role_key(&self) -> &str {
+        &self.service_role_key
+    }
+
+    /// The legacy HS256 secret PostgREST also accepts.
+    pub fn jwt_secret(&self) -> &str {
+        &self.jwt_secret
+    }
+
+    /// The JWKS PostgREST verifies tokens with.
+    pub fn jwks_file(&self) -> &Path {
+        &self.jwks_file
+    }
+}
+
+/// `$VANTAGE_STACK_ENV` if set, else `<workspace>/target/stack/env`.
+pub fn default_env_file() -> PathBuf {
+    match std::env::var_os(STACK_ENV_VAR) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target")
+            .join("stack")
+            .join("env"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = "# comment\n\
+        DATABASE_URL=postgres://postgres@127.0.0.1:1/postgres\n\
+        POSTGREST_URL=http://127.0.0.1:2/\n\
+        POSTGREST_ADMIN_URL=http://127.0.0.1:3\n\
+        ANON_KEY=a.b.c\n\
+        AUTHENTICATED_JWT=d.e.f\n\
+        SERVICE_ROLE_KEY=g.h.i\n\
+        JWT_SECRET=s3cret=with=equals\n\
+        JWKS_FILE=/tmp/jwks.json\n";
+
+    #[test]
+    fn parses_every_key() -> Result<()> {
+        let stack = Stack::parse(Path::new("env"), ENV)?;
+        assert_eq!(
+            stack.database_url(),
+            "postgres://postgres@127.0.0.1:1/postgres"
+        );
+        assert_eq!(stack.postgrest_url(), "http://127.0.0.1:2");
+        assert_eq!(stack.postgrest_admin_url(), "http://127.0.0.1:3");
+        assert_eq!(stack.anon_key(), "a.b.c");
+        assert_eq!(stack.authenticated_jwt(), "d.e.f");
+        assert_eq!(stack.service_role_key(), "g.h.i");
+        assert_eq!(stack.jwt_secret(), "s3cret=with=equals");
+        assert_eq!(stack.jwks_file(), Path::new("/tmp/jwks.json"));
+        Ok(())
+    }
+
+    #[test]
+    fn names_a_missing_key() {
+        let text = ENV.replace("JWT_SECRET=", "OTHER=");
+        match Stack::parse(Path::new("env"), &text) {
+            Err(Error::MissingKey { key, .. }) => assert_eq!(key, "JWT_SECRET"),
+            other => panic!("expected MissingKey, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_file_says_how_to_start_a_stack() {
+        let err = Stack::from_file(Path::new("/nonexistent/vantage/env"));
+        let text = err.map(|_| ()).map_err(|e| e.to_string());
+        assert!(
+            matches!(&text, Err(t) if t.starts_with("no local stack: run `cargo xtask up` (or `cargo xtask test`)")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_keys() -> Result<()> {
+        let stack = Stack::parse(Path::new("env"), ENV)?;
+        let shown = format!("{stack:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("g.h.i"),
+            "{shown}"
+        );
+        Ok(())
+    }
+}
