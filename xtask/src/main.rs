@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation. Installs what is missing, runs the local
 //! Supabase-like stack and the demo, and runs every test.
 
+mod bench;
 mod demo;
 mod error;
 mod paths;
@@ -42,6 +43,15 @@ enum Cmd {
     },
     /// Start the stack with sample data in every health state; Ctrl-C stops it.
     Demo,
+    /// Measure: prints numbers and ratios.
+    Bench {
+        /// What to measure.
+        #[arg(value_enum)]
+        what: bench::Bench,
+        /// Seconds per measured run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Run every check: fmt, clippy, unit, pgTAP, HTTP per role, shared checks.
     Test {
         /// Run only these suites.
@@ -100,6 +110,7 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => demo::run(),
+        Cmd::Bench { what, seconds } => bench::run(what, seconds),
         Cmd::Test { suites, keep_stack } => test_suite::run_suites(&suites, keep_stack),
     }
 }

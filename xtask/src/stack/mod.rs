@@ -40,6 +40,11 @@ pub fn test_stack_dir() -> PathBuf {
     target_dir().join("test-stack")
 }
 
+/// The folder of the stack that `cargo xtask bench` runs.
+pub fn bench_stack_dir() -> PathBuf {
+    target_dir().join("bench-stack")
+}
+
 /// The processes and ports of a running stack, saved as `state.json` in its folder.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StackState {

@@ -1,0 +1,172 @@
+//! `cargo xtask bench ...`: numbers and ratios, printed; never limits inside tests.
+
+use std::path::Path;
+use std::process::Command;
+
+use clap::ValueEnum;
+
+use crate::error::{Result, XtaskError};
+use crate::process::run_captured;
+use crate::progress::Step;
+use crate::stack::{Stack, bench_stack_dir};
+use crate::tools::ensure_stack_tools;
+
+const BENCH_DB_SQL: &str = include_str!("bench_db.sql");
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Bench {
+    /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
+    Db,
+}
+
+/// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
+pub fn run(bench: Bench, seconds: u32) -> Result<()> {
+    ensure_stack_tools()?;
+    let stack = Stack::at(bench_stack_dir());
+    stack.down()?;
+    let running = stack.up()?;
+    let result = match bench {
+        Bench::Db => bench_db(&running.psql, seconds),
+    };
+    stack.down()?;
+    result
+}
+
+/// One pgbench run: transactions per second and average latency.
+struct Rate {
+    tps: f64,
+    latency_ms: f64,
+    failed: f64,
+}
+
+fn pgbench(
+    psql: &crate::stack::psql::Psql,
+    script: &str,
+    clients: u32,
+    seconds: u32,
+) -> Result<Rate> {
+    let dir = std::env::temp_dir().join(format!("vantage-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(XtaskError::io("creating", &dir))?;
+    let file = dir.join("script.sql");
+    std::fs::write(&file, script).map_err(XtaskError::io("writing", &file))?;
+    let out = run_captured(
+        Command::new(Path::new(crate::tools::PG_BIN).join("pgbench"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &psql.port().to_string(),
+                "-U",
+                "postgres",
+                "-n",
+            ])
+            .args([
+                "-c",
+                &clients.to_string(),
+                "-j",
+                &clients.to_string(),
+                "-T",
+                &seconds.to_string(),
+            ])
+            .arg("-f")
+            .arg(&file)
+            .arg("postgres"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out?;
+    let value = |prefix: &str| -> Option<f64> {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+    };
+    let tps = value("tps = ")
+        .ok_or_else(|| XtaskError::Stack(format!("pgbench printed no tps:\n{out}")))?;
+    Ok(Rate {
+        tps,
+        latency_ms: value("latency average = ").unwrap_or(f64::NAN),
+        // pgbench prints failed transactions only when there are any (PG 15).
+        failed: value("number of failed transactions: ").unwrap_or(0.0),
+    })
+}
+
+fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
+    let clients = 2;
+    psql.sql("INSERT INTO public.vantage_sync_state (resource) SELECT 'bench_' || g FROM generate_series(0, 1) g")?;
+
+    let step = Step::start(format!(
+        "plain single-row UPDATE, {clients} clients, {seconds}s"
+    ));
+    let update = pgbench(
+        psql,
+        "UPDATE public.vantage_sync_state SET records_synced = records_synced + 1 WHERE resource = 'bench_' || :client_id;\n",
+        clients,
+        seconds,
+    )?;
+    step.done();
+
+    let step = Step::start(format!(
+        "start_vantage_sync + complete_vantage_sync cycles, {clients} clients, {seconds}s"
+    ));
+    let cycle = pgbench(
+        psql,
+        "SELECT public.start_vantage_sync('bench_' || :client_id);\n\
+         SELECT public.complete_vantage_sync('bench_' || :client_id, 100, 10, 90);\n",
+        clients,
+        seconds,
+    )?;
+    step.done();
+
+    let step = Step::start("loading 10,000 resources and 1,000,000 history rows");
+    psql.sql(BENCH_DB_SQL)?;
+    step.done();
+
+    let view_sql = "SELECT * FROM public.vantage_sync_health ORDER BY sort_key";
+    let step = Step::start(format!(
+        "health view, full read ordered by sort_key, 1 client, {seconds}s"
+    ));
+    let view = pgbench(psql, &format!("{view_sql};\n"), 1, seconds)?;
+    step.done();
+    let history_sql = "SELECT status, duration_ms FROM public.vantage_sync_runs \
+                       WHERE resource = 'bench_view_' || (1 + :client_id) ORDER BY started_at DESC LIMIT 20";
+    let history = pgbench(psql, &format!("{history_sql};\n"), 1, seconds)?;
+    let plan = psql.sql(&format!(
+        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {view_sql}"
+    ))?;
+
+    let calls = cycle.tps * 2.0;
+    println!(
+        "\ncargo xtask bench db — Postgres 15 on loopback, fsync off, {clients} clients, {seconds}s per run\n"
+    );
+    println!(
+        "  plain single-row UPDATE           {:>10.0} tx/s    {:>7.3} ms avg",
+        update.tps, update.latency_ms
+    );
+    println!(
+        "  start→complete cycles             {:>10.0} cycles/s {:>7.3} ms avg per cycle, {:.0} failed",
+        cycle.tps, cycle.latency_ms, cycle.failed
+    );
+    println!("  state-function calls              {calls:>10.0} calls/s");
+    println!(
+        "  ratio calls / UPDATE              {:>10.2}          (goal ≥ 0.50)",
+        calls / update.tps
+    );
+    println!(
+        "  ratio cycles / UPDATE             {:>10.2}",
+        cycle.tps / update.tps
+    );
+    println!(
+        "\n  health view, 10,000 resources, 1,000,000 runs: {:>7.2} ms avg per full read (goal < 20 ms)",
+        view.latency_ms
+    );
+    println!(
+        "  last 20 runs of one resource:                  {:>7.3} ms avg",
+        history.latency_ms
+    );
+    println!("\n  EXPLAIN ANALYZE {view_sql}:");
+    for line in plan.lines() {
+        println!("    {line}");
+    }
+    Ok(())
+}
