@@ -86,16 +86,19 @@ SELECT s.resource,
        s.last_sync_status,
        public.vantage_sync_health_name(r.health_rank) AS health,
        r.health_rank,
-       r.health_rank::text || ':' || s.resource AS sort_key,
+       -- Collation "C": byte order is the natural order of resource names (lower-case ASCII)
+       -- and sorts several times faster than a locale's.
+       (r.health_rank::text || ':' || s.resource) COLLATE "C" AS sort_key,
        public.vantage_sync_alerts_of(s.last_sync_status, s.last_sync_time, s.started_at,
          s.created_at, s.duration_ms, s.consecutive_failures, e.stale_after, e.stuck_after,
          e.slow_after, e.expected_interval, now()) AS alerts,
        s.last_sync_time,
-       round(extract(epoch FROM now() - s.last_sync_time) / 3600, 2) AS hours_since_sync,
+       -- date_part (double precision), not extract (numeric): numeric is slow at 10,000 rows.
+       date_part('epoch', now() - s.last_sync_time) / 3600 AS hours_since_sync,
        s.started_at,
        s.completed_at,
        CASE WHEN s.last_sync_status = 'running'
-            THEN floor(extract(epoch FROM now() - s.started_at))::integer END AS running_seconds,
+            THEN floor(date_part('epoch', now() - s.started_at))::integer END AS running_seconds,
        s.duration_ms,
        s.records_synced,
        s.records_created,

@@ -91,6 +91,25 @@ fn pgbench(
     })
 }
 
+/// The median "Execution Time" of `runs` EXPLAIN ANALYZE runs of `sql`, in milliseconds.
+fn median_execution_ms(psql: &crate::stack::psql::Psql, sql: &str, runs: usize) -> Result<f64> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let out = psql.sql(&format!("EXPLAIN (ANALYZE, TIMING OFF) {sql}"))?;
+        let ms = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Execution Time: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .ok_or_else(|| {
+                XtaskError::Stack(format!("EXPLAIN ANALYZE printed no execution time:\n{out}"))
+            })?;
+        times.push(ms);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[runs / 2])
+}
+
 fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
     let clients = 2;
     psql.sql("INSERT INTO public.vantage_sync_state (resource) SELECT 'bench_' || g FROM generate_series(0, 1) g")?;
@@ -134,6 +153,7 @@ fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
     let plan = psql.sql(&format!(
         "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {view_sql}"
     ))?;
+    let server_ms = median_execution_ms(psql, view_sql, 21)?;
 
     let calls = cycle.tps * 2.0;
     println!(
@@ -156,8 +176,10 @@ fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
         "  ratio cycles / UPDATE             {:>10.2}",
         cycle.tps / update.tps
     );
+    println!("\n  health view, 10,000 resources, 1,000,000 runs (goal < 20 ms):");
+    println!("    executed in the server (median of 21 EXPLAIN ANALYZE) {server_ms:>7.2} ms");
     println!(
-        "\n  health view, 10,000 resources, 1,000,000 runs: {:>7.2} ms avg per full read (goal < 20 ms)",
+        "    round trip incl. sending 10,000 rows (pgbench avg)    {:>7.2} ms",
         view.latency_ms
     );
     println!(

@@ -1,6 +1,8 @@
-//! `cargo xtask demo`: the stack with sample data in every health state, until Ctrl-C.
+//! `cargo xtask demo`: the stack with sample data in every health state and a periodic sweep of
+//! stuck runs, until Ctrl-C.
 
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use crate::error::{Result, XtaskError};
 use crate::progress::Step;
@@ -8,23 +10,20 @@ use crate::stack::{Stack, dev_stack_dir};
 
 const DEMO_DATA_SQL: &str = include_str!("demo_data.sql");
 
-/// The spec's monitoring dashboard query, shown so the states are visible without a browser.
-const DASHBOARD_SQL: &str = "\
-SELECT resource, last_sync_status AS status,
-       CASE
-         WHEN last_sync_status = 'failed' THEN 'red'
-         WHEN last_sync_status = 'running' AND started_at < now() - interval '30 minutes' THEN 'red'
-         WHEN last_sync_time < now() - interval '24 hours' THEN 'yellow'
-         WHEN last_sync_status = 'never_run' THEN 'yellow'
-         ELSE 'green'
-       END AS health,
-       round(extract(epoch FROM now() - last_sync_time) / 3600, 1) AS hours_since_sync,
-       records_synced, duration_ms, jsonb_array_length(errors) AS errors
-FROM public.vantage_sync_state
-ORDER BY CASE WHEN last_sync_status = 'failed' OR (last_sync_status = 'running'
-              AND started_at < now() - interval '30 minutes') THEN 1
-              WHEN last_sync_time < now() - interval '24 hours' OR last_sync_status = 'never_run' THEN 2
-              ELSE 3 END, resource";
+/// The health view, as an on-call engineer would first look at it.
+const HEALTH_SQL: &str = "\
+SELECT resource, health, alerts, last_sync_status AS status,
+       round(hours_since_sync::numeric, 1) AS hours_since_sync, running_seconds,
+       records_synced, duration_ms, error_count, consecutive_failures AS failures_in_a_row
+  FROM public.vantage_sync_health
+ ORDER BY sort_key";
+
+/// Sweeps stuck runs and says which.
+const SWEEP_SQL: &str = "SELECT string_agg(resource || ' (run ' || run_id || ', stuck for ' \
+    || date_trunc('second', stuck_for) || ')', ', ') FROM public.sweep_stuck_vantage_syncs()";
+
+/// How often the demo sweeps stuck runs, as a `pg_cron` job would (see the README).
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 /// Starts the dev stack, loads the demo data, shows it, and stops everything on Ctrl-C.
 pub fn run() -> Result<()> {
@@ -34,7 +33,9 @@ pub fn run() -> Result<()> {
     })
     .map_err(|e| XtaskError::Stack(format!("cannot handle Ctrl-C: {e}")))?;
 
+    // A fresh stack every time: the demo shows its own data, nothing left from earlier work.
     let stack = Stack::at(dev_stack_dir());
+    stack.down()?;
     let running = match stack.up() {
         Ok(running) => running,
         Err(e) => {
@@ -48,20 +49,36 @@ pub fn run() -> Result<()> {
     running.psql.sql(DEMO_DATA_SQL)?;
     step.done();
 
-    println!("\nSync health (the spec's dashboard query):\n");
-    let table = running.psql.table(DASHBOARD_SQL)?;
+    println!("\nSync health (public.vantage_sync_health):\n");
+    let table = running.psql.table(HEALTH_SQL)?;
     println!("{table}");
     running.print_summary();
     let get = |k: &str| running.env.get(k).unwrap_or("?").to_owned();
     println!("\nRead it as the signed-in admin would (role authenticated, read-only):");
     println!(
-        "  curl -H 'Authorization: Bearer {}' '{}/vantage_sync_state?select=resource,last_sync_status,last_sync_time'",
+        "  curl -H 'Authorization: Bearer {}' '{}/vantage_sync_health?select=resource,health,alerts&order=sort_key'",
         get("AUTHENTICATED_JWT"),
         get("POSTGREST_URL")
     );
-    println!("\nPress Ctrl-C to stop the demo and remove its stack.");
+    println!(
+        "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
+        SWEEP_EVERY.as_secs() / 60
+    );
 
-    let _ = rx.recv();
+    // Any message, or a closed channel, means Ctrl-C.
+    while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(SWEEP_EVERY) {
+        let swept = running.psql.sql(SWEEP_SQL)?;
+        let swept = swept.trim();
+        println!(
+            "sweep: {}",
+            if swept.is_empty() {
+                "nothing stuck"
+            } else {
+                swept
+            }
+        );
+    }
+
     let step = Step::start("Stopping the demo stack");
     stack.down()?;
     step.done();
