@@ -21,6 +21,9 @@ CREATE TABLE public.vantage_sync_schedules (
   CONSTRAINT vantage_sync_schedules_stale_after_check CHECK (stale_after > interval '0'),
   CONSTRAINT vantage_sync_schedules_stuck_after_check CHECK (stuck_after > interval '0'),
   CONSTRAINT vantage_sync_schedules_slow_after_check CHECK (slow_after > interval '0'),
+  -- A NULL or blank name could never be satisfied and would block the resource forever.
+  CONSTRAINT vantage_sync_schedules_depends_on_names
+    CHECK (array_position(depends_on, NULL) IS NULL AND array_position(depends_on, '') IS NULL),
   CONSTRAINT vantage_sync_schedules_no_self_dependency CHECK (NOT (resource = ANY (depends_on)))
 );
 
@@ -47,6 +50,9 @@ AS $$
 DECLARE
   v_path text[];
 BEGIN
+  -- Two transactions adding a -> b and b -> a at once would each miss the other's row: one at
+  -- a time. Each statement after the lock sees what the previous holder committed.
+  PERFORM pg_advisory_xact_lock(hashtext('public.vantage_sync_schedules dependencies'));
   WITH RECURSIVE reach(resource, path) AS (
     SELECT dep, ARRAY[NEW.resource, dep] FROM unnest(NEW.depends_on) AS dep
     UNION ALL
@@ -67,7 +73,7 @@ END;
 $$;
 
 CREATE TRIGGER vantage_sync_schedules_no_cycles
-  BEFORE INSERT OR UPDATE OF depends_on ON public.vantage_sync_schedules
+  BEFORE INSERT OR UPDATE OF resource, depends_on ON public.vantage_sync_schedules
   FOR EACH ROW EXECUTE FUNCTION public.vantage_sync_schedules_reject_cycles();
 
 -- The spec's thresholds for a resource without a schedule row: the one place they live for

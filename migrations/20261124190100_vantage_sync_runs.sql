@@ -2,7 +2,8 @@
 --
 -- Why: the state row answers "how is it now"; on-call engineers also ask "since when", "how
 -- often" and "is it getting slower". The state functions write a run's row in the same
--- transaction as the state row, so the two never disagree. Nobody else writes it.
+-- transaction as the state row, so the current run's row always agrees with the state row
+-- (status, times, errors). Nobody else writes it.
 --
 -- Why partitioned by month on started_at: history grows without bound while the questions asked
 -- of it are about recent runs; old months can be detached and archived in one statement. Rows

@@ -11,7 +11,8 @@
 -- * complete/fail of a resource that is not running, and a start while a run is in progress,
 --   raise SQLSTATE PT409 (PostgREST answers HTTP 409); a start over a *stuck* run fails that run
 --   (STUCK_SUPERSEDED) and goes ahead. Unknown resources raise PT404.
--- * Each run is written to vantage_sync_runs in the same transaction as the state row.
+-- * Each run is written to vantage_sync_runs in the same transaction as the state row: the
+--   history row of the current run always has the state row's status and times.
 -- * The row lock on the state row serialises every transition of one resource, so 50 racing
 --   starts yield exactly one run.
 --
@@ -185,23 +186,16 @@ BEGIN
   -- Read the clock after the lock: time spent waiting for another start is not this run's.
   v_now := clock_timestamp();
 
-  IF v_state.last_sync_status = 'running' THEN
-    -- Strict comparison, as in the health rules: exactly at the threshold is not yet stuck.
-    IF v_state.started_at >= v_now - v_schedule.stuck_after THEN
-      RAISE EXCEPTION 'resource "%" already has a run in progress: run % started at %',
-          p_resource, v_state.current_run_id, v_state.started_at
-        USING ERRCODE = 'PT409',
-                DETAIL = vantage_sync_private.run_detail(v_state),
-              HINT = 'Wait for it to finish, or abort it if it is stuck.';
-    END IF;
-    PERFORM vantage_sync_private.fail_current_run(p_resource, jsonb_build_array(jsonb_build_object(
-      'code', 'STUCK_SUPERSEDED',
-      'message', format('run was still running after %s (stuck after %s) and was replaced by run %s',
-                        date_trunc('second', v_now - v_state.started_at), v_schedule.stuck_after, v_run_id),
-      'superseded_by', v_run_id,
-      'timestamp', v_now)), v_now);
+  -- Strict comparison, as in the health rules: exactly at the threshold is not yet stuck.
+  IF v_state.last_sync_status = 'running' AND v_state.started_at >= v_now - v_schedule.stuck_after THEN
+    RAISE EXCEPTION 'resource "%" already has a run in progress: run % started at %',
+        p_resource, v_state.current_run_id, v_state.started_at
+      USING ERRCODE = 'PT409',
+            DETAIL = vantage_sync_private.run_detail(v_state),
+            HINT = 'Wait for it to finish, or abort it if it is stuck.';
   END IF;
 
+  -- Before superseding anything: a start that may not happen must change nothing.
   FOREACH v_dep IN ARRAY v_schedule.depends_on LOOP
     SELECT last_sync_time INTO v_dep_time FROM public.vantage_sync_state WHERE resource = v_dep;
     IF v_dep_time IS NULL OR v_dep_time <= coalesce(v_state.last_sync_time, '-infinity') THEN
@@ -214,6 +208,15 @@ BEGIN
               HINT = format('Sync "%s" first.', v_dep);
     END IF;
   END LOOP;
+
+  IF v_state.last_sync_status = 'running' THEN
+    PERFORM vantage_sync_private.fail_current_run(p_resource, jsonb_build_array(jsonb_build_object(
+      'code', 'STUCK_SUPERSEDED',
+      'message', format('run was still running after %s (stuck after %s) and was replaced by run %s',
+                        date_trunc('second', v_now - v_state.started_at), v_schedule.stuck_after, v_run_id),
+      'superseded_by', v_run_id,
+      'timestamp', v_now)), v_now);
+  END IF;
 
   UPDATE public.vantage_sync_state
      SET last_sync_status = 'running',
@@ -288,8 +291,14 @@ BEGIN
 END;
 $$;
 
--- An admin ends a run by hand (the widget's "Abort run", through the edge function).
-CREATE FUNCTION public.abort_vantage_sync(p_resource text, p_reason text, p_aborted_by text DEFAULT NULL)
+-- An admin ends a run by hand (the widget's "Abort run", through the edge function). With
+-- p_run_id, a stale click cannot abort a newer run than the one the admin saw.
+CREATE FUNCTION public.abort_vantage_sync(
+  p_resource   text,
+  p_reason     text,
+  p_aborted_by text DEFAULT NULL,
+  p_run_id     uuid DEFAULT NULL
+)
 RETURNS uuid
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -302,7 +311,7 @@ BEGIN
   IF p_reason IS NULL OR btrim(p_reason) = '' THEN
     RAISE EXCEPTION 'a reason is required to abort a run' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  v_state := vantage_sync_private.lock_running(p_resource, NULL, 'abort');
+  v_state := vantage_sync_private.lock_running(p_resource, p_run_id, 'abort');
   v_now := clock_timestamp();
   PERFORM vantage_sync_private.fail_current_run(p_resource, jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
     'code', 'ABORTED',
@@ -356,22 +365,48 @@ COMMENT ON FUNCTION public.complete_vantage_sync(text, integer, integer, integer
   'Completes the running sync of p_resource (and p_run_id, when given); advances the watermark.';
 COMMENT ON FUNCTION public.fail_vantage_sync(text, jsonb, uuid) IS
   'Fails the running sync of p_resource (and p_run_id, when given) with error objects; keeps the watermark.';
-COMMENT ON FUNCTION public.abort_vantage_sync(text, text, text) IS
+COMMENT ON FUNCTION public.abort_vantage_sync(text, text, text, uuid) IS
   'Marks the running sync of p_resource failed by hand (error code ABORTED); returns its run id.';
 COMMENT ON FUNCTION public.sweep_stuck_vantage_syncs() IS
   'Fails every run stuck past its threshold (error code STUCK_TIMEOUT); returns what it swept.';
+
+-- The spec lets service_role delete state rows directly. A row deleted while its run is running
+-- would leave that run running in the history forever: record it as failed instead.
+CREATE FUNCTION vantage_sync_private.fail_run_of_deleted_state()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF OLD.last_sync_status = 'running' THEN
+    UPDATE public.vantage_sync_runs
+       SET status = 'failed',
+           completed_at = greatest(clock_timestamp(), started_at),
+           errors = jsonb_build_array(jsonb_build_object(
+             'code', 'RESOURCE_DELETED',
+             'message', format('the state row of "%s" was deleted while this run was running', OLD.resource)))
+     WHERE run_id = OLD.current_run_id AND started_at = OLD.started_at;
+  END IF;
+  RETURN OLD;
+END;
+$$;
+
+CREATE TRIGGER vantage_sync_state_fail_run_on_delete
+  BEFORE DELETE ON public.vantage_sync_state
+  FOR EACH ROW EXECUTE FUNCTION vantage_sync_private.fail_run_of_deleted_state();
 
 -- Privileges: the service role (behind the edge function) alone may change state.
 REVOKE ALL ON FUNCTION public.start_vantage_sync(text) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.complete_vantage_sync(text, integer, integer, integer, uuid)
   FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.fail_vantage_sync(text, jsonb, uuid) FROM PUBLIC, anon, authenticated;
-REVOKE ALL ON FUNCTION public.abort_vantage_sync(text, text, text) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION public.abort_vantage_sync(text, text, text, uuid) FROM PUBLIC, anon, authenticated;
 REVOKE ALL ON FUNCTION public.sweep_stuck_vantage_syncs() FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.start_vantage_sync(text) TO service_role;
 GRANT EXECUTE ON FUNCTION public.complete_vantage_sync(text, integer, integer, integer, uuid) TO service_role;
 GRANT EXECUTE ON FUNCTION public.fail_vantage_sync(text, jsonb, uuid) TO service_role;
-GRANT EXECUTE ON FUNCTION public.abort_vantage_sync(text, text, text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.abort_vantage_sync(text, text, text, uuid) TO service_role;
 GRANT EXECUTE ON FUNCTION public.sweep_stuck_vantage_syncs() TO service_role;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA vantage_sync_private FROM PUBLIC, anon, authenticated, service_role;

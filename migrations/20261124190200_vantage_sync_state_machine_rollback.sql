@@ -1,8 +1,10 @@
 -- Rollback of 20261124190200_vantage_sync_state_machine.sql: back to the ETL-001 functions
 -- (void, no run ids, no transition checks), without the run-tracking columns.
 
+DROP TRIGGER IF EXISTS vantage_sync_state_fail_run_on_delete ON public.vantage_sync_state;
+DROP FUNCTION IF EXISTS vantage_sync_private.fail_run_of_deleted_state();
 DROP FUNCTION IF EXISTS public.sweep_stuck_vantage_syncs();
-DROP FUNCTION IF EXISTS public.abort_vantage_sync(text, text, text);
+DROP FUNCTION IF EXISTS public.abort_vantage_sync(text, text, text, uuid);
 DROP FUNCTION IF EXISTS public.fail_vantage_sync(text, jsonb, uuid);
 DROP FUNCTION IF EXISTS public.complete_vantage_sync(text, integer, integer, integer, uuid);
 DROP FUNCTION IF EXISTS public.start_vantage_sync(text);

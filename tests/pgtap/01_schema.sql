@@ -1,18 +1,34 @@
 -- 01_schema: table public.vantage_sync_state as the spec defines it (ETL-001):
 -- columns (type, nullability, default), primary key, no foreign keys, triggers,
 -- functions, and the seven seeded resources in their initial never_run state.
+-- Later migrations extend the table compatibly: the spec's 12 columns must all still be there
+-- unchanged (at least these), and the two additions (consecutive_failures, current_run_id) are
+-- checked explicitly. complete/fail gained a trailing p_run_id uuid DEFAULT NULL, so the spec's
+-- calls (and named-argument RPC calls) still resolve.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(56);
+SELECT plan(69);
 
 -- table and column set
 SELECT has_table('public', 'vantage_sync_state', 'table exists');
-SELECT columns_are('public', 'vantage_sync_state', ARRAY[
-  'resource', 'last_sync_time', 'last_sync_status', 'records_synced', 'records_created',
-  'records_updated', 'errors', 'started_at', 'completed_at', 'duration_ms',
-  'created_at', 'updated_at'
-], 'exactly the 12 spec columns');
+SELECT set_has(
+  $$SELECT attname::text FROM pg_attribute
+     WHERE attrelid = 'public.vantage_sync_state'::regclass AND attnum > 0 AND NOT attisdropped$$,
+  $$VALUES ('resource'), ('last_sync_time'), ('last_sync_status'), ('records_synced'),
+           ('records_created'), ('records_updated'), ('errors'), ('started_at'), ('completed_at'),
+           ('duration_ms'), ('created_at'), ('updated_at')$$,
+  'at least the 12 spec columns');
+
+-- additions of 20261124190200_vantage_sync_state_machine
+SELECT has_column('public', 'vantage_sync_state', 'consecutive_failures', 'addition: consecutive_failures');
+SELECT col_type_is('public', 'vantage_sync_state', 'consecutive_failures', 'integer', 'consecutive_failures is integer');
+SELECT col_not_null('public', 'vantage_sync_state', 'consecutive_failures', 'consecutive_failures NOT NULL');
+SELECT col_default_is('public', 'vantage_sync_state', 'consecutive_failures', 0, 'consecutive_failures defaults to 0');
+SELECT has_column('public', 'vantage_sync_state', 'current_run_id', 'addition: current_run_id');
+SELECT col_type_is('public', 'vantage_sync_state', 'current_run_id', 'uuid', 'current_run_id is uuid');
+SELECT col_is_null('public', 'vantage_sync_state', 'current_run_id', 'current_run_id nullable');
+SELECT col_hasnt_default('public', 'vantage_sync_state', 'current_run_id', 'current_run_id has no default');
 
 -- types
 SELECT col_type_is('public', 'vantage_sync_state', 'resource', 'text', 'resource is text');
@@ -67,9 +83,14 @@ SELECT is(
 SELECT hasnt_fk('public', 'vantage_sync_state', 'no foreign keys (decoupled from domain tables)');
 
 -- triggers and their functions
-SELECT triggers_are('public', 'vantage_sync_state',
-  ARRAY['vantage_sync_state_updated_at', 'vantage_sync_state_duration'],
-  'exactly the updated_at and duration triggers');
+SELECT has_trigger('public', 'vantage_sync_state', 'vantage_sync_state_updated_at', 'has the updated_at trigger');
+SELECT has_trigger('public', 'vantage_sync_state', 'vantage_sync_state_duration', 'has the duration trigger');
+SELECT is_empty(
+  $$SELECT tgname FROM pg_trigger
+     WHERE tgrelid = 'public.vantage_sync_state'::regclass AND NOT tgisinternal
+       AND tgname NOT IN ('vantage_sync_state_updated_at', 'vantage_sync_state_duration',
+                          'vantage_sync_state_fail_run_on_delete')$$,
+  'no trigger but the spec''s two and the state machine''s delete guard');
 SELECT trigger_is('public', 'vantage_sync_state', 'vantage_sync_state_updated_at',
   'public', 'vantage_sync_state_touch_updated_at', 'updated_at trigger calls touch function');
 SELECT trigger_is('public', 'vantage_sync_state', 'vantage_sync_state_duration',
@@ -87,22 +108,28 @@ SELECT is(
 
 -- functions
 SELECT has_function('public', 'start_vantage_sync', ARRAY['text'], 'start_vantage_sync(text) exists');
-SELECT has_function('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer'],
-  'complete_vantage_sync(text,int,int,int) exists');
-SELECT has_function('public', 'fail_vantage_sync', ARRAY['text', 'jsonb'], 'fail_vantage_sync(text,jsonb) exists');
+SELECT has_function('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer', 'uuid'],
+  'complete_vantage_sync(text,int,int,int,uuid) exists');
+SELECT has_function('public', 'fail_vantage_sync', ARRAY['text', 'jsonb', 'uuid'], 'fail_vantage_sync(text,jsonb,uuid) exists');
 SELECT has_function('public', 'vantage_sync_state_touch_updated_at', '{}'::name[], 'touch_updated_at() exists');
 SELECT has_function('public', 'vantage_sync_state_compute_duration', '{}'::name[], 'compute_duration() exists');
 SELECT results_eq(
-  $$SELECT proname::text COLLATE "default", pg_get_function_identity_arguments(oid)
+  $$SELECT proname::text COLLATE "default", pg_get_function_arguments(oid)
       FROM pg_proc
      WHERE pronamespace = 'public'::regnamespace
        AND proname IN ('start_vantage_sync', 'complete_vantage_sync', 'fail_vantage_sync')
      ORDER BY proname$$,
   $$VALUES
-      ('complete_vantage_sync', 'p_resource text, p_records_synced integer, p_records_created integer, p_records_updated integer'),
-      ('fail_vantage_sync', 'p_resource text, p_errors jsonb'),
+      ('complete_vantage_sync', 'p_resource text, p_records_synced integer, p_records_created integer, p_records_updated integer, p_run_id uuid DEFAULT NULL::uuid'),
+      ('fail_vantage_sync', 'p_resource text, p_errors jsonb, p_run_id uuid DEFAULT NULL::uuid'),
       ('start_vantage_sync', 'p_resource text')$$,
-  'state functions: one overload each, spec parameter names');
+  'state functions: one overload each, spec parameters first, only a trailing optional p_run_id');
+SELECT is(
+  to_regprocedure('public.complete_vantage_sync(text, integer, integer, integer)'), NULL,
+  'no leftover 4-argument complete overload (the spec call is not ambiguous)');
+SELECT is(
+  to_regprocedure('public.fail_vantage_sync(text, jsonb)'), NULL,
+  'no leftover 2-argument fail overload (the spec call is not ambiguous)');
 
 -- seeded resources
 SELECT results_eq(
@@ -115,8 +142,12 @@ SELECT is_empty(
   $$SELECT resource FROM public.vantage_sync_state
      WHERE last_sync_time IS NOT NULL OR started_at IS NOT NULL OR completed_at IS NOT NULL
         OR duration_ms IS NOT NULL OR records_synced <> 0 OR records_created <> 0
-        OR records_updated <> 0 OR errors <> '[]'::jsonb$$,
+        OR records_updated <> 0 OR errors <> '[]'::jsonb
+        OR consecutive_failures <> 0 OR current_run_id IS NOT NULL$$,
   'seeded rows carry no sync data');
+SELECT is_empty(
+  $$SELECT run_id FROM public.vantage_sync_runs$$,
+  'seeded rows have no run history');
 SELECT is_empty(
   $$SELECT resource FROM public.vantage_sync_state
      WHERE created_at > now() OR updated_at > now() OR updated_at < created_at$$,

@@ -1,10 +1,12 @@
 -- 03_manual_sequence: the spec's "Manual Testing Sequence" steps 1..8, in order, with triggers
 -- active: initial state, start/complete of accounts, start/fail of funds, and the two constraint
--- violations of step 8 with their exact constraint names.
+-- violations of step 8 with their exact constraint names. The spec's calls are unchanged on the
+-- fully migrated database; what later migrations add to each step (run id, run history,
+-- consecutive_failures) is checked alongside.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(17);
+SELECT plan(21);
 
 -- 1. Check initial state
 SELECT results_eq(
@@ -34,6 +36,12 @@ SELECT ok(
 SELECT ok(
   (SELECT completed_at IS NULL AND duration_ms IS NULL FROM vantage_sync_state WHERE resource = 'accounts'),
   'step 3: completed_at and duration_ms NULL');
+SELECT results_eq(
+  $$SELECT r.status, r.started_at = s.started_at
+      FROM vantage_sync_state s JOIN vantage_sync_runs r ON r.run_id = s.current_run_id
+     WHERE s.resource = 'accounts'$$,
+  $$VALUES ('running'::text, true)$$,
+  'step 3 (addition): current_run_id names a running history row');
 
 SELECT pg_sleep(0.01);
 
@@ -57,6 +65,13 @@ SELECT ok(
 SELECT cmp_ok(
   (SELECT duration_ms FROM vantage_sync_state WHERE resource = 'accounts'), '>', 0,
   'step 5: duration_ms > 0');
+SELECT results_eq(
+  $$SELECT s.consecutive_failures, r.status, r.records_synced, r.records_created, r.records_updated,
+           r.duration_ms = s.duration_ms
+      FROM vantage_sync_state s JOIN vantage_sync_runs r ON r.run_id = s.current_run_id
+     WHERE s.resource = 'accounts'$$,
+  $$VALUES (0, 'success'::text, 100, 10, 90, true)$$,
+  'step 5 (addition): 0 consecutive failures, history row success 100/10/90');
 
 -- 6. Test failure scenario
 SELECT lives_ok($$SELECT start_vantage_sync('funds')$$, 'step 6: start_vantage_sync(funds)');
@@ -73,6 +88,12 @@ SELECT results_eq(
 SELECT ok(
   (SELECT last_sync_time IS NULL FROM vantage_sync_state WHERE resource = 'funds'),
   'step 7: failed sync set no watermark');
+SELECT results_eq(
+  $$SELECT s.consecutive_failures, r.status, r.errors
+      FROM vantage_sync_state s JOIN vantage_sync_runs r ON r.run_id = s.current_run_id
+     WHERE s.resource = 'funds'$$,
+  $$VALUES (1, 'failed'::text, '[{"code":"TEST_ERROR","message":"Test failure"}]'::jsonb)$$,
+  'step 7 (addition): 1 consecutive failure, history row failed with the error');
 
 -- 8. Verify constraints
 SELECT throws_ok(
@@ -90,6 +111,10 @@ SELECT throws_ok(
 SELECT is(
   (SELECT count(*)::int FROM vantage_sync_state WHERE last_sync_status = 'never_run'),
   5, 'untouched resources still never_run');
+SELECT results_eq(
+  $$SELECT resource, count(*)::int FROM vantage_sync_runs GROUP BY resource ORDER BY resource$$,
+  $$VALUES ('accounts'::text, 1), ('funds', 1)$$,
+  'one history row per started sync, none for the rest');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,23 +1,27 @@
 -- 04_functions: the state functions and triggers beyond the manual sequence: function
--- hardening (invoker, plpgsql, fixed search_path), duration_ms computed by trigger, updated_at
+-- hardening (plpgsql, fixed search_path), duration_ms computed by trigger, updated_at
 -- maintenance, watermark kept on failure, errors cleared on success, upsert of an unknown
 -- resource, start resetting completed_at/duration_ms, and PT404 (HTTP 404 through PostgREST) for complete/fail of an
 -- unknown resource. Functions use clock_timestamp(), so time advances inside this transaction;
 -- pg_sleep gives measurable gaps.
+-- Since 20261124190200_vantage_sync_state_machine the three state functions are SECURITY DEFINER
+-- (they alone write the run history), start returns the run id (uuid), complete/fail take a
+-- trailing optional p_run_id, and bad arguments get SQLSTATE 22023 with a plain sentence
+-- instead of a constraint violation. The state machine itself is tested in 08 and 09.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
 SELECT plan(42);
 
 -- hardening of the three state functions
-SELECT isnt_definer('public', 'start_vantage_sync', ARRAY['text'], 'start is SECURITY INVOKER');
-SELECT isnt_definer('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer'],
-  'complete is SECURITY INVOKER');
-SELECT isnt_definer('public', 'fail_vantage_sync', ARRAY['text', 'jsonb'], 'fail is SECURITY INVOKER');
-SELECT function_returns('public', 'start_vantage_sync', ARRAY['text'], 'void', 'start returns void');
-SELECT function_returns('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer'],
+SELECT is_definer('public', 'start_vantage_sync', ARRAY['text'], 'start is SECURITY DEFINER');
+SELECT is_definer('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer', 'uuid'],
+  'complete is SECURITY DEFINER');
+SELECT is_definer('public', 'fail_vantage_sync', ARRAY['text', 'jsonb', 'uuid'], 'fail is SECURITY DEFINER');
+SELECT function_returns('public', 'start_vantage_sync', ARRAY['text'], 'uuid', 'start returns the run id (uuid)');
+SELECT function_returns('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer', 'uuid'],
   'void', 'complete returns void');
-SELECT function_returns('public', 'fail_vantage_sync', ARRAY['text', 'jsonb'], 'void', 'fail returns void');
+SELECT function_returns('public', 'fail_vantage_sync', ARRAY['text', 'jsonb', 'uuid'], 'void', 'fail returns void');
 SELECT results_eq(
   $$SELECT proname::text COLLATE "default", proconfig COLLATE "default"
       FROM pg_proc
@@ -165,9 +169,9 @@ SELECT ok(
 SELECT lives_ok($$SELECT start_vantage_sync('probe_new_resource')$$, 'start on an unknown resource');
 SELECT results_eq(
   $$SELECT last_sync_status, started_at IS NOT NULL, completed_at IS NULL, last_sync_time IS NULL,
-           records_synced, errors
+           records_synced, errors, current_run_id IS NOT NULL, consecutive_failures
       FROM vantage_sync_state WHERE resource = 'probe_new_resource'$$,
-  $$VALUES ('running'::text, true, true, true, 0, '[]'::jsonb)$$,
+  $$VALUES ('running'::text, true, true, true, 0, '[]'::jsonb, true, 0)$$,
   'start created the row as running with defaults');
 SELECT lives_ok(
   $$SELECT complete_vantage_sync('probe_new_resource', 1, 1, 0)$$,
@@ -213,14 +217,14 @@ SELECT throws_ok(
   $$SELECT start_vantage_sync(NULL)$$, '22023', NULL, 'start with NULL resource is rejected');
 SELECT throws_ok(
   $$SELECT complete_vantage_sync('funds', -1, 0, 0)$$,
-  '23514',
-  'new row for relation "vantage_sync_state" violates check constraint "vantage_sync_state_records_synced_check"',
-  'complete with a negative count is rejected');
+  '22023',
+  'record counts must be whole numbers >= 0 (got synced -1, created 0, updated 0)',
+  'complete with a negative count is rejected (22023, plain message)');
 SELECT throws_ok(
   $$SELECT fail_vantage_sync('funds', '{"code":"X"}'::jsonb)$$,
-  '23514',
-  'new row for relation "vantage_sync_state" violates check constraint "errors_is_array"',
-  'fail with a non-array errors value is rejected');
+  '22023',
+  'errors must be a JSON array of objects, got a JSON object',
+  'fail with a non-array errors value is rejected (22023, plain message)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,46 +1,145 @@
--- 07_rollback: inside this transaction, run the migration's rollback file, check that the table
--- (with its indexes, triggers and policies) and all 5 functions are gone, then apply the forward
--- migration again and check it re-seeds the 7 resources as never_run with RLS, policies and
--- grants restored. The final ROLLBACK undoes all of it. Paths are relative to this file (\ir).
+-- 07_rollback: inside this transaction, run every rollback file newest first (health view, state
+-- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
+-- each step leaves the previous level intact, and at the end that everything the migrations
+-- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
+-- vantage_sync_private with its partitions, every function, policy and index. Then apply every
+-- forward migration again in order and check that the 7 resources are re-seeded as never_run and
+-- the view, functions, partitions, RLS and grants are back; syncs that are running (ETL-001 style)
+-- when the state machine migration lands get a run id and a history row. The final ROLLBACK undoes all of it.
+-- Paths are relative to this file (\ir).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(20);
+SELECT plan(71);
 
--- some sync history that the rollback must discard
+-- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
 SELECT complete_vantage_sync('accounts', 100, 10, 90);
+SELECT start_vantage_sync('funds');
+SELECT fail_vantage_sync('funds', '[{"code":"E","message":"m"}]');
 SELECT start_vantage_sync('probe_extra');
+INSERT INTO vantage_sync_schedules (resource, depends_on) VALUES ('investments', '{accounts}');
 SELECT is((SELECT count(*)::int FROM vantage_sync_state), 8, 'before rollback: 8 rows incl. history');
+SELECT is((SELECT count(*)::int FROM vantage_sync_runs), 3, 'before rollback: 3 runs in the history');
+
+-- every function the migrations created (as the test stack applied them), by signature
+CREATE TEMP TABLE t_funcs ON COMMIT DROP AS
+  SELECT format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes)) AS sig
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE p.proname LIKE '%vantage%' OR n.nspname = 'vantage_sync_private';
+SELECT set_has(
+  $$SELECT sig FROM t_funcs$$,
+  $$VALUES ('public.start_vantage_sync(text)'),
+           ('public.complete_vantage_sync(text, integer, integer, integer, uuid)'),
+           ('public.fail_vantage_sync(text, jsonb, uuid)'),
+           ('public.abort_vantage_sync(text, text, text, uuid)'),
+           ('public.sweep_stuck_vantage_syncs()'),
+           ('public.create_vantage_sync_run_partitions(integer)'),
+           ('public.vantage_sync_effective_schedule(text)'),
+           ('public.vantage_sync_schedules_reject_cycles()'),
+           ('public.vantage_sync_state_touch_updated_at()'),
+           ('public.vantage_sync_state_compute_duration()'),
+           ('vantage_sync_private.fail_current_run(text, jsonb, timestamp with time zone)'),
+           ('vantage_sync_private.require_valid_errors(jsonb)'),
+           ('vantage_sync_private.run_detail(vantage_sync_state)'),
+           ('vantage_sync_private.lock_running(text, uuid, text)')$$,
+  'snapshot of the migrations'' functions taken (the known ones at least)');
+
+-- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261124190300_vantage_sync_health_rollback.sql
+
+SELECT hasnt_view('public', 'vantage_sync_health', '190300 rollback drops the health view');
+SELECT is_empty(
+  $$SELECT proname FROM pg_proc
+     WHERE proname LIKE 'vantage_sync_health%' OR proname = 'vantage_sync_alerts_of'$$,
+  '190300 rollback drops the health and alert rule functions');
+
+\ir ../../migrations/20261124190200_vantage_sync_state_machine_rollback.sql
+
+SELECT hasnt_function('public'::name, 'abort_vantage_sync'::name, '190200 rollback drops abort_vantage_sync');
+SELECT hasnt_function('public'::name, 'sweep_stuck_vantage_syncs'::name, '190200 rollback drops sweep_stuck_vantage_syncs');
+SELECT is_empty(
+  $$SELECT proname FROM pg_proc WHERE pronamespace = 'vantage_sync_private'::regnamespace$$,
+  '190200 rollback drops the private helper functions');
+SELECT hasnt_column('public', 'vantage_sync_state', 'consecutive_failures', '190200 rollback drops consecutive_failures');
+SELECT hasnt_column('public', 'vantage_sync_state', 'current_run_id', '190200 rollback drops current_run_id');
+SELECT results_eq(
+  $$SELECT proname::text COLLATE "default", pg_get_function_identity_arguments(oid),
+           prorettype::regtype::text, prosecdef
+      FROM pg_proc
+     WHERE pronamespace = 'public'::regnamespace
+       AND proname IN ('start_vantage_sync', 'complete_vantage_sync', 'fail_vantage_sync')
+     ORDER BY proname$$,
+  $$VALUES
+      ('complete_vantage_sync', 'p_resource text, p_records_synced integer, p_records_created integer, p_records_updated integer', 'void', false),
+      ('fail_vantage_sync', 'p_resource text, p_errors jsonb', 'void', false),
+      ('start_vantage_sync', 'p_resource text', 'void', false)$$,
+  '190200 rollback restores the ETL-001 functions (void, invoker)');
+SELECT ok(
+  has_function_privilege('service_role', 'public.complete_vantage_sync(text,integer,integer,integer)', 'EXECUTE')
+  AND NOT has_function_privilege('authenticated', 'public.complete_vantage_sync(text,integer,integer,integer)', 'EXECUTE')
+  AND NOT has_function_privilege('anon', 'public.start_vantage_sync(text)', 'EXECUTE'),
+  '190200 rollback restores the ETL-001 function grants');
+SELECT lives_ok(
+  $$SELECT start_vantage_sync('accounts'); SELECT complete_vantage_sync('accounts', 1, 1, 0)$$,
+  'the ETL-001 functions work at this level');
+
+\ir ../../migrations/20261124190100_vantage_sync_runs_rollback.sql
+
+SELECT hasnt_table('public', 'vantage_sync_runs', '190100 rollback drops vantage_sync_runs');
+SELECT hasnt_schema('vantage_sync_private', '190100 rollback drops schema vantage_sync_private');
+SELECT hasnt_function('public'::name, 'create_vantage_sync_run_partitions'::name,
+  '190100 rollback drops create_vantage_sync_run_partitions');
+
+\ir ../../migrations/20261124190000_vantage_sync_schedules_rollback.sql
+
+SELECT hasnt_table('public', 'vantage_sync_schedules', '190000 rollback drops vantage_sync_schedules');
+SELECT is_empty(
+  $$SELECT proname FROM pg_proc WHERE proname LIKE '%schedule%' AND proname LIKE '%vantage%'$$,
+  '190000 rollback drops the schedule functions (effective, default, cycle check)');
+SELECT has_table('public', 'vantage_sync_state', 'the spec table survives the later rollbacks');
 
 \ir ../../migrations/20251105132840_vantage_sync_state_rollback.sql
 
-SELECT hasnt_table('public', 'vantage_sync_state', 'rollback drops the table');
-SELECT hasnt_function('public', 'start_vantage_sync', ARRAY['text'], 'rollback drops start_vantage_sync');
-SELECT hasnt_function('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer'],
-  'rollback drops complete_vantage_sync');
-SELECT hasnt_function('public', 'fail_vantage_sync', ARRAY['text', 'jsonb'], 'rollback drops fail_vantage_sync');
-SELECT hasnt_function('public', 'vantage_sync_state_touch_updated_at', '{}'::name[],
-  'rollback drops vantage_sync_state_touch_updated_at');
-SELECT hasnt_function('public', 'vantage_sync_state_compute_duration', '{}'::name[],
-  'rollback drops vantage_sync_state_compute_duration');
+-- everything is gone --------------------------------------------------------------------------
+SELECT hasnt_table('public', 'vantage_sync_state', 'vantage_sync_state is gone');
+SELECT hasnt_table('public', 'vantage_sync_runs', 'vantage_sync_runs is gone');
+SELECT hasnt_table('public', 'vantage_sync_schedules', 'vantage_sync_schedules is gone');
+SELECT hasnt_view('public', 'vantage_sync_health', 'vantage_sync_health is gone');
+SELECT hasnt_schema('vantage_sync_private', 'schema vantage_sync_private is gone');
+SELECT hasnt_function('public'::name, 'start_vantage_sync'::name, 'start_vantage_sync is gone');
+SELECT hasnt_function('public'::name, 'complete_vantage_sync'::name, 'complete_vantage_sync is gone (every overload)');
+SELECT hasnt_function('public'::name, 'fail_vantage_sync'::name, 'fail_vantage_sync is gone (every overload)');
+SELECT hasnt_function('public'::name, 'vantage_sync_state_touch_updated_at'::name, 'vantage_sync_state_touch_updated_at is gone');
+SELECT hasnt_function('public'::name, 'vantage_sync_state_compute_duration'::name, 'vantage_sync_state_compute_duration is gone');
 SELECT is_empty(
-  $$SELECT relname FROM pg_class
-     WHERE relnamespace = 'public'::regnamespace
-       AND (relname LIKE '%vantage%' OR relname IN ('idx_vantage_sync_status',
-            'idx_vantage_sync_last_time', 'idx_vantage_sync_duration'))
-    UNION ALL
-    SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typname LIKE '%vantage%'
-    UNION ALL
-    SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE '%vantage%'$$,
-  'no vantage relation, index, type or function left in public');
+  $$SELECT sig FROM t_funcs
+    INTERSECT
+    SELECT format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes))
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace$$,
+  'none of the functions the migrations created is left');
 SELECT is_empty(
-  $$SELECT policyname FROM pg_policies WHERE tablename = 'vantage_sync_state'$$,
+  $$SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.proname IN ('fail_current_run', 'require_valid_errors', 'run_detail', 'lock_running')$$,
+  'no private helper left in any schema');
+SELECT is_empty(
+  $$SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname LIKE '%vantage%'
+    UNION ALL
+    SELECT typname FROM pg_type WHERE typname LIKE '%vantage%'
+    UNION ALL
+    SELECT proname FROM pg_proc WHERE proname LIKE '%vantage%'
+    UNION ALL
+    SELECT nspname FROM pg_namespace WHERE nspname LIKE '%vantage%'$$,
+  'no vantage relation, partition, index, type, function or schema left anywhere');
+SELECT is_empty(
+  $$SELECT policyname FROM pg_policies WHERE tablename LIKE '%vantage%'$$,
   'no policies left');
 
+-- forward again, in order ----------------------------------------------------------------------
 \ir ../../migrations/20251105132840_vantage_sync_state.sql
 
-SELECT has_table('public', 'vantage_sync_state', 're-apply creates the table');
+SELECT has_table('public', 'vantage_sync_state', 're-apply creates vantage_sync_state');
 SELECT results_eq(
   $$SELECT resource, last_sync_status, last_sync_time, records_synced, started_at
       FROM vantage_sync_state ORDER BY resource$$,
@@ -51,31 +150,165 @@ SELECT results_eq(
            ('investments', 'never_run', NULL, 0, NULL),
            ('investors',   'never_run', NULL, 0, NULL),
            ('valuations',  'never_run', NULL, 0, NULL)$$,
+  're-apply of ETL-001 seeds the 7 resources as never_run, history gone');
+
+-- syncs running while the state machine migration lands: one started by the ETL-001 function,
+-- one written directly without started_at. The migration must give both a run id and a history row.
+SELECT start_vantage_sync('probe_upgrade');
+INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgrade_nostart', 'running');
+
+\ir ../../migrations/20261124190000_vantage_sync_schedules.sql
+\ir ../../migrations/20261124190100_vantage_sync_runs.sql
+\ir ../../migrations/20261124190200_vantage_sync_state_machine.sql
+\ir ../../migrations/20261124190300_vantage_sync_health.sql
+
+SELECT has_table('public', 'vantage_sync_runs', 're-apply creates vantage_sync_runs');
+SELECT has_table('public', 'vantage_sync_schedules', 're-apply creates vantage_sync_schedules');
+SELECT has_view('public', 'vantage_sync_health', 're-apply creates vantage_sync_health');
+SELECT has_schema('vantage_sync_private', 're-apply creates vantage_sync_private');
+SELECT results_eq(
+  $$SELECT resource, last_sync_status, last_sync_time, records_synced, started_at,
+           consecutive_failures, current_run_id
+      FROM vantage_sync_state WHERE resource NOT LIKE 'probe%' ORDER BY resource$$,
+  $$VALUES ('accounts'::text, 'never_run'::text, NULL::timestamptz, 0, NULL::timestamptz, 0, NULL::uuid),
+           ('cashflows',   'never_run', NULL, 0, NULL, 0, NULL),
+           ('commitments', 'never_run', NULL, 0, NULL, 0, NULL),
+           ('funds',       'never_run', NULL, 0, NULL, 0, NULL),
+           ('investments', 'never_run', NULL, 0, NULL, 0, NULL),
+           ('investors',   'never_run', NULL, 0, NULL, 0, NULL),
+           ('valuations',  'never_run', NULL, 0, NULL, 0, NULL)$$,
   're-apply seeds the 7 resources as never_run, history gone');
-SELECT has_function('public', 'start_vantage_sync', ARRAY['text'], 're-apply creates start_vantage_sync');
-SELECT has_function('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer'],
-  're-apply creates complete_vantage_sync');
-SELECT has_function('public', 'fail_vantage_sync', ARRAY['text', 'jsonb'], 're-apply creates fail_vantage_sync');
-SELECT triggers_are('public', 'vantage_sync_state',
-  ARRAY['vantage_sync_state_updated_at', 'vantage_sync_state_duration'], 're-apply creates both triggers');
-SELECT indexes_are('public', 'vantage_sync_state',
-  ARRAY['vantage_sync_state_pkey', 'idx_vantage_sync_status', 'idx_vantage_sync_last_time',
-        'idx_vantage_sync_duration'],
-  're-apply creates the 4 indexes');
+SELECT results_eq(
+  $$SELECT s.resource, s.last_sync_status, r.status, r.started_at = s.started_at,
+           s.started_at <= clock_timestamp(), s.consecutive_failures
+      FROM vantage_sync_state s JOIN vantage_sync_runs r ON r.run_id = s.current_run_id
+     WHERE s.resource LIKE 'probe%' ORDER BY s.resource$$,
+  $$VALUES ('probe_upgrade'::text, 'running'::text, 'running'::text, true, true, 0),
+           ('probe_upgrade_nostart', 'running', 'running', true, true, 0)$$,
+  'syncs running during the upgrade got a run id, a started_at and a running history row');
+SELECT is(
+  (SELECT count(*)::int FROM vantage_sync_runs), 2,
+  're-apply: the run history holds only the two upgraded runs');
+SELECT lives_ok(
+  $$SELECT complete_vantage_sync('probe_upgrade', 1, 1, 0, (SELECT current_run_id FROM vantage_sync_state WHERE resource = 'probe_upgrade'))$$,
+  'an upgraded run can be completed with its new run id');
+SELECT results_eq(
+  $$SELECT s.last_sync_status, r.status FROM vantage_sync_state s
+      JOIN vantage_sync_runs r ON r.run_id = s.current_run_id WHERE s.resource = 'probe_upgrade'$$,
+  $$VALUES ('success'::text, 'success'::text)$$,
+  'completing it updates state and history');
+SELECT is_empty($$SELECT resource FROM vantage_sync_schedules$$, 're-apply: no schedules');
+SELECT results_eq(
+  $$SELECT resource, health, alerts FROM vantage_sync_health WHERE resource NOT LIKE 'probe%' ORDER BY sort_key$$,
+  $$VALUES ('accounts'::text, 'yellow'::text, '{}'::text[]), ('cashflows', 'yellow', '{}'),
+           ('commitments', 'yellow', '{}'), ('funds', 'yellow', '{}'), ('investments', 'yellow', '{}'),
+           ('investors', 'yellow', '{}'), ('valuations', 'yellow', '{}')$$,
+  're-apply: the view shows the 7 never-run resources');
 SELECT ok(
-  (SELECT relrowsecurity FROM pg_class WHERE oid = 'public.vantage_sync_state'::regclass),
-  're-apply enables RLS');
-SELECT policies_are('public', 'vantage_sync_state',
-  ARRAY['vantage_sync_state_select_all', 'vantage_sync_state_insert_service',
-        'vantage_sync_state_update_service', 'vantage_sync_state_delete_service'],
-  're-apply creates the 4 policies');
+  (SELECT reloptions @> ARRAY['security_invoker=true'] FROM pg_class
+    WHERE oid = 'public.vantage_sync_health'::regclass),
+  're-apply: the view is security_invoker');
+
+-- functions
+SELECT function_returns('public', 'start_vantage_sync', ARRAY['text'], 'uuid', 're-apply: start returns uuid');
+SELECT is_definer('public', 'start_vantage_sync', ARRAY['text'], 're-apply: start is SECURITY DEFINER');
+SELECT has_function('public', 'complete_vantage_sync', ARRAY['text', 'integer', 'integer', 'integer', 'uuid'],
+  're-apply creates complete_vantage_sync(text,int,int,int,uuid)');
+SELECT has_function('public', 'fail_vantage_sync', ARRAY['text', 'jsonb', 'uuid'],
+  're-apply creates fail_vantage_sync(text,jsonb,uuid)');
+SELECT is(
+  (SELECT count(*)::int FROM pg_proc
+    WHERE pronamespace = 'public'::regnamespace
+      AND proname IN ('complete_vantage_sync', 'fail_vantage_sync', 'start_vantage_sync')),
+  3, 're-apply: one overload each of start/complete/fail');
+SELECT has_function('public', 'abort_vantage_sync', ARRAY['text', 'text', 'text', 'uuid'], 're-apply creates abort_vantage_sync');
+SELECT has_function('public', 'sweep_stuck_vantage_syncs', '{}'::name[], 're-apply creates sweep_stuck_vantage_syncs');
+SELECT has_function('public', 'create_vantage_sync_run_partitions', ARRAY['integer'],
+  're-apply creates create_vantage_sync_run_partitions');
+SELECT has_function('public', 'vantage_sync_effective_schedule', ARRAY['text'],
+  're-apply creates vantage_sync_effective_schedule');
+SELECT set_eq(
+  $$SELECT format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes))
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE p.proname LIKE '%vantage%' OR n.nspname = 'vantage_sync_private'$$,
+  $$SELECT sig FROM t_funcs$$,
+  're-apply creates exactly the functions the stack''s migrations created');
+
+-- table machinery
+SELECT has_trigger('public', 'vantage_sync_state', 'vantage_sync_state_updated_at', 're-apply: updated_at trigger');
+SELECT has_trigger('public', 'vantage_sync_state', 'vantage_sync_state_duration', 're-apply: duration trigger');
+SELECT set_has(
+  $$SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'vantage_sync_state'$$,
+  $$VALUES ('vantage_sync_state_pkey'), ('idx_vantage_sync_status'), ('idx_vantage_sync_last_time'),
+           ('idx_vantage_sync_duration')$$,
+  're-apply creates the 4 spec indexes');
+SELECT has_check('public', 'vantage_sync_state', 're-apply: CHECKs on vantage_sync_state');
+SELECT is(
+  (SELECT count(*)::int FROM pg_constraint
+    WHERE conrelid = 'public.vantage_sync_state'::regclass AND contype = 'c'
+      AND conname IN ('vantage_sync_state_last_sync_status_check', 'vantage_sync_state_records_synced_check',
+                      'vantage_sync_state_records_created_check', 'vantage_sync_state_records_updated_check',
+                      'vantage_sync_state_duration_ms_check', 'valid_sync_timerange', 'running_incomplete',
+                      'errors_is_array', 'vantage_sync_state_consecutive_failures_check',
+                      'vantage_sync_state_running_run_check')),
+  10, 're-apply: the 8 spec CHECKs and the 2 additions');
+SELECT is(
+  (SELECT count(*)::int FROM pg_class c
+     JOIN pg_inherits i ON i.inhrelid = c.oid
+    WHERE i.inhparent = 'public.vantage_sync_runs'::regclass
+      AND c.relnamespace = 'vantage_sync_private'::regnamespace
+      AND c.relname IN (
+        SELECT 'vantage_sync_runs_' || to_char(date_trunc('month', now() AT TIME ZONE 'UTC')
+                                              + make_interval(months => m), 'YYYY_MM')
+          FROM generate_series(0, 3) AS m
+        UNION ALL SELECT 'vantage_sync_runs_default')),
+  5, 're-apply: partitions for this month, 3 ahead, and the default');
+
+-- RLS, policies, grants
+SELECT ok(
+  (SELECT bool_and(relrowsecurity) FROM pg_class
+    WHERE oid IN ('public.vantage_sync_state'::regclass, 'public.vantage_sync_runs'::regclass,
+                  'public.vantage_sync_schedules'::regclass)),
+  're-apply enables RLS on the three tables');
+SELECT set_has(
+  $$SELECT policyname::text FROM pg_policies WHERE schemaname = 'public' AND tablename = 'vantage_sync_state'$$,
+  $$VALUES ('vantage_sync_state_select_all'), ('vantage_sync_state_insert_service'),
+           ('vantage_sync_state_update_service'), ('vantage_sync_state_delete_service')$$,
+  're-apply creates the 4 spec policies');
+SELECT policies_are('public', 'vantage_sync_runs', ARRAY['vantage_sync_runs_select_all'],
+  're-apply creates the runs policy');
 SELECT ok(
   NOT has_table_privilege('anon', 'public.vantage_sync_state', 'SELECT')
+  AND has_table_privilege('authenticated', 'public.vantage_sync_state', 'SELECT')
+  AND NOT has_table_privilege('authenticated', 'public.vantage_sync_state', 'UPDATE')
   AND NOT has_function_privilege('authenticated', 'public.start_vantage_sync(text)', 'EXECUTE')
   AND has_function_privilege('service_role', 'public.start_vantage_sync(text)', 'EXECUTE'),
-  're-apply restores the grants');
+  're-apply restores the spec grants');
+SELECT ok(
+  NOT has_table_privilege('anon', 'public.vantage_sync_health', 'SELECT')
+  AND has_table_privilege('authenticated', 'public.vantage_sync_health', 'SELECT')
+  AND has_table_privilege('authenticated', 'public.vantage_sync_runs', 'SELECT')
+  AND NOT has_table_privilege('service_role', 'public.vantage_sync_runs', 'INSERT')
+  AND NOT has_function_privilege('authenticated', 'public.abort_vantage_sync(text,text,text,uuid)', 'EXECUTE')
+  AND has_function_privilege('service_role', 'public.sweep_stuck_vantage_syncs()', 'EXECUTE')
+  AND NOT has_schema_privilege('authenticated', 'vantage_sync_private', 'USAGE'),
+  're-apply restores the grants of the later migrations');
 
-SELECT lives_ok($$SELECT start_vantage_sync('accounts')$$, 'functions work after re-apply');
+-- and it all works again
+DELETE FROM vantage_sync_state WHERE resource LIKE 'probe%';
+CREATE TEMP TABLE t_run ON COMMIT DROP AS SELECT start_vantage_sync('accounts') AS run_id;
+SELECT results_eq(
+  $$SELECT s.last_sync_status, r.status FROM vantage_sync_state s
+      JOIN vantage_sync_runs r ON r.run_id = s.current_run_id
+     WHERE s.resource = 'accounts' AND s.current_run_id = (SELECT run_id FROM t_run)$$,
+  $$VALUES ('running'::text, 'running'::text)$$,
+  'start works after re-apply and writes the history');
+SELECT lives_ok(
+  $$SELECT complete_vantage_sync('accounts', 1, 1, 0, (SELECT run_id FROM t_run))$$,
+  'complete with the run id works after re-apply');
+SELECT is(
+  (SELECT health FROM vantage_sync_health WHERE resource = 'accounts'), 'green',
+  'the view follows the state after re-apply');
 
 SELECT * FROM finish();
 ROLLBACK;
