@@ -8,6 +8,7 @@ use clap::ValueEnum;
 use crate::error::{Result, XtaskError};
 use crate::process::run_captured;
 use crate::progress::Step;
+use crate::stack::psql::Psql;
 use crate::stack::{Stack, bench_stack_dir};
 use crate::tools::ensure_stack_tools;
 
@@ -40,12 +41,7 @@ struct Rate {
     failed: f64,
 }
 
-fn pgbench(
-    psql: &crate::stack::psql::Psql,
-    script: &str,
-    clients: u32,
-    seconds: u32,
-) -> Result<Rate> {
+fn pgbench(psql: &Psql, script: &str, clients: u32, seconds: u32) -> Result<Rate> {
     let dir = std::env::temp_dir().join(format!("vantage-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(XtaskError::io("creating", &dir))?;
     let file = dir.join("script.sql");
@@ -92,7 +88,7 @@ fn pgbench(
 }
 
 /// The median "Execution Time" of `runs` EXPLAIN ANALYZE runs of `sql`, in milliseconds.
-fn median_execution_ms(psql: &crate::stack::psql::Psql, sql: &str, runs: usize) -> Result<f64> {
+fn median_execution_ms(psql: &Psql, sql: &str, runs: usize) -> Result<f64> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let out = psql.sql(&format!("EXPLAIN (ANALYZE, TIMING OFF) {sql}"))?;
@@ -110,7 +106,7 @@ fn median_execution_ms(psql: &crate::stack::psql::Psql, sql: &str, runs: usize) 
     Ok(times[runs / 2])
 }
 
-fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
+fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
     let clients = 2;
     psql.sql("INSERT INTO public.vantage_sync_state (resource) SELECT 'bench_' || g FROM generate_series(0, 1) g")?;
 
@@ -154,6 +150,13 @@ fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
         "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {view_sql}"
     ))?;
     let server_ms = median_execution_ms(psql, view_sql, 21)?;
+    let unordered_ms = median_execution_ms(psql, "SELECT * FROM public.vantage_sync_health", 21)?;
+    // The floor: reading and sorting the state table itself, no health at all.
+    let floor_ms = median_execution_ms(
+        psql,
+        "SELECT * FROM public.vantage_sync_state ORDER BY resource COLLATE \"C\"",
+        21,
+    )?;
 
     let calls = cycle.tps * 2.0;
     println!(
@@ -178,6 +181,11 @@ fn bench_db(psql: &crate::stack::psql::Psql, seconds: u32) -> Result<()> {
     );
     println!("\n  health view, 10,000 resources, 1,000,000 runs (goal < 20 ms):");
     println!("    executed in the server (median of 21 EXPLAIN ANALYZE) {server_ms:>7.2} ms");
+    println!("    the same without ORDER BY                             {unordered_ms:>7.2} ms");
+    println!(
+        "    floor: the state table alone, sorted                  {floor_ms:>7.2} ms  (view / floor {:.1}x)",
+        server_ms / floor_ms
+    );
     println!(
         "    round trip incl. sending 10,000 rows (pgbench avg)    {:>7.2} ms",
         view.latency_ms
