@@ -28,7 +28,8 @@ struct AptPackage {
     provides: &'static str,
 }
 
-/// What the local stack needs from Debian.
+/// What the local stack needs from Debian. (npm, for PostgREST, comes with the machine's
+/// Node.js: Debian's npm package conflicts with that Node.js, so it is not installed here.)
 const STACK_PACKAGES: &[AptPackage] = &[
     AptPackage {
         name: "postgresql-15",
@@ -37,10 +38,6 @@ const STACK_PACKAGES: &[AptPackage] = &[
     AptPackage {
         name: "postgresql-client-15",
         provides: "/usr/lib/postgresql/15/bin/psql",
-    },
-    AptPackage {
-        name: "npm",
-        provides: "/usr/bin/npm",
     },
 ];
 
