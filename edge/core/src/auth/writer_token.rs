@@ -1,0 +1,152 @@
+//! Writer tokens: the bearer secrets ETL jobs hold. The function only knows their SHA-256
+//! hashes (`VANTAGE_WRITER_TOKEN_SHA256`, several for rotation) and compares in constant time.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+/// The configured writer-token hashes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WriterTokens {
+    hashes: Vec<[u8; 32]>,
+}
+
+impl fmt::Debug for WriterTokens {
+    // Hashes are not secrets, but they do not belong in logs either.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WriterTokens({} hashes)", self.hashes.len())
+    }
+}
+
+impl WriterTokens {
+    /// Parses a comma-separated list of SHA-256 hex digests (64 hex characters each; spaces
+    /// around entries and upper case are fine). The error says which entry is wrong.
+    pub fn from_hex_list(list: &str) -> Result<Self, String> {
+        let mut hashes = Vec::new();
+        for (index, entry) in list.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let hash = decode_hex32(entry).ok_or_else(|| {
+                format!(
+                    "entry {} is not a SHA-256 hex digest (64 hex characters); make one with: printf %s \"$TOKEN\" | sha256sum",
+                    index + 1
+                )
+            })?;
+            hashes.push(hash);
+        }
+        if hashes.is_empty() {
+            return Err("holds no hash; set it to the SHA-256 hex digest of each writer token, comma-separated".into());
+        }
+        Ok(Self { hashes })
+    }
+
+    /// How many tokens are accepted.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether no token is accepted (never, once parsed).
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Whether `token` is one of the writer tokens. Hashes first, then compares with every
+    /// configured hash without stopping early, so the time taken says nothing about the token.
+    pub fn accepts(&self, token: &str) -> bool {
+        let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut found = Choice::from(0);
+        for hash in &self.hashes {
+            found |= hash.ct_eq(&presented);
+        }
+        found.into()
+    }
+}
+
+/// The SHA-256 of `token` as lowercase hex: what to put in `VANTAGE_WRITER_TOKEN_SHA256`.
+pub fn sha256_hex(token: &str) -> String {
+    use fmt::Write;
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+fn decode_hex32(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let high = hex_value(pair[0])?;
+        let low = hex_value(pair[1])?;
+        out[i] = (high << 4) | low;
+    }
+    Some(out)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "vst_0123456789abcdef";
+
+    #[test]
+    fn sha256_hex_matches_a_known_digest() {
+        // printf %s abc | sha256sum
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn accepts_each_configured_token_and_nothing_else() -> Result<(), String> {
+        let other = "vst_fedcba9876543210";
+        let list = format!(
+            " {} ,{}",
+            sha256_hex(TOKEN),
+            sha256_hex(other).to_uppercase()
+        );
+        let tokens = WriterTokens::from_hex_list(&list)?;
+        assert_eq!(tokens.len(), 2);
+        assert!(tokens.accepts(TOKEN));
+        assert!(tokens.accepts(other));
+        for wrong in ["", "vst_", "vst_0123456789abcdeF", &sha256_hex(TOKEN)] {
+            assert!(!tokens.accepts(wrong), "{wrong}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bad_lists_name_the_entry() {
+        let error = WriterTokens::from_hex_list(&format!("{},xyz", sha256_hex(TOKEN)));
+        assert!(
+            matches!(&error, Err(m) if m.starts_with("entry 2 ")),
+            "{error:?}"
+        );
+        assert!(WriterTokens::from_hex_list(" , ").is_err());
+        let not_hex = "g".repeat(64);
+        assert!(WriterTokens::from_hex_list(&not_hex).is_err());
+    }
+
+    #[test]
+    fn debug_shows_only_the_count() -> Result<(), String> {
+        let tokens = WriterTokens::from_hex_list(&sha256_hex(TOKEN))?;
+        assert_eq!(format!("{tokens:?}"), "WriterTokens(1 hashes)");
+        Ok(())
+    }
+}

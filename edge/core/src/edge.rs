@@ -1,0 +1,359 @@
+//! The handler: one request in, one response and one log line out.
+//!
+//! Order of checks, cheapest and least revealing first: route and method (404/405, or a CORS
+//! preflight), body size (413), credentials (401/403: nothing reaches PostgREST before this),
+//! content type (415), body (400/422), then the SQL function.
+
+use bytes::Bytes;
+use http::header::{
+    ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use http::request::Parts;
+use http::{HeaderMap, Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::auth::{Authenticator, Caller};
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::cors::{self, Preflight};
+use crate::error::{EdgeError, RETRY_AFTER_SECS};
+use crate::handlers;
+use crate::log::{LogLine, Trace};
+use crate::postgrest::Postgrest;
+use crate::routes::{Resolved, Route, resolve};
+use crate::upstream::Upstream;
+use crate::validation::{self, MAX_BODY_BYTES};
+
+/// The request-id response header.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The edge function, generic over how it reaches PostgREST and reads the time.
+#[derive(Debug)]
+pub struct Edge<U, C> {
+    config: Config,
+    auth: Authenticator,
+    upstream: U,
+    clock: C,
+}
+
+/// A request's id and arrival time, taken before its body is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestContext {
+    request_id: String,
+    started_ms: f64,
+}
+
+impl RequestContext {
+    /// The request's id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+}
+
+/// The answer to one request and its log line.
+#[derive(Debug)]
+pub struct Handled {
+    /// The response to send.
+    pub response: Response<Bytes>,
+    /// The line to log.
+    pub log: LogLine,
+}
+
+impl<U: Upstream, C: Clock> Edge<U, C> {
+    /// The function with this configuration, upstream client and clock.
+    pub fn new(config: Config, upstream: U, clock: C) -> Self {
+        Self {
+            auth: config.authenticator(),
+            config,
+            upstream,
+            clock,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The upstream client.
+    pub fn upstream(&self) -> &U {
+        &self.upstream
+    }
+
+    /// Starts a request: its id (from the adapter: random, or the platform's) and the time.
+    pub fn begin(&self, request_id: impl Into<String>) -> RequestContext {
+        RequestContext {
+            request_id: request_id.into(),
+            started_ms: self.clock.now_unix_ms(),
+        }
+    }
+
+    /// Everything that can be answered from the request head alone (404, 405, preflights,
+    /// 413 by `Content-Length`), so that an adapter never reads a body it would refuse.
+    /// `None`: read the body (at most [`MAX_BODY_BYTES`]) and call [`Edge::handle`].
+    pub fn check_head(&self, head: &Parts, ctx: &RequestContext) -> Option<Handled> {
+        let (route, error) = match resolve(&head.method, head.uri.path()) {
+            Err(e) => (None, e),
+            Ok(Resolved::Preflight(route)) => return Some(self.preflight(route, head, ctx)),
+            Ok(Resolved::Call(route)) => match check_size(&head.headers, 0) {
+                Ok(()) => return None,
+                Err(e) => (Some(route), e),
+            },
+        };
+        Some(self.respond(route, head, Err(error), Trace::default(), ctx))
+    }
+
+    /// The 413 for a body that turned out larger than [`MAX_BODY_BYTES`] while being read
+    /// (no `Content-Length`, or a wrong one).
+    pub fn payload_too_large(&self, head: &Parts, ctx: &RequestContext) -> Handled {
+        let route = resolve(&head.method, head.uri.path())
+            .ok()
+            .map(resolved_route);
+        let error = EdgeError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        };
+        self.respond(route, head, Err(error), Trace::default(), ctx)
+    }
+
+    /// The 400 for a body that could not be read (the client went away mid-body).
+    pub fn unreadable_body(&self, head: &Parts, ctx: &RequestContext) -> Handled {
+        let route = resolve(&head.method, head.uri.path())
+            .ok()
+            .map(resolved_route);
+        let error = EdgeError::invalid("the body could not be read to its end");
+        self.respond(route, head, Err(error), Trace::default(), ctx)
+    }
+
+    /// Answers a request whose body has been read.
+    pub async fn handle(&self, request: Request<Bytes>, ctx: &RequestContext) -> Handled {
+        let (head, body) = request.into_parts();
+        let mut trace = Trace::default();
+        let (route, result) = match resolve(&head.method, head.uri.path()) {
+            Err(e) => (None, Err(e)),
+            Ok(Resolved::Preflight(route)) => return self.preflight(route, &head, ctx),
+            Ok(Resolved::Call(route)) => (
+                Some(route),
+                self.call(route, &head, &body, &mut trace).await,
+            ),
+        };
+        self.respond(route, &head, result, trace, ctx)
+    }
+
+    async fn call(
+        &self,
+        route: Route,
+        head: &Parts,
+        body: &[u8],
+        trace: &mut Trace,
+    ) -> Result<Value, EdgeError> {
+        check_size(&head.headers, body.len())?;
+        let caller = self
+            .auth
+            .authenticate(
+                &head.headers,
+                route.accepts(),
+                &self.upstream,
+                &self.clock,
+                trace,
+            )
+            .await?;
+        if let Caller::User(user) = &caller
+            && route == Route::Abort
+            && !user.is_sync_admin
+        {
+            return Err(EdgeError::Forbidden(
+                "only sync admins may abort runs (app_metadata.vantage_sync_admin must be true)"
+                    .into(),
+            ));
+        }
+        if route.has_body() {
+            check_content_type(&head.headers)?;
+        }
+        let pg = Postgrest::new(
+            &self.config.rest_url,
+            &self.config.service_key,
+            &self.upstream,
+        );
+        match (route, &caller) {
+            (Route::Start, _) => handlers::start(&pg, validation::parse_start(body)?, trace).await,
+            (Route::Complete, _) => {
+                handlers::complete(&pg, validation::parse_complete(body)?, trace).await
+            }
+            (Route::Fail, _) => handlers::fail(&pg, validation::parse_fail(body)?, trace).await,
+            (Route::Abort, Caller::User(user)) => {
+                handlers::abort(&pg, validation::parse_abort(body)?, user, trace).await
+            }
+            (Route::Abort, Caller::Writer) => Err(EdgeError::Forbidden(
+                "writer tokens cannot abort runs; sign in as a sync admin".into(),
+            )),
+            (Route::Health, _) => handlers::health(&pg, trace).await,
+        }
+    }
+
+    fn preflight(&self, route: Route, head: &Parts, ctx: &RequestContext) -> Handled {
+        match cors::preflight(&self.config.cors_origins, &head.headers, &route.method()) {
+            Preflight::Allowed(headers) => {
+                let mut response = empty(StatusCode::NO_CONTENT);
+                response.headers_mut().extend(headers);
+                self.finish(Some(route), head, response, None, Trace::default(), ctx)
+            }
+            Preflight::NotCors => {
+                let mut response = empty(StatusCode::NO_CONTENT);
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static(route.allow()));
+                self.finish(Some(route), head, response, None, Trace::default(), ctx)
+            }
+            Preflight::Refused => {
+                let error = EdgeError::Forbidden(
+                    "this origin may not call the function from a browser (see VANTAGE_CORS_ORIGINS)"
+                        .into(),
+                );
+                self.respond(Some(route), head, Err(error), Trace::default(), ctx)
+            }
+        }
+    }
+
+    fn respond(
+        &self,
+        route: Option<Route>,
+        head: &Parts,
+        result: Result<Value, EdgeError>,
+        trace: Trace,
+        ctx: &RequestContext,
+    ) -> Handled {
+        let (response, error) = match result {
+            Ok(body) => (json_response(StatusCode::OK, &body), None),
+            Err(error) => (error_response(&error), Some(error)),
+        };
+        let mut response = response;
+        if route.is_some_and(Route::is_browser_route) {
+            cors::decorate(
+                &self.config.cors_origins,
+                &head.headers,
+                response.headers_mut(),
+            );
+        }
+        self.finish(route, head, response, error.as_ref(), trace, ctx)
+    }
+
+    fn finish(
+        &self,
+        route: Option<Route>,
+        head: &Parts,
+        mut response: Response<Bytes>,
+        error: Option<&EdgeError>,
+        trace: Trace,
+        ctx: &RequestContext,
+    ) -> Handled {
+        if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, id);
+        }
+        let latency_ms =
+            ((self.clock.now_unix_ms() - ctx.started_ms).max(0.0) * 10.0).round() / 10.0;
+        let detail = error
+            .and_then(EdgeError::log_detail)
+            .map(str::to_owned)
+            .or(trace.note);
+        let log = LogLine {
+            request_id: ctx.request_id.clone(),
+            method: head.method.as_str().chars().take(16).collect(),
+            route: route.map_or("unknown", Route::name),
+            status: response.status().as_u16(),
+            latency_ms,
+            upstream_calls: trace.upstream_calls,
+            error: error.map(EdgeError::code),
+            detail,
+        };
+        Handled { response, log }
+    }
+}
+
+/// The answer of a function whose configuration is broken: 500 `internal` for every request,
+/// the variable named in the log line only. For adapters that cannot refuse to start (Deno).
+pub fn misconfigured(error: &ConfigError, method: &str, request_id: &str) -> Handled {
+    let edge_error = EdgeError::internal(format!("configuration: {error}"));
+    let mut response = error_response(&edge_error);
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
+    let log = LogLine {
+        request_id: request_id.to_owned(),
+        method: method.chars().take(16).collect(),
+        route: "unknown",
+        status: response.status().as_u16(),
+        latency_ms: 0.0,
+        upstream_calls: 0,
+        error: Some(edge_error.code()),
+        detail: edge_error.log_detail().map(str::to_owned),
+    };
+    Handled { response, log }
+}
+
+fn resolved_route(resolved: Resolved) -> Route {
+    match resolved {
+        Resolved::Call(route) | Resolved::Preflight(route) => route,
+    }
+}
+
+/// 413 when `Content-Length` or the body read so far is over the limit.
+fn check_size(headers: &HeaderMap, body_len: usize) -> Result<(), EdgeError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = MAX_BODY_BYTES as u64;
+    if declared.is_some_and(|n| n > limit) || body_len > MAX_BODY_BYTES {
+        return Err(EdgeError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// 415 unless `Content-Type` is `application/json` (parameters such as charset are fine).
+fn check_content_type(headers: &HeaderMap) -> Result<(), EdgeError> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(EdgeError::UnsupportedMediaType)
+    }
+}
+
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn error_response(error: &EdgeError) -> Response<Bytes> {
+    let mut response = json_response(error.status(), &error.body());
+    let headers = response.headers_mut();
+    match error {
+        EdgeError::MethodNotAllowed { allow } => {
+            headers.insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        EdgeError::UpstreamUnavailable { .. } => {
+            headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        EdgeError::Unauthorized(_) => {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        _ => {}
+    }
+    response
+}

@@ -1,0 +1,257 @@
+//! The one error type of the edge function: a stable `code`, an HTTP status and a plain
+//! message for the caller; internal details go to the log line only.
+
+use http::StatusCode;
+use serde_json::{Map, Value, json};
+
+/// Seconds a caller should wait before retrying after `upstream_unavailable`.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Everything a request can fail with. `Display` is the message the caller sees.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EdgeError {
+    /// No credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body or a parameter is wrong; `semantic` errors (well-formed but inconsistent
+    /// values) answer 422, the others 400.
+    #[error("{message}")]
+    InvalidRequest {
+        /// Which field, and why.
+        message: String,
+        /// 422 instead of 400.
+        semantic: bool,
+    },
+    /// The body is larger than the limit.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not declared as JSON.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// `complete`, `fail` or `abort` of a resource that never started.
+    #[error("unknown resource \"{resource}\": it has never started a sync; call start first")]
+    UnknownResource {
+        /// The resource named in the request.
+        resource: String,
+    },
+    /// No route at this path.
+    #[error(
+        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, abort and GET health"
+    )]
+    NotFound,
+    /// The route exists, the method does not.
+    #[error("method not allowed here; use {allow}")]
+    MethodNotAllowed {
+        /// The methods the route accepts, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// The state machine refused the transition.
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts, in a sentence.
+        message: String,
+        /// The resource's current run (`run_id`, `status`, `started_at`, `completed_at`).
+        current_run: Option<Value>,
+        /// For a start refused by a dependency: which one, and when it last synced.
+        dependency: Option<Value>,
+    },
+    /// PostgREST (or Supabase Auth) did not answer, timed out, or answered 5xx.
+    #[error("the database is unavailable right now; retry in a few seconds")]
+    UpstreamUnavailable {
+        /// For the log line.
+        detail: String,
+    },
+    /// A bug or a misconfiguration (e.g. PostgREST refused our key).
+    #[error("internal error; the function's log has the details")]
+    Internal {
+        /// For the log line.
+        detail: String,
+    },
+}
+
+impl EdgeError {
+    /// A 400 `invalid_request`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+            semantic: false,
+        }
+    }
+
+    /// A 422 `invalid_request`: the values are well-formed but do not fit together.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+            semantic: true,
+        }
+    }
+
+    /// An `internal` error with a detail for the log.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Internal {
+            detail: detail.into(),
+        }
+    }
+
+    /// The stable code callers match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnknownResource { .. } => "unknown_resource",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict { .. } => "conflict",
+            Self::UpstreamUnavailable { .. } => "upstream_unavailable",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::InvalidRequest {
+                semantic: false, ..
+            } => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest { semantic: true, .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnknownResource { .. } | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::UpstreamUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the log line should say beyond the code: internal details, never sent to callers.
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            Self::UpstreamUnavailable { detail } | Self::Internal { detail } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The JSON body: `{"error":{"code","message", ...}}`.
+    pub fn body(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("code".into(), json!(self.code()));
+        error.insert("message".into(), json!(self.to_string()));
+        match self {
+            Self::UnknownResource { resource } => {
+                error.insert("resource".into(), json!(resource));
+            }
+            Self::Conflict {
+                current_run,
+                dependency,
+                ..
+            } => {
+                if let Some(run) = current_run {
+                    error.insert("current_run".into(), run.clone());
+                }
+                if let Some(dependency) = dependency {
+                    error.insert("dependency".into(), dependency.clone());
+                }
+            }
+            Self::UpstreamUnavailable { .. } => {
+                error.insert("retry_after_seconds".into(), json!(RETRY_AFTER_SECS));
+            }
+            _ => {}
+        }
+        json!({ "error": error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_code_and_status() {
+        let cases: [(EdgeError, &str, u16); 12] = [
+            (EdgeError::Unauthorized("x".into()), "unauthorized", 401),
+            (EdgeError::Forbidden("x".into()), "forbidden", 403),
+            (EdgeError::invalid("x"), "invalid_request", 400),
+            (EdgeError::unprocessable("x"), "invalid_request", 422),
+            (
+                EdgeError::PayloadTooLarge { limit: 1 },
+                "payload_too_large",
+                413,
+            ),
+            (
+                EdgeError::UnsupportedMediaType,
+                "unsupported_media_type",
+                415,
+            ),
+            (
+                EdgeError::UnknownResource {
+                    resource: "a".into(),
+                },
+                "unknown_resource",
+                404,
+            ),
+            (EdgeError::NotFound, "not_found", 404),
+            (
+                EdgeError::MethodNotAllowed { allow: "POST" },
+                "method_not_allowed",
+                405,
+            ),
+            (
+                EdgeError::Conflict {
+                    message: "x".into(),
+                    current_run: None,
+                    dependency: None,
+                },
+                "conflict",
+                409,
+            ),
+            (
+                EdgeError::UpstreamUnavailable { detail: "d".into() },
+                "upstream_unavailable",
+                503,
+            ),
+            (EdgeError::internal("d"), "internal", 500),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!(error.code(), code, "{error:?}");
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert_eq!(error.body()["error"]["code"], code);
+        }
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_body() {
+        let error = EdgeError::internal("PostgREST said 42501 for key sb_secret_abc");
+        let body = error.body().to_string();
+        assert!(
+            !body.contains("42501") && !body.contains("sb_secret"),
+            "{body}"
+        );
+        assert_eq!(
+            error.log_detail(),
+            Some("PostgREST said 42501 for key sb_secret_abc")
+        );
+    }
+
+    #[test]
+    fn a_conflict_carries_the_current_run() {
+        let error = EdgeError::Conflict {
+            message: "busy".into(),
+            current_run: Some(json!({ "run_id": "r" })),
+            dependency: None,
+        };
+        assert_eq!(error.body()["error"]["current_run"]["run_id"], "r");
+        assert!(error.body()["error"].get("dependency").is_none());
+    }
+}

@@ -1,0 +1,242 @@
+//! What each route does upstream, once the caller is authenticated and the body validated.
+//! Every state change is one call of a SQL function; the database's clock is the only clock.
+
+use serde_json::{Value, json};
+
+use crate::auth::user_jwt::UserClaims;
+use crate::error::EdgeError;
+use crate::log::Trace;
+use crate::postgrest::{Action, Postgrest, map_error};
+use crate::upstream::Upstream;
+use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
+
+/// The health view's columns the function serves, in this order.
+pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id";
+
+/// `start`: the run id from `start_vantage_sync`, and its `started_at` read back from the run
+/// history by that id (the database's clock; race-free, unlike reading the state row).
+pub(crate) async fn start<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    body: StartBody,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let action = Action {
+        verb: "start",
+        resource: &body.resource,
+        run_id: None,
+    };
+    let raw = pg
+        .rpc(
+            "start_vantage_sync",
+            &json!({ "p_resource": body.resource }),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let run_id = serde_json::from_slice::<String>(&raw)
+        .ok()
+        .and_then(|id| uuid::Uuid::try_parse(&id).ok())
+        .ok_or_else(|| EdgeError::internal("start_vantage_sync did not return a run id"))?
+        .hyphenated()
+        .to_string();
+    // The run has started: a failed read-back must not hide its id from the caller.
+    let started_at = match pg
+        .get(
+            &format!("/vantage_sync_runs?select=started_at&run_id=eq.{run_id}&limit=1"),
+            trace,
+        )
+        .await
+    {
+        Ok(raw) => first_row(&raw)
+            .and_then(|row| row.get("started_at").cloned())
+            .unwrap_or(Value::Null),
+        Err(e) => {
+            let detail = map_error(e, &action);
+            trace.note(format!(
+                "run {run_id} started, but reading its started_at failed: {}",
+                detail.log_detail().unwrap_or(&detail.to_string())
+            ));
+            Value::Null
+        }
+    };
+    Ok(json!({ "run_id": run_id, "resource": body.resource, "started_at": started_at }))
+}
+
+/// `complete`: `complete_vantage_sync` of the named run, or of the run in progress.
+pub(crate) async fn complete<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    body: CompleteBody,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let run_id = match body.run_id {
+        Some(id) => Some(id),
+        None => running_run(pg, &body.resource, "complete", trace).await?,
+    };
+    let action = Action {
+        verb: "complete",
+        resource: &body.resource,
+        run_id: run_id.as_deref(),
+    };
+    pg.rpc(
+        "complete_vantage_sync",
+        &json!({
+            "p_resource": body.resource,
+            "p_records_synced": body.records_synced,
+            "p_records_created": body.records_created,
+            "p_records_updated": body.records_updated,
+            "p_run_id": run_id,
+        }),
+        trace,
+    )
+    .await
+    .map_err(|e| map_error(e, &action))?;
+    Ok(json!({
+        "resource": body.resource,
+        "run_id": run_id,
+        "status": "success",
+        "records_synced": body.records_synced,
+        "records_created": body.records_created,
+        "records_updated": body.records_updated,
+    }))
+}
+
+/// `fail`: `fail_vantage_sync` with the error objects as sent.
+pub(crate) async fn fail<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    body: FailBody,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let run_id = match body.run_id {
+        Some(id) => Some(id),
+        None => running_run(pg, &body.resource, "fail", trace).await?,
+    };
+    let action = Action {
+        verb: "fail",
+        resource: &body.resource,
+        run_id: run_id.as_deref(),
+    };
+    let error_count = body.errors.len();
+    pg.rpc(
+        "fail_vantage_sync",
+        &json!({ "p_resource": body.resource, "p_errors": body.errors, "p_run_id": run_id }),
+        trace,
+    )
+    .await
+    .map_err(|e| map_error(e, &action))?;
+    Ok(json!({
+        "resource": body.resource,
+        "run_id": run_id,
+        "status": "failed",
+        "error_count": error_count,
+    }))
+}
+
+/// `abort`: `abort_vantage_sync`, recording who aborted.
+pub(crate) async fn abort<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    body: AbortBody,
+    user: &UserClaims,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let action = Action {
+        verb: "abort",
+        resource: &body.resource,
+        run_id: body.run_id.as_deref(),
+    };
+    let raw = pg
+        .rpc(
+            "abort_vantage_sync",
+            &json!({
+                "p_resource": body.resource,
+                "p_reason": body.reason,
+                "p_aborted_by": user.display_name(),
+                "p_run_id": body.run_id,
+            }),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let run_id = serde_json::from_slice::<Value>(&raw).unwrap_or(Value::Null);
+    Ok(json!({
+        "resource": body.resource,
+        "run_id": run_id,
+        "status": "failed",
+        "aborted_by": user.display_name(),
+    }))
+}
+
+/// `health`: the health view's rows in its order (red, yellow, green, then name) and a count
+/// per colour.
+pub(crate) async fn health<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let action = Action {
+        verb: "read health",
+        resource: "",
+        run_id: None,
+    };
+    let raw = pg
+        .get(
+            &format!("/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key"),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let rows: Vec<Value> = serde_json::from_slice(&raw)
+        .map_err(|_| EdgeError::internal("the health view's answer is not a JSON array"))?;
+    let (mut red, mut yellow, mut green) = (0u32, 0u32, 0u32);
+    for row in &rows {
+        match row.get("health").and_then(Value::as_str) {
+            Some("red") => red += 1,
+            Some("yellow") => yellow += 1,
+            Some("green") => green += 1,
+            _ => {}
+        }
+    }
+    Ok(json!({
+        "resources": rows,
+        "summary": { "red": red, "yellow": yellow, "green": green },
+    }))
+}
+
+/// The id of the run in progress of `resource`, so that an unnamed `complete` or `fail` still
+/// finishes exactly that run (a run started in between is never finished by mistake). `None`
+/// when nothing runs: the SQL function then answers with the right 409.
+async fn running_run<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    resource: &str,
+    verb: &'static str,
+    trace: &mut Trace,
+) -> Result<Option<String>, EdgeError> {
+    let action = Action {
+        verb,
+        resource,
+        run_id: None,
+    };
+    let raw = pg
+        .get(
+            &format!(
+                "/vantage_sync_state?select=last_sync_status,current_run_id&resource=eq.{resource}"
+            ),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let row = first_row(&raw).ok_or_else(|| EdgeError::UnknownResource {
+        resource: resource.to_owned(),
+    })?;
+    let running = row.get("last_sync_status").and_then(Value::as_str) == Some("running");
+    Ok(row
+        .get("current_run_id")
+        .and_then(Value::as_str)
+        .filter(|_| running)
+        .map(str::to_owned))
+}
+
+fn first_row(raw: &[u8]) -> Option<Value> {
+    match serde_json::from_slice::<Value>(raw).ok()? {
+        Value::Array(mut rows) if !rows.is_empty() => Some(rows.swap_remove(0)),
+        _ => None,
+    }
+}

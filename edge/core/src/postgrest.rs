@@ -1,0 +1,491 @@
+//! Calls to PostgREST with the service key, and what its errors mean for a caller.
+//!
+//! Requests are built with `http` by hand rather than with `postgrest-rs`: that crate sends
+//! through `reqwest` itself, which would tie the core to one runtime (tokio natively; no
+//! injected upstream, no Deno `fetch`). What it would add here is a URL and three headers.
+//! As postgrest-rs's own docs warn, a 4xx is an answer, not a transport error: every status is
+//! checked and mapped below.
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::ServiceKey;
+use crate::error::EdgeError;
+use crate::log::Trace;
+use crate::upstream::{Upstream, UpstreamError, UpstreamErrorKind};
+
+/// PostgREST as the service role.
+pub(crate) struct Postgrest<'a, U> {
+    rest_url: &'a str,
+    key: &'a ServiceKey,
+    upstream: &'a U,
+}
+
+/// PostgREST's error body: `{"code","message","details","hint"}` (hint is never used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PostgrestError {
+    /// The HTTP status it came with.
+    #[serde(skip)]
+    pub status: u16,
+    /// SQLSTATE (`PT409`, `23514`, ...) or PostgREST's own (`PGRST301`, ...).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The error message (for our own SQL functions: written for callers).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// DETAIL; our functions put JSON here for 409s.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+/// Why a call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// No answer.
+    Transport(UpstreamError),
+    /// A non-2xx answer.
+    Refused(PostgrestError),
+}
+
+/// What a call was doing, to word its errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Action<'a> {
+    /// `start`, `complete`, `fail`, `abort` or `read`.
+    pub verb: &'static str,
+    /// The resource concerned (empty for reads of every resource).
+    pub resource: &'a str,
+    /// The run named by the caller.
+    pub run_id: Option<&'a str>,
+}
+
+impl<'a, U: Upstream> Postgrest<'a, U> {
+    pub fn new(rest_url: &'a str, key: &'a ServiceKey, upstream: &'a U) -> Self {
+        Self {
+            rest_url,
+            key,
+            upstream,
+        }
+    }
+
+    /// `POST /rpc/<function>` with named arguments; the body of a 2xx answer.
+    pub async fn rpc(
+        &self,
+        function: &str,
+        args: &Value,
+        trace: &mut Trace,
+    ) -> Result<Bytes, CallError> {
+        let body = Bytes::from(args.to_string());
+        self.send(Method::POST, &format!("/rpc/{function}"), body, trace)
+            .await
+    }
+
+    /// `GET <path_and_query>`, e.g. `/vantage_sync_health?select=...`; the body of a 2xx.
+    pub async fn get(&self, path_and_query: &str, trace: &mut Trace) -> Result<Bytes, CallError> {
+        self.send(Method::GET, path_and_query, Bytes::new(), trace)
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Bytes,
+        trace: &mut Trace,
+    ) -> Result<Bytes, CallError> {
+        let request = self.request(method, path_and_query, body)?;
+        trace.upstream_calls += 1;
+        let response = self
+            .upstream
+            .send(request)
+            .await
+            .map_err(CallError::Transport)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response.into_body());
+        }
+        let mut error: PostgrestError = serde_json::from_slice(response.body()).unwrap_or_default();
+        error.status = status.as_u16();
+        Err(CallError::Refused(error))
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Bytes,
+    ) -> Result<Request<Bytes>, CallError> {
+        let broken = |what: &str| {
+            CallError::Transport(UpstreamError::new(
+                UpstreamErrorKind::Other,
+                format!("cannot build the request: {what}"),
+            ))
+        };
+        let header = |value: &str| {
+            let mut value = HeaderValue::from_str(value).map_err(|_| broken("key"))?;
+            value.set_sensitive(true);
+            Ok::<_, CallError>(value)
+        };
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{}{path_and_query}", self.rest_url))
+            .header(ACCEPT, "application/json");
+        builder = match self.key {
+            ServiceKey::Secret(key) => builder.header("apikey", header(key)?),
+            ServiceKey::LegacyServiceRole(key) => builder
+                .header("apikey", header(key)?)
+                .header(AUTHORIZATION, header(&format!("Bearer {key}"))?),
+        };
+        if !body.is_empty() {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        builder.body(body).map_err(|_| broken("URL"))
+    }
+}
+
+/// The caller's error for a failed call.
+pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
+    let error = match error {
+        CallError::Transport(e) => {
+            let what = match e.kind {
+                UpstreamErrorKind::Timeout => "timed out",
+                UpstreamErrorKind::Unavailable => "is unreachable",
+                UpstreamErrorKind::TooLarge => {
+                    return EdgeError::internal(format!(
+                        "PostgREST's answer to {} was too large: {}",
+                        action.verb, e.message
+                    ));
+                }
+                UpstreamErrorKind::Other => "failed",
+            };
+            return EdgeError::UpstreamUnavailable {
+                detail: format!("PostgREST {what} ({}): {}", action.verb, e.message),
+            };
+        }
+        CallError::Refused(error) => error,
+    };
+    let code = error.code.as_deref().unwrap_or("");
+    let status = error.status;
+    match code {
+        "PT409" => conflict(&error, action),
+        "PT404" => EdgeError::UnknownResource {
+            resource: action.resource.to_owned(),
+        },
+        // Our SQL functions raise 22023 with sentences written for callers.
+        "22023" => EdgeError::invalid(error.message.as_deref().map_or_else(
+            || "the database refused the values as invalid".into(),
+            |m| m.chars().take(300).collect::<String>(),
+        )),
+        "23514" => EdgeError::unprocessable(
+            "the database refused these values: they break a rule of the sync state table",
+        ),
+        _ if code == "42501"
+            || status == StatusCode::UNAUTHORIZED.as_u16()
+            || status == StatusCode::FORBIDDEN.as_u16() =>
+        {
+            EdgeError::internal(format!(
+                "PostgREST refused the service key for {} (HTTP {status}, code {code:?}): check SUPABASE_SECRET_KEY(S) / SUPABASE_SERVICE_ROLE_KEY",
+                action.verb
+            ))
+        }
+        _ if status >= 500 => EdgeError::UpstreamUnavailable {
+            detail: format!(
+                "PostgREST answered HTTP {status} (code {code:?}) to {}",
+                action.verb
+            ),
+        },
+        _ => EdgeError::internal(format!(
+            "PostgREST answered HTTP {status} (code {code:?}) to {}",
+            action.verb
+        )),
+    }
+}
+
+/// A 409 worded from the DETAIL our SQL functions attach (JSON), never from SQL text.
+fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
+    let details: Value = error
+        .details
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or(Value::Null);
+    let resource = action.resource;
+    let text = |name: &str| details.get(name).and_then(Value::as_str);
+    if let Some(dependency) = text("dependency") {
+        return EdgeError::Conflict {
+            message: format!(
+                "\"{resource}\" depends on \"{dependency}\", which has not synced successfully since \"{resource}\" last did; sync \"{dependency}\" first"
+            ),
+            current_run: None,
+            dependency: Some(json!({
+                "resource": dependency,
+                "last_sync_time": details.get("dependency_last_sync_time").cloned().unwrap_or(Value::Null),
+            })),
+        };
+    }
+    let Some(status) = text("status") else {
+        return EdgeError::Conflict {
+            message: format!(
+                "cannot {} \"{resource}\" now: it conflicts with the sync's current state",
+                action.verb
+            ),
+            current_run: None,
+            dependency: None,
+        };
+    };
+    let current = text("current_run_id");
+    let started_at = text("started_at").unwrap_or("an unknown time");
+    let message = match (action.verb, action.run_id) {
+        ("start", _) => format!(
+            "\"{resource}\" already has a run in progress: run {}, started at {started_at}",
+            current.unwrap_or("?")
+        ),
+        (verb, Some(requested)) if Some(requested) != current => format!(
+            "cannot {verb} run {requested} of \"{resource}\": it is not the current run (that is {} with status {status})",
+            current.unwrap_or("none")
+        ),
+        (verb, Some(requested)) => format!(
+            "cannot {verb} run {requested} of \"{resource}\": it already finished with status {status} at {}",
+            text("completed_at").unwrap_or("an unknown time")
+        ),
+        (verb, None) => {
+            format!("cannot {verb} \"{resource}\": it is not running (status {status})")
+        }
+    };
+    EdgeError::Conflict {
+        message,
+        current_run: Some(json!({
+            "run_id": details.get("current_run_id").cloned().unwrap_or(Value::Null),
+            "status": status,
+            "started_at": details.get("started_at").cloned().unwrap_or(Value::Null),
+            "completed_at": details.get("completed_at").cloned().unwrap_or(Value::Null),
+        })),
+        dependency: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUN: &str = "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
+    const OTHER: &str = "9a9a9a9a-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
+
+    fn refused(status: u16, code: &str, message: &str, details: Option<Value>) -> CallError {
+        CallError::Refused(PostgrestError {
+            status,
+            code: Some(code.into()),
+            message: Some(message.into()),
+            details: details.map(|d| d.to_string()),
+        })
+    }
+
+    fn action<'a>(verb: &'static str, run_id: Option<&'a str>) -> Action<'a> {
+        Action {
+            verb,
+            resource: "accounts",
+            run_id,
+        }
+    }
+
+    fn run_detail(status: &str) -> Value {
+        json!({"resource":"accounts","status":status,"current_run_id":RUN,
+               "started_at":"2026-11-24T10:00:00+00:00","completed_at":null})
+    }
+
+    #[test]
+    fn a_start_conflict_names_the_current_run() {
+        let error = map_error(
+            refused(
+                409,
+                "PT409",
+                "resource \"accounts\" already has ...",
+                Some(run_detail("running")),
+            ),
+            &action("start", None),
+        );
+        assert_eq!(error.status().as_u16(), 409);
+        let body = error.body();
+        assert_eq!(body["error"]["current_run"]["run_id"], RUN);
+        assert_eq!(body["error"]["current_run"]["status"], "running");
+        assert_eq!(
+            body["error"]["message"],
+            format!(
+                "\"accounts\" already has a run in progress: run {RUN}, started at 2026-11-24T10:00:00+00:00"
+            )
+        );
+    }
+
+    #[test]
+    fn a_retried_complete_names_the_finished_run() {
+        let mut detail = run_detail("success");
+        detail["completed_at"] = json!("2026-11-24T10:01:00+00:00");
+        let error = map_error(
+            refused(409, "PT409", "cannot complete run", Some(detail)),
+            &action("complete", Some(RUN)),
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot complete run {RUN} of \"accounts\": it already finished with status success at 2026-11-24T10:01:00+00:00"
+            )
+        );
+        let error = map_error(
+            refused(409, "PT409", "x", Some(run_detail("running"))),
+            &action("fail", Some(OTHER)),
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot fail run {OTHER} of \"accounts\": it is not the current run (that is {RUN} with status running)"
+            )
+        );
+        let error = map_error(
+            refused(409, "PT409", "x", Some(run_detail("success"))),
+            &action("abort", None),
+        );
+        assert_eq!(
+            error.to_string(),
+            "cannot abort \"accounts\": it is not running (status success)"
+        );
+    }
+
+    #[test]
+    fn a_dependency_conflict_names_the_dependency() {
+        let detail = json!({"resource":"accounts","dependency":"funds",
+                            "dependency_last_sync_time":null,"last_sync_time":null});
+        let error = map_error(
+            refused(409, "PT409", "x", Some(detail)),
+            &action("start", None),
+        );
+        assert_eq!(error.body()["error"]["dependency"]["resource"], "funds");
+        assert!(
+            error.to_string().contains("sync \"funds\" first"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_conflict_without_details_is_still_a_conflict() {
+        let error = map_error(
+            refused(409, "PT409", "SELECT secret FROM x", None),
+            &action("start", None),
+        );
+        assert_eq!(error.code(), "conflict");
+        assert!(!error.to_string().contains("SELECT"), "{error}");
+    }
+
+    #[test]
+    fn sqlstates_and_statuses_map_to_stable_codes() {
+        let cases = [
+            (
+                refused(404, "PT404", "unknown resource", None),
+                "unknown_resource",
+                404,
+            ),
+            (
+                refused(
+                    400,
+                    "22023",
+                    "record counts must be whole numbers >= 0",
+                    None,
+                ),
+                "invalid_request",
+                400,
+            ),
+            (
+                refused(
+                    400,
+                    "23514",
+                    "new row for relation \"vantage_sync_state\" violates check constraint \"c\"",
+                    None,
+                ),
+                "invalid_request",
+                422,
+            ),
+            (
+                refused(
+                    401,
+                    "42501",
+                    "permission denied for function start_vantage_sync",
+                    None,
+                ),
+                "internal",
+                500,
+            ),
+            (
+                refused(403, "42501", "permission denied", None),
+                "internal",
+                500,
+            ),
+            (refused(401, "PGRST301", "JWSError", None), "internal", 500),
+            (
+                refused(404, "PGRST202", "Could not find the function", None),
+                "internal",
+                500,
+            ),
+            (
+                refused(503, "PGRST001", "Database client error", None),
+                "upstream_unavailable",
+                503,
+            ),
+            (
+                refused(500, "XX000", "internal", None),
+                "upstream_unavailable",
+                503,
+            ),
+            (
+                CallError::Refused(PostgrestError {
+                    status: 502,
+                    ..PostgrestError::default()
+                }),
+                "upstream_unavailable",
+                503,
+            ),
+            (
+                CallError::Transport(UpstreamError::new(UpstreamErrorKind::Timeout, "10 s")),
+                "upstream_unavailable",
+                503,
+            ),
+            (
+                CallError::Transport(UpstreamError::new(
+                    UpstreamErrorKind::Unavailable,
+                    "refused",
+                )),
+                "upstream_unavailable",
+                503,
+            ),
+            (
+                CallError::Transport(UpstreamError::new(UpstreamErrorKind::TooLarge, "big")),
+                "internal",
+                500,
+            ),
+        ];
+        for (error, code, status) in cases {
+            let what = format!("{error:?}");
+            let mapped = map_error(error, &action("complete", None));
+            assert_eq!(
+                (mapped.code(), mapped.status().as_u16()),
+                (code, status),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_sql_text_reaches_the_caller() {
+        let sql = "new row for relation \"vantage_sync_state\" violates check constraint \"running_incomplete\"";
+        for code in ["23514", "42501", "XX000", "PGRST202"] {
+            let mapped = map_error(
+                refused(400, code, sql, Some(json!({"hint":"x"}))),
+                &action("complete", None),
+            );
+            let body = mapped.body().to_string();
+            assert!(
+                !body.contains("relation") && !body.contains("constraint \""),
+                "{code}: {body}"
+            );
+        }
+    }
+}
