@@ -1,1 +1,3 @@
-//! Status widget (filled by the widget issue).
+//! Vantage sync status widget.
+
+pub mod model;

@@ -1,0 +1,491 @@
+//! A health card's content: what a person reads about one resource, computed from its row at
+//! a given `now`. Components only place this text; they decide nothing.
+
+use super::health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
+use super::row::{SyncError, SyncRow};
+use super::time::{
+    Timestamp, ago, count, duration_text, grouped, parse_interval, short_span, span,
+};
+
+/// What a card says a resource is doing: the health word and its icon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Green and not running.
+    Healthy,
+    /// Yellow: no success within the allowed age.
+    Stale,
+    /// Red because the last run failed.
+    Failing,
+    /// Red because a run has gone on too long.
+    Stuck,
+    /// A run in progress, not (yet) stuck.
+    Running,
+    /// Yellow because it never ran.
+    NeverSynced,
+}
+
+impl State {
+    /// The state a health and a status show as.
+    pub fn of(health: Health, status: Status) -> Self {
+        match (health, status) {
+            (Health::Red, Status::Running) => Self::Stuck,
+            (Health::Red, _) => Self::Failing,
+            (_, Status::Running) => Self::Running,
+            (Health::Yellow, Status::NeverRun) => Self::NeverSynced,
+            (Health::Yellow, _) => Self::Stale,
+            (Health::Green, _) => Self::Healthy,
+        }
+    }
+
+    /// The word beside the icon (health is never shown by colour alone).
+    pub const fn word(self) -> &'static str {
+        match self {
+            Self::Healthy => "Healthy",
+            Self::Stale => "Stale",
+            Self::Failing => "Failing",
+            Self::Stuck => "Stuck",
+            Self::Running => "Running",
+            Self::NeverSynced => "Never synced",
+        }
+    }
+
+    /// A text glyph for the state (decorative: the word carries the meaning).
+    pub const fn icon(self) -> &'static str {
+        match self {
+            Self::Healthy => "\u{2714}",     // ✔
+            Self::Stale => "\u{25F7}",       // ◷
+            Self::Failing => "\u{2716}",     // ✖
+            Self::Stuck => "\u{29D6}",       // ⧖
+            Self::Running => "\u{21BB}",     // ↻
+            Self::NeverSynced => "\u{25CB}", // ○
+        }
+    }
+
+    /// The CSS modifier for it (`vss-state-failing`).
+    pub const fn class(self) -> &'static str {
+        match self {
+            Self::Healthy => "vss-state-healthy",
+            Self::Stale => "vss-state-stale",
+            Self::Failing => "vss-state-failing",
+            Self::Stuck => "vss-state-stuck",
+            Self::Running => "vss-state-running",
+            Self::NeverSynced => "vss-state-never",
+        }
+    }
+}
+
+/// Everything a card shows about one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Card {
+    /// The resource's name.
+    pub resource: String,
+    /// The rules' facts about its row.
+    pub facts: Facts,
+    /// When its last run finished.
+    pub completed_at: Option<Timestamp>,
+    /// Records its last successful run synced.
+    pub records_synced: Option<i64>,
+    /// Its last failure's errors.
+    pub errors: Vec<SyncError>,
+    /// Its effective limits.
+    pub thresholds: Thresholds,
+    /// Red, yellow or green.
+    pub health: Health,
+    /// Its alerts, in the view's order.
+    pub alerts: Vec<Alert>,
+}
+
+impl Card {
+    /// The card of a row. Health and alerts come from the view when it sent them (the
+    /// database is the one place the rules run); on a table row the model applies the same
+    /// rules with the row's or the default thresholds at `now`.
+    pub fn from_row(row: SyncRow, now: Timestamp) -> Self {
+        let defaults = Thresholds::default();
+        let limit = |text: &Option<String>, default: i64| {
+            text.as_deref().and_then(parse_interval).unwrap_or(default)
+        };
+        let thresholds = Thresholds {
+            stale_after: limit(&row.stale_after, defaults.stale_after),
+            stuck_after: limit(&row.stuck_after, defaults.stuck_after),
+            slow_after: limit(&row.slow_after, defaults.slow_after),
+            expected_interval: row.expected_interval.as_deref().and_then(parse_interval),
+        };
+        let facts = Facts {
+            status: row.status,
+            last_sync_time: row.last_sync_time,
+            started_at: row.started_at,
+            created_at: row.created_at,
+            duration_ms: row.duration_ms,
+            consecutive_failures: row.consecutive_failures.unwrap_or(0),
+        };
+        let health = row
+            .health
+            .unwrap_or_else(|| classify_health(&facts, &thresholds, now));
+        let alerts = match row.alerts {
+            Some(names) => names.iter().filter_map(|n| Alert::from_name(n)).collect(),
+            None => alerts_of(&facts, &thresholds, now),
+        };
+        Self {
+            resource: row.resource,
+            facts,
+            completed_at: row.completed_at,
+            records_synced: row.records_synced,
+            errors: row.errors.unwrap_or_default(),
+            thresholds,
+            health,
+            alerts,
+        }
+    }
+
+    /// Its health word and icon.
+    pub fn state(&self) -> State {
+        State::of(self.health, self.facts.status)
+    }
+
+    /// The card's main line at `now`:
+    /// - success: `Last synced 2 hours ago (150 records in 3.2s)` (the spec's line),
+    /// - running: `Running for 12 minutes`,
+    /// - failed: `Failed 5 minutes ago · 2 errors`,
+    /// - never run: `Never synced`.
+    pub fn status_line(&self, now: Timestamp) -> String {
+        let f = &self.facts;
+        match f.status {
+            Status::Running => match f.started_at {
+                Some(started) => format!("Running for {}", span(now.since(started))),
+                None => "Running".to_owned(),
+            },
+            Status::Failed => {
+                let when = self.completed_at.or(f.started_at);
+                let mut line = match when {
+                    Some(t) => format!("Failed {}", ago(now.since(t))),
+                    None => "Failed".to_owned(),
+                };
+                if !self.errors.is_empty() {
+                    let n = i64::try_from(self.errors.len()).unwrap_or(i64::MAX);
+                    line.push_str(" \u{b7} ");
+                    line.push_str(&count(n, "error"));
+                }
+                line
+            }
+            Status::NeverRun => "Never synced".to_owned(),
+            Status::Success | Status::Other => match f.last_sync_time {
+                Some(t) => {
+                    let when = ago(now.since(t));
+                    match (self.records_synced, f.duration_ms) {
+                        (Some(n), Some(ms)) => format!(
+                            "Last synced {when} ({} in {})",
+                            records(n),
+                            duration_text(ms)
+                        ),
+                        (Some(n), None) => format!("Last synced {when} ({})", records(n)),
+                        _ => format!("Last synced {when}"),
+                    }
+                }
+                None => "Never synced".to_owned(),
+            },
+        }
+    }
+
+    /// A second line while running or after a failure: when the last success was.
+    pub fn last_success_line(&self, now: Timestamp) -> Option<String> {
+        match self.facts.status {
+            Status::Running | Status::Failed => Some(match self.facts.last_sync_time {
+                Some(t) => format!("Last successful sync {}", ago(now.since(t))),
+                None => "No successful sync yet".to_owned(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The instant the main line is about, for its `<time>` element.
+    pub fn line_time(&self) -> Option<Timestamp> {
+        match self.facts.status {
+            Status::Running => self.facts.started_at,
+            Status::Failed => self.completed_at.or(self.facts.started_at),
+            Status::NeverRun => None,
+            Status::Success | Status::Other => self.facts.last_sync_time,
+        }
+    }
+
+    /// An alert's badge text, with the numbers that explain it.
+    pub fn alert_text(&self, alert: Alert, now: Timestamp) -> String {
+        let f = &self.facts;
+        let t = &self.thresholds;
+        match alert {
+            Alert::Stuck => match f.started_at {
+                Some(s) => format!(
+                    "Stuck: running {} (limit {})",
+                    short_span(now.since(s)),
+                    short_span(t.stuck_after)
+                ),
+                None => "Stuck".to_owned(),
+            },
+            Alert::Stale => match (f.last_sync_time, f.created_at) {
+                (Some(last), _) => format!(
+                    "Stale: last success {} ago (allowed {})",
+                    short_span(now.since(last)),
+                    short_span(t.stale_after)
+                ),
+                (None, Some(created)) => format!(
+                    "Stale: no success since created {} ago (allowed {})",
+                    short_span(now.since(created)),
+                    short_span(t.stale_after)
+                ),
+                (None, None) => "Stale".to_owned(),
+            },
+            Alert::RepeatedFailures => {
+                format!("Failed {}\u{d7} in a row", f.consecutive_failures)
+            }
+            Alert::Slow => match f.duration_ms {
+                Some(ms) => format!(
+                    "Slow: took {} (limit {})",
+                    duration_text(ms),
+                    duration_text(t.slow_after / 1000)
+                ),
+                None => "Slow".to_owned(),
+            },
+            Alert::MissedSchedule => match t.expected_interval {
+                Some(every) => format!("Missed schedule: due every {}", short_span(every)),
+                None => "Missed schedule".to_owned(),
+            },
+        }
+    }
+
+    /// Whether the card passes a health filter and a name filter (case-insensitive substring;
+    /// blank matches all).
+    pub fn matches(&self, health: Option<Health>, name: &str) -> bool {
+        let name = name.trim();
+        health.is_none_or(|h| h == self.health)
+            && (name.is_empty() || self.resource.to_lowercase().contains(&name.to_lowercase()))
+    }
+}
+
+fn records(n: i64) -> String {
+    if n == 1 {
+        "1 record".to_owned()
+    } else {
+        format!("{} records", grouped(n))
+    }
+}
+
+/// Sorts cards red, yellow, green, then by resource name in byte order (the view's `sort_key`
+/// with collation "C").
+pub fn sort_cards(cards: &mut [Card]) {
+    cards.sort_by(|a, b| (a.health, &a.resource).cmp(&(b.health, &b.resource)));
+}
+
+/// How many cards have each health.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Red cards.
+    pub red: usize,
+    /// Yellow cards.
+    pub yellow: usize,
+    /// Green cards.
+    pub green: usize,
+}
+
+impl Counts {
+    /// Counts `cards` by health.
+    pub fn of(cards: &[Card]) -> Self {
+        cards.iter().fold(Self::default(), |mut c, card| {
+            match card.health {
+                Health::Red => c.red += 1,
+                Health::Yellow => c.yellow += 1,
+                Health::Green => c.green += 1,
+            }
+            c
+        })
+    }
+
+    /// The count for one health.
+    pub const fn get(self, health: Health) -> usize {
+        match health {
+            Health::Red => self.red,
+            Health::Yellow => self.yellow,
+            Health::Green => self.green,
+        }
+    }
+
+    /// All cards.
+    pub const fn total(self) -> usize {
+        self.red + self.yellow + self.green
+    }
+}
+
+/// How fresh the shown data is: `Updated 12 s ago`, `Updated 3 min ago`, `Updated 2 h ago`.
+pub fn updated_text(elapsed: i64) -> String {
+    format!("Updated {} ago", short_span(elapsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::time::{DAY, HOUR, MINUTE, SECOND};
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2025-11-05T12:00:00Z").unwrap_or_else(|| panic!("now parses"))
+    }
+
+    fn card(status: Status) -> Card {
+        let row = SyncRow {
+            resource: "accounts".to_owned(),
+            status,
+            last_sync_time: Some(now().plus(-2 * HOUR)),
+            started_at: Some(now().plus(-12 * MINUTE)),
+            completed_at: Some(now().plus(-5 * MINUTE)),
+            created_at: Some(now().plus(-30 * DAY)),
+            duration_ms: Some(3200),
+            records_synced: Some(150),
+            errors: None,
+            consecutive_failures: None,
+            health: None,
+            alerts: None,
+            stale_after: None,
+            stuck_after: None,
+            slow_after: None,
+            expected_interval: None,
+        };
+        Card::from_row(row, now())
+    }
+
+    #[test]
+    fn the_specs_line() {
+        assert_eq!(
+            card(Status::Success).status_line(now()),
+            "Last synced 2 hours ago (150 records in 3.2s)"
+        );
+        let mut one = card(Status::Success);
+        one.records_synced = Some(1);
+        one.facts.last_sync_time = Some(now().plus(-MINUTE));
+        assert_eq!(
+            one.status_line(now()),
+            "Last synced 1 minute ago (1 record in 3.2s)"
+        );
+        one.facts.last_sync_time = Some(now().plus(-10 * SECOND));
+        one.records_synced = Some(12_345);
+        one.facts.duration_ms = Some(425_000);
+        assert_eq!(
+            one.status_line(now()),
+            "Last synced just now (12,345 records in 7m 5s)"
+        );
+        one.facts.last_sync_time = Some(now().plus(-3 * DAY));
+        one.facts.duration_ms = None;
+        assert_eq!(
+            one.status_line(now()),
+            "Last synced 3 days ago (12,345 records)"
+        );
+    }
+
+    #[test]
+    fn running_failed_and_never_lines() {
+        let running = card(Status::Running);
+        assert_eq!(running.status_line(now()), "Running for 12 minutes");
+        assert_eq!(
+            running.last_success_line(now()).as_deref(),
+            Some("Last successful sync 2 hours ago")
+        );
+        assert_eq!(running.state(), State::Running);
+
+        let mut failed = card(Status::Failed);
+        assert_eq!(failed.status_line(now()), "Failed 5 minutes ago");
+        failed.errors = vec![SyncError::default(); 2];
+        assert_eq!(
+            failed.status_line(now()),
+            "Failed 5 minutes ago \u{b7} 2 errors"
+        );
+        failed.errors.truncate(1);
+        assert_eq!(
+            failed.status_line(now()),
+            "Failed 5 minutes ago \u{b7} 1 error"
+        );
+        assert_eq!(
+            (failed.health, failed.state()),
+            (Health::Red, State::Failing)
+        );
+
+        let never = card(Status::NeverRun);
+        assert_eq!(never.status_line(now()), "Never synced");
+    }
+
+    #[test]
+    fn every_state_has_a_word_and_an_icon() {
+        let states = [
+            (Health::Green, Status::Success, "Healthy"),
+            (Health::Yellow, Status::Success, "Stale"),
+            (Health::Red, Status::Failed, "Failing"),
+            (Health::Red, Status::Running, "Stuck"),
+            (Health::Green, Status::Running, "Running"),
+            (Health::Yellow, Status::Running, "Running"),
+            (Health::Yellow, Status::NeverRun, "Never synced"),
+        ];
+        for (health, status, word) in states {
+            let state = State::of(health, status);
+            assert_eq!(state.word(), word);
+            assert!(!state.icon().is_empty());
+        }
+    }
+
+    #[test]
+    fn alert_badges_explain_themselves() {
+        let mut c = card(Status::Running);
+        c.facts.started_at = Some(now().plus(-35 * MINUTE));
+        assert_eq!(
+            c.alert_text(Alert::Stuck, now()),
+            "Stuck: running 35 min (limit 30 min)"
+        );
+        c.facts.last_sync_time = Some(now().plus(-30 * HOUR));
+        assert_eq!(
+            c.alert_text(Alert::Stale, now()),
+            "Stale: last success 30 h ago (allowed 24 h)"
+        );
+        c.facts.consecutive_failures = 4;
+        assert_eq!(
+            c.alert_text(Alert::RepeatedFailures, now()),
+            "Failed 4\u{d7} in a row"
+        );
+        c.facts.duration_ms = Some(420_000);
+        assert_eq!(c.alert_text(Alert::Slow, now()), "Slow: took 7m (limit 5m)");
+    }
+
+    #[test]
+    fn sorted_red_yellow_green_then_name_and_filtered() {
+        let mk = |name: &str, health| {
+            let mut c = card(Status::Success);
+            c.resource = name.to_owned();
+            c.health = health;
+            c
+        };
+        let mut cards = vec![
+            mk("b", Health::Green),
+            mk("a", Health::Green),
+            mk("z", Health::Red),
+            mk("c", Health::Yellow),
+            mk("a", Health::Red),
+        ];
+        sort_cards(&mut cards);
+        let order: Vec<(&str, Health)> = cards
+            .iter()
+            .map(|c| (c.resource.as_str(), c.health))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("a", Health::Red),
+                ("z", Health::Red),
+                ("c", Health::Yellow),
+                ("a", Health::Green),
+                ("b", Health::Green)
+            ]
+        );
+        let counts = Counts::of(&cards);
+        assert_eq!(
+            (counts.red, counts.yellow, counts.green, counts.total()),
+            (2, 1, 2, 5)
+        );
+        assert!(cards[0].matches(Some(Health::Red), " A "));
+        assert!(!cards[0].matches(Some(Health::Green), ""));
+        assert!(!cards[0].matches(None, "zz"));
+        assert_eq!(updated_text(12 * SECOND), "Updated 12 s ago");
+    }
+}

@@ -1,0 +1,199 @@
+//! The health rules, for a database without the `vantage_sync_health` view.
+//!
+//! These are the SQL functions `vantage_sync_health_rank_of` and `vantage_sync_alerts_of` in
+//! Rust, rule for rule, and are tested against the same truth table
+//! (`tests/fixtures/health_cases.json`), so the widget and the view cannot disagree. As in SQL,
+//! a comparison with a missing time is false, and every comparison is strict: a run that has
+//! been going for exactly 30 minutes is not yet stuck.
+
+use serde::Deserialize;
+
+use super::time::{HOUR, MINUTE, Timestamp};
+
+/// The colour of a resource's health: what needs action, attention, or nothing. Ordered the
+/// way cards are sorted (red first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Failed, or stuck: somebody should act.
+    Red,
+    /// Stale or never run: worth a look.
+    Yellow,
+    /// Everything else.
+    Green,
+}
+
+impl Health {
+    /// Every health, in sort order.
+    pub const ALL: [Self; 3] = [Self::Red, Self::Yellow, Self::Green];
+
+    /// The view's name for it: `red`, `yellow`, `green`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Red => "red",
+            Self::Yellow => "yellow",
+            Self::Green => "green",
+        }
+    }
+
+    /// What the colour means to a person, for filters and summaries (never colour alone).
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Red => "Action needed",
+            Self::Yellow => "Attention",
+            Self::Green => "OK",
+        }
+    }
+}
+
+/// `last_sync_status` of a state row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created, never started.
+    NeverRun,
+    /// A run is in progress.
+    Running,
+    /// The last run completed.
+    Success,
+    /// The last run failed.
+    Failed,
+    /// A status this widget does not know yet; the rules treat it as SQL treats any other
+    /// text (neither failed, running nor never run).
+    #[serde(other)]
+    Other,
+}
+
+/// An alert badge, in the order the view lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alert {
+    /// Running longer than `stuck_after`.
+    Stuck,
+    /// No success within `stale_after` (or never run, created longer ago than that).
+    Stale,
+    /// Three or more failures in a row.
+    RepeatedFailures,
+    /// The last run took longer than `slow_after`.
+    Slow,
+    /// Not started within its schedule's `expected_interval`.
+    MissedSchedule,
+}
+
+impl Alert {
+    /// The view's name for it (`stuck`, `stale`, `repeated_failures`, `slow`,
+    /// `missed_schedule`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Stuck => "stuck",
+            Self::Stale => "stale",
+            Self::RepeatedFailures => "repeated_failures",
+            Self::Slow => "slow",
+            Self::MissedSchedule => "missed_schedule",
+        }
+    }
+
+    /// The alert of a view name; `None` for one this widget does not know.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Stuck,
+            Self::Stale,
+            Self::RepeatedFailures,
+            Self::Slow,
+            Self::MissedSchedule,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
+    }
+}
+
+/// A resource's limits, in microseconds. The defaults are those of
+/// `vantage_sync_default_schedule()`; a schedule row overrides them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Thresholds {
+    /// A resource with no success for longer than this is stale (24 h).
+    pub stale_after: i64,
+    /// A run going for longer than this is stuck (30 min).
+    pub stuck_after: i64,
+    /// A run that took longer than this is slow (5 min).
+    pub slow_after: i64,
+    /// How often it should start; `None` when it has no schedule.
+    pub expected_interval: Option<i64>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            stale_after: 24 * HOUR,
+            stuck_after: 30 * MINUTE,
+            slow_after: 5 * MINUTE,
+            expected_interval: None,
+        }
+    }
+}
+
+/// The facts of a state row the rules look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Facts {
+    /// `last_sync_status`.
+    pub status: Status,
+    /// The last successful sync's watermark.
+    pub last_sync_time: Option<Timestamp>,
+    /// When the current or last run started.
+    pub started_at: Option<Timestamp>,
+    /// When the row was created.
+    pub created_at: Option<Timestamp>,
+    /// How long the last finished run took, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Failures in a row (0 on a database without the state machine migration).
+    pub consecutive_failures: i64,
+}
+
+/// Whether `t` is known and strictly before `limit` (SQL's `t < limit`, false for NULL).
+fn before(t: Option<Timestamp>, limit: Timestamp) -> bool {
+    t.is_some_and(|t| t < limit)
+}
+
+fn is_stuck(f: &Facts, t: &Thresholds, now: Timestamp) -> bool {
+    f.status == Status::Running && before(f.started_at, now.plus(-t.stuck_after))
+}
+
+/// The health of a row at `now` (the SQL function `vantage_sync_health_rank_of`).
+pub fn classify_health(f: &Facts, t: &Thresholds, now: Timestamp) -> Health {
+    if f.status == Status::Failed || is_stuck(f, t, now) {
+        Health::Red
+    } else if before(f.last_sync_time, now.plus(-t.stale_after)) || f.status == Status::NeverRun {
+        Health::Yellow
+    } else {
+        Health::Green
+    }
+}
+
+/// The alerts of a row at `now`, in the view's order (the SQL function `vantage_sync_alerts_of`).
+pub fn alerts_of(f: &Facts, t: &Thresholds, now: Timestamp) -> Vec<Alert> {
+    let stale_limit = now.plus(-t.stale_after);
+    let checks = [
+        (Alert::Stuck, is_stuck(f, t, now)),
+        (
+            Alert::Stale,
+            before(f.last_sync_time, stale_limit)
+                || (f.status == Status::NeverRun && before(f.created_at, stale_limit)),
+        ),
+        (Alert::RepeatedFailures, f.consecutive_failures >= 3),
+        (
+            Alert::Slow,
+            f.duration_ms
+                .is_some_and(|ms| ms.saturating_mul(1000) > t.slow_after),
+        ),
+        (
+            Alert::MissedSchedule,
+            t.expected_interval.is_some_and(|every| {
+                f.status != Status::Running
+                    && before(f.started_at.or(f.created_at), now.plus(-every))
+            }),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter_map(|(alert, on)| on.then_some(alert))
+        .collect()
+}

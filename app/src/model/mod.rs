@@ -1,0 +1,17 @@
+//! The widget's pure core: health rules, card text, relative time, sorting and filtering.
+//!
+//! Nothing here does I/O or reads a clock: every function that depends on the time takes `now`
+//! as an argument, so the model runs (and is tested) natively, against the same truth table as
+//! the SQL view.
+
+mod card;
+mod health;
+mod row;
+mod time;
+
+pub use card::{Card, Counts, State, sort_cards, updated_text};
+pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
+pub use row::{SyncError, SyncRow};
+pub use time::{
+    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, duration_text, parse_interval, short_span, span,
+};
