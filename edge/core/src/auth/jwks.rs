@@ -151,8 +151,8 @@ impl KeySet {
         self.keys.is_empty()
     }
 
-    /// The keys that may have signed a token with `alg` and `kid`: the key with that id, or,
-    /// for a token without `kid`, every key of the algorithm.
+    /// The keys that may have signed a token with `alg` and `kid`: the keys with that id or
+    /// without an id; for a token without `kid`, every key of the algorithm.
     pub fn candidates<'a>(
         &'a self,
         alg: Alg,
@@ -160,7 +160,9 @@ impl KeySet {
     ) -> impl Iterator<Item = &'a PublicKey> + 'a {
         self.keys
             .iter()
-            .filter(move |k| k.key.alg() == alg && (kid.is_none() || k.kid.as_deref() == kid))
+            .filter(move |k| {
+                k.key.alg() == alg && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
+            })
             .map(|k| &k.key)
     }
 }

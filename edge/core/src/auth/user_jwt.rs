@@ -243,3 +243,7 @@ fn numeric_date(claims: &Value, name: &'static str) -> Result<Option<i64>, JwtEr
 fn short(text: &str) -> String {
     text.chars().take(20).collect()
 }
+
+#[cfg(test)]
+#[path = "user_jwt_tests.rs"]
+mod tests;
