@@ -141,40 +141,20 @@ async fn complete_and_fail_racing_for_one_run_leave_one_terminal_state() {
         let resource = flow_resource("race_finish");
         let run = start(&clients[0], &resource).await.expect("start");
         let barrier = Arc::new(Barrier::new(2));
-        let complete = {
-            let (client, barrier, resource, run) = (
-                Arc::clone(&clients[0]),
-                Arc::clone(&barrier),
-                resource.clone(),
-                run.clone(),
-            );
-            tokio::spawn(async move {
-                barrier.wait().await;
-                client
-                    .execute(
-                        "SELECT public.complete_vantage_sync($1, 10, 4, 6, $2::text::uuid)",
-                        &[&resource, &run],
-                    )
-                    .await
-            })
-        };
-        let fail = {
-            let (client, barrier, resource, run) = (
-                Arc::clone(&clients[1]),
-                Arc::clone(&barrier),
-                resource.clone(),
-                run.clone(),
-            );
-            tokio::spawn(async move {
-                barrier.wait().await;
-                client
-                    .execute(
-                        r#"SELECT public.fail_vantage_sync($1, '[{"code":"RACE","message":"lost the race"}]', $2::text::uuid)"#,
-                        &[&resource, &run],
-                    )
-                    .await
-            })
-        };
+        let complete = race(
+            &clients[0],
+            &barrier,
+            "SELECT public.complete_vantage_sync($1, 10, 4, 6, $2::text::uuid)",
+            &resource,
+            &run,
+        );
+        let fail = race(
+            &clients[1],
+            &barrier,
+            r#"SELECT public.fail_vantage_sync($1, '[{"code":"RACE","message":"lost the race"}]', $2::text::uuid)"#,
+            &resource,
+            &run,
+        );
         let (c, f) = (
             outcome(&complete.await.expect("task")),
             outcome(&fail.await.expect("task")),
@@ -281,6 +261,22 @@ async fn concurrent_sweeps_fail_each_stuck_run_once() {
         assert_eq!(code, "STUCK_TIMEOUT");
         assert_consistent(&clients[0], resource, 1).await;
     }
+}
+
+/// Runs `sql` with (resource, run id) on `client` once every racer has reached `barrier`.
+fn race(
+    client: &Arc<Client>,
+    barrier: &Arc<Barrier>,
+    sql: &'static str,
+    resource: &str,
+    run: &str,
+) -> tokio::task::JoinHandle<Result<u64, tokio_postgres::Error>> {
+    let (client, barrier) = (Arc::clone(client), Arc::clone(barrier));
+    let (resource, run) = (resource.to_owned(), run.to_owned());
+    tokio::spawn(async move {
+        barrier.wait().await;
+        client.execute(sql, &[&resource, &run]).await
+    })
 }
 
 /// Starts a run; its id comes back as text (the tests need no uuid type).
