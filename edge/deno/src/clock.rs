@@ -22,6 +22,12 @@ impl JsClock {
     }
 }
 
+impl Default for JsClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Clock for JsClock {
     fn now_unix_ms(&self) -> f64 {
         self.origin_ms + js::performance_now()

@@ -66,10 +66,10 @@ pub fn to_web_response(response: http::Response<Bytes>) -> Result<JsValue, JsVal
     let (head, body) = response.into_parts();
     let init = web_sys::ResponseInit::new();
     init.set_status(head.status.as_u16());
-    init.set_headers(&to_web_headers(&head.headers)?);
+    init.set_headers_headers(&to_web_headers(&head.headers)?);
     if body.is_empty() {
         web_sys::Response::new_with_opt_u8_array_and_init(None, &init).map(JsValue::from)
     } else {
-        js::new_response(&body, &init).map(JsValue::from)
+        js::BytesResponse::new_response(&body, &init).map(JsValue::from)
     }
 }

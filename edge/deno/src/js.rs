@@ -20,7 +20,7 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch_with_init(url: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
 
-    /// A `Response` built by [`new_response`].
+    /// A `Response` built by [`BytesResponse::new_response`].
     #[wasm_bindgen(js_name = Response, extends = web_sys::Response)]
     pub type BytesResponse;
 
@@ -28,5 +28,8 @@ extern "C" {
     /// copies the bytes (the Fetch standard's "extract a body"), so the view may be dropped
     /// afterwards. One copy, no intermediate JavaScript array.
     #[wasm_bindgen(constructor, js_class = "Response", catch)]
-    pub fn new_response(body: &[u8], init: &web_sys::ResponseInit) -> Result<BytesResponse, JsValue>;
+    pub fn new_response(
+        body: &[u8],
+        init: &web_sys::ResponseInit,
+    ) -> Result<BytesResponse, JsValue>;
 }

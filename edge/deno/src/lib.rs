@@ -84,7 +84,7 @@ impl EdgeFunction {
                 Err(error) => misconfigured(error, &request.method(), &js::random_uuid()),
             };
             js::console_log(&handled.log.to_json());
-            convert::to_web_response(handled.response).map(JsValue::from)
+            convert::to_web_response(handled.response)
         })
     }
 }
