@@ -32,6 +32,10 @@ pub struct StackKeys {
     es256_pkcs8: String,
     /// The legacy HS256 secret.
     hs256_secret: String,
+    /// The writer token ETL jobs send to the edge (`vst_` + 32 random bytes, hex); the edge
+    /// server only gets its SHA-256. Empty in key files written before the edge existed.
+    #[serde(default)]
+    writer_token: String,
 }
 
 impl StackKeys {
@@ -45,6 +49,7 @@ impl StackKeys {
             kid: random_hex(8),
             es256_pkcs8: STANDARD.encode(der.as_bytes()),
             hs256_secret: random_hex(32),
+            writer_token: format!("vst_{}", random_hex(32)),
         })
     }
 
@@ -79,6 +84,11 @@ impl StackKeys {
     /// The legacy HS256 JWT secret.
     pub fn legacy_secret(&self) -> &str {
         &self.hs256_secret
+    }
+
+    /// The stack's writer token.
+    pub fn writer_token(&self) -> &str {
+        &self.writer_token
     }
 
     fn pkcs8(&self) -> Result<Vec<u8>> {

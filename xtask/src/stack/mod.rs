@@ -2,6 +2,7 @@
 //! PostgREST 12 with per-stack keys. `up` is safe to run twice; `down` stops exactly what `up`
 //! started, by PID.
 
+mod edge;
 mod env_file;
 pub mod keys;
 pub mod migrations;
@@ -53,6 +54,13 @@ struct StackState {
     rest_port: u16,
     rest_admin_port: u16,
     rest_pid: Option<u32>,
+    #[serde(default)]
+    edge_port: u16,
+    #[serde(default)]
+    edge_pid: Option<u32>,
+    /// When the running edge binary was built (ns since the epoch): a newer build restarts it.
+    #[serde(default)]
+    edge_built: u128,
 }
 
 /// One stack's files.
@@ -105,11 +113,24 @@ impl Stack {
             let rest_alive = state
                 .rest_pid
                 .is_some_and(|pid| is_running_as(pid, "postgrest"));
-            if db_alive && rest_alive {
+            let edge_alive = state
+                .edge_pid
+                .is_some_and(|pid| is_running_as(pid, edge::COMM));
+            if db_alive && rest_alive && edge_alive {
+                let (binary, built) = edge::build()?;
                 let step = Step::start(format!("Stack already running in {}", self.dir.display()));
                 let psql = Psql::new(tools.psql(), state.db_port);
                 for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
                     step.note(format!("applied new migration {}_{}", m.version, m.name));
+                }
+                let mut state = state;
+                if built != state.edge_built {
+                    step.note("the edge server was rebuilt: restarting it");
+                    if let Some(pid) = state.edge_pid.take() {
+                        stop_server(pid, "TERM");
+                    }
+                    self.write_state(&state)?;
+                    self.start_edge(&mut state, &binary, built)?;
                 }
                 let env = self.environment(&state)?;
                 env.write(&self.env_file())?;
@@ -121,10 +142,11 @@ impl Stack {
                 });
             }
             let step = Step::start(format!(
-                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}); starting a fresh one",
+                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}, edge {}); starting a fresh one",
                 self.dir.display(),
                 if db_alive { "up" } else { "down" },
                 if rest_alive { "up" } else { "down" },
+                if edge_alive { "up" } else { "down" },
             ));
             self.down()?;
             step.done();
@@ -136,6 +158,8 @@ impl Stack {
     }
 
     fn start_fresh(&self, tools: &StackTools) -> Result<RunningStack> {
+        // First: a compile error should stop `up` before any server starts.
+        let (edge_binary, edge_built) = edge::build()?;
         std::fs::create_dir_all(&self.dir).map_err(XtaskError::io("creating", &self.dir))?;
         let keys = StackKeys::generate()?;
         keys.save(&self.dir.join("keys.json"))?;
@@ -158,6 +182,9 @@ impl Stack {
             rest_port: 0,
             rest_admin_port: 0,
             rest_pid: None,
+            edge_port: 0,
+            edge_pid: None,
+            edge_built: 0,
         };
         // Saved before anything else can fail, so that `down` can always stop what was started.
         self.write_state(&state)?;
@@ -200,6 +227,9 @@ impl Stack {
         postgrest::wait_ready(state.rest_admin_port, rest_pid, &log, READY_TIMEOUT)?;
         step.done();
 
+        state.edge_port = free_port()?;
+        self.start_edge(&mut state, &edge_binary, edge_built)?;
+
         let env = self.environment(&state)?;
         env.write(&self.env_file())?;
         Ok(RunningStack {
@@ -207,6 +237,41 @@ impl Stack {
             env,
             psql,
         })
+    }
+
+    /// Starts the edge server on `state.edge_port` and waits for its health route.
+    fn start_edge(&self, state: &mut StackState, binary: &Path, built: u128) -> Result<()> {
+        let keys = StackKeys::load(&self.dir.join("keys.json"))?;
+        let jwks_file = self.dir.join("jwks.json");
+        let jwks =
+            std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
+        let step = Step::start(format!(
+            "Starting the edge server on 127.0.0.1:{}",
+            state.edge_port
+        ));
+        let log = self.dir.join("edge.log");
+        let pid = edge::start(&edge::EdgeConfig {
+            binary,
+            port: state.edge_port,
+            rest_url: &format!("http://127.0.0.1:{}", state.rest_port),
+            service_role_key: &keys.sign_es256(&keys::api_key_claims("service_role"))?,
+            jwks: &jwks,
+            jwt_secret: keys.legacy_secret(),
+            writer_token: keys.writer_token(),
+            log: log.clone(),
+        })?;
+        state.edge_pid = Some(pid);
+        state.edge_built = built;
+        self.write_state(state)?;
+        edge::wait_ready(
+            state.edge_port,
+            pid,
+            keys.writer_token(),
+            &log,
+            READY_TIMEOUT,
+        )?;
+        step.done();
+        Ok(())
     }
 
     /// The env file's entries for a running stack.
@@ -237,6 +302,16 @@ impl Stack {
             "JWKS_FILE",
             self.dir.join("jwks.json").display().to_string(),
         );
+        env.set("EDGE_URL", edge::url(state.edge_port));
+        env.set("WRITER_TOKEN", keys.writer_token());
+        env.set(
+            "EDGE_BIN",
+            target_dir()
+                .join("debug")
+                .join("vantage-edge-server")
+                .display()
+                .to_string(),
+        );
         Ok(env)
     }
 
@@ -248,6 +323,9 @@ impl Stack {
             }
             return Ok(false);
         };
+        if let Some(pid) = state.edge_pid.filter(|&pid| is_running_as(pid, edge::COMM)) {
+            stop_server(pid, "TERM");
+        }
         if let Some(pid) = state
             .rest_pid
             .filter(|&pid| is_running_as(pid, "postgrest"))
@@ -278,12 +356,13 @@ impl RunningStack {
         println!("Local stack is up ({}):", self.dir.display());
         println!("  Postgres    {}", get("DATABASE_URL"));
         println!("  PostgREST   {}", get("POSTGREST_URL"));
+        println!("  Edge        {}", get("EDGE_URL"));
         println!(
             "  env file    {}   (load it: set -a; . {0}; set +a)",
             self.dir.join("env").display()
         );
         println!(
-            "  logs        {}/postgres.log, postgrest.log",
+            "  logs        {}/postgres.log, postgrest.log, edge.log",
             self.dir.display()
         );
     }

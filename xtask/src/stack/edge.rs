@@ -1,0 +1,150 @@
+//! The native edge server (`vantage-edge-server`) in front of the stack's PostgREST, with a
+//! writer token made for this stack. It gets the stack's service-role key, JWKS and legacy
+//! secret under Supabase's own variable names, and only the SHA-256 of the writer token.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, XtaskError};
+use crate::paths::target_dir;
+use crate::process::{is_alive, last_lines, run_captured, spawn_server};
+use crate::progress::Step;
+
+/// The server's `/proc/PID/comm`: the binary name, cut to 15 bytes by the kernel.
+pub const COMM: &str = "vantage-edge-se";
+
+/// The browser origins the local edge allows on `abort` and `health` (Trunk's default address,
+/// where the widget is served during development).
+pub const CORS_ORIGINS: &str = "http://127.0.0.1:8080,http://localhost:8080";
+
+/// How to start the edge server for one stack.
+pub struct EdgeConfig<'a> {
+    /// The built binary.
+    pub binary: &'a Path,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// PostgREST's root URL.
+    pub rest_url: &'a str,
+    /// The legacy service-role JWT it calls PostgREST with.
+    pub service_role_key: &'a str,
+    /// The stack's JWKS (its `oct` key is ignored by the edge).
+    pub jwks: &'a str,
+    /// The legacy HS256 secret.
+    pub jwt_secret: &'a str,
+    /// The writer token; the server gets only its SHA-256.
+    pub writer_token: &'a str,
+    /// Where its output (one JSON line per request) goes.
+    pub log: PathBuf,
+}
+
+/// Builds the server with the cargo that runs xtask; returns the binary and its build time.
+pub fn build() -> Result<(PathBuf, u128)> {
+    let step = Step::start("Building the edge server (cargo build -p vantage-edge-server)");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_captured(Command::new(cargo).args(["build", "--quiet", "-p", "vantage-edge-server"]))?;
+    let binary = target_dir().join("debug").join("vantage-edge-server");
+    let built = built_at(&binary)?;
+    step.done();
+    Ok((binary, built))
+}
+
+/// When `binary` was last written, in nanoseconds since the epoch (to notice a rebuild).
+pub fn built_at(binary: &Path) -> Result<u128> {
+    let modified = std::fs::metadata(binary)
+        .and_then(|m| m.modified())
+        .map_err(XtaskError::io("reading", binary))?;
+    Ok(modified
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos()))
+}
+
+/// `http://127.0.0.1:PORT/functions/v1/vantage-sync`, the base of every route.
+pub fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/functions/v1/vantage-sync")
+}
+
+/// The SHA-256 of a token as lowercase hex.
+pub fn sha256_hex(token: &str) -> String {
+    use std::fmt::Write;
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// Starts the server with a clean environment; returns its PID.
+pub fn start(config: &EdgeConfig<'_>) -> Result<u32> {
+    let mut cmd = Command::new(config.binary);
+    cmd.env_clear()
+        .env("SUPABASE_URL", config.rest_url)
+        // The local PostgREST serves at its root, not under /rest/v1 as Supabase does.
+        .env("SUPABASE_REST_URL", config.rest_url)
+        .env("SUPABASE_SERVICE_ROLE_KEY", config.service_role_key)
+        .env("SUPABASE_JWKS", config.jwks)
+        .env("SUPABASE_JWT_SECRET", config.jwt_secret)
+        .env(
+            "VANTAGE_WRITER_TOKEN_SHA256",
+            sha256_hex(config.writer_token),
+        )
+        .env("VANTAGE_CORS_ORIGINS", CORS_ORIGINS)
+        .env("VANTAGE_EDGE_ADDR", format!("127.0.0.1:{}", config.port));
+    spawn_server(&mut cmd, &config.log)
+}
+
+/// Waits until the port accepts connections and `GET health` with the writer token answers
+/// 200 (so the server, its configuration and its path to PostgREST all work).
+pub fn wait_ready(
+    port: u16,
+    pid: u32,
+    writer_token: &str,
+    log: &Path,
+    timeout: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let health = format!("{}/health", url(port));
+    loop {
+        let listening = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if listening
+            && ureq::get(&health)
+                .header("Authorization", &format!("Bearer {writer_token}"))
+                .call()
+                .is_ok()
+        {
+            return Ok(());
+        }
+        if !is_alive(pid) || Instant::now() >= deadline {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(XtaskError::NotReady {
+                server: "the edge server",
+                seconds: timeout.as_secs(),
+                log: log.to_path_buf(),
+                tail: format!("\n{}", last_lines(&text, 10)),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_hex_matches_sha256sum() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn comm_is_the_binary_name_as_the_kernel_cuts_it() {
+        assert_eq!(COMM, &"vantage-edge-server"[..15]);
+    }
+}
