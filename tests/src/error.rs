@@ -61,6 +61,9 @@ pub enum Error {
     /// A SQL statement failed.
     #[error("SQL: {0}")]
     Sql(#[from] tokio_postgres::Error),
+    /// An edge server started by a test did not come up, or the stack has no edge.
+    #[error("edge: {0}")]
+    Edge(String),
 }
 
 impl fmt::Debug for Error {

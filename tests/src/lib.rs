@@ -4,7 +4,8 @@
 //! - [`Stack`] reads the stack's env file;
 //! - [`tokens`] mints legacy HS256 tokens and builds each [`Credential`] the tests send;
 //! - [`Rest`] talks to PostgREST the way supabase-js does;
-//! - [`Db`] asks the database itself, as the superuser, what it holds.
+//! - [`Db`] asks the database itself, as the superuser, what it holds;
+//! - [`edge`] talks to the edge function and starts extra instances of its native server.
 //!
 //! ```no_run
 //! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
@@ -19,6 +20,7 @@
 //! ```
 
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod rest;
 pub mod spec;

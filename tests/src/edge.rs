@@ -1,0 +1,409 @@
+//! The edge function of the stack (`EDGE_URL`, `WRITER_TOKEN`, `EDGE_BIN` in its env file),
+//! a blocking client for it, and extra instances of the native server that a test starts with
+//! its own configuration (e.g. pointed at a closed port) and stops when dropped.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::stack::Stack;
+
+/// How long one request may take.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The path under which the function's routes live.
+pub const FUNCTION_PATH: &str = "/functions/v1/vantage-sync";
+
+/// The browser origin `cargo xtask up` allows on `abort` and `health` (Trunk's default).
+pub const ALLOWED_ORIGIN: &str = "http://127.0.0.1:8080";
+
+/// The edge function of a stack.
+#[derive(Clone)]
+pub struct Edge {
+    base_url: String,
+    writer_token: String,
+    binary: PathBuf,
+    stack_dir: PathBuf,
+    http: reqwest::blocking::Client,
+}
+
+impl fmt::Debug for Edge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Edge")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One answer of the edge.
+#[derive(Debug, Clone)]
+pub struct EdgeResponse {
+    /// The status.
+    pub status: u16,
+    /// Headers, lowercase names.
+    pub headers: HashMap<String, String>,
+    /// The body as text.
+    pub body: String,
+}
+
+impl EdgeResponse {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// `error.code` of an error body, or "".
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+impl fmt::Display for EdgeResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} {}", self.status, self.body)
+    }
+}
+
+impl Edge {
+    /// The edge of `stack`, from the `EDGE_*` and `WRITER_TOKEN` entries of its env file.
+    pub fn load(stack: &Stack) -> Result<Self> {
+        let path = stack.env_file();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let values: HashMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        let get = |key: &'static str| {
+            values
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*v).to_owned())
+                .ok_or_else(|| Error::MissingKey {
+                    key,
+                    path: path.to_path_buf(),
+                })
+        };
+        let base_url = get("EDGE_URL")?;
+        let writer_token = get("WRITER_TOKEN")?;
+        let binary = PathBuf::from(get("EDGE_BIN")?);
+        let stack_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::new(&base_url, &writer_token, binary, stack_dir)
+    }
+
+    fn new(
+        base_url: &str,
+        writer_token: &str,
+        binary: PathBuf,
+        stack_dir: PathBuf,
+    ) -> Result<Self> {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .no_proxy()
+            .build()
+            .map_err(|source| Error::Http {
+                what: "building the client".to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            writer_token: writer_token.to_owned(),
+            binary,
+            stack_dir,
+            http,
+        })
+    }
+
+    /// The same writer token and binary, another server (an instance a test started).
+    pub fn at(&self, base_url: &str) -> Result<Self> {
+        Self::new(
+            base_url,
+            &self.writer_token,
+            self.binary.clone(),
+            self.stack_dir.clone(),
+        )
+    }
+
+    /// `http://127.0.0.1:PORT/functions/v1/vantage-sync`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The server's origin (`http://127.0.0.1:PORT`).
+    pub fn origin(&self) -> &str {
+        self.base_url
+            .strip_suffix(FUNCTION_PATH)
+            .unwrap_or(&self.base_url)
+    }
+
+    /// The stack's writer token.
+    pub fn writer_token(&self) -> &str {
+        &self.writer_token
+    }
+
+    /// `Bearer <writer token>`.
+    pub fn writer_auth(&self) -> String {
+        format!("Bearer {}", self.writer_token)
+    }
+
+    /// The native server's binary.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Sends `method` to `path` (relative to the server's origin) with `headers` and `body`.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<reqwest::blocking::Body>,
+    ) -> Result<EdgeResponse> {
+        let url = format!("{}{path}", self.origin());
+        let what = format!("{method} {path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::Edge(format!("not an HTTP method: {method}")))?;
+        let mut builder = self.http.request(method, url);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let response = builder.send().map_err(|source| Error::Http {
+            what: what.clone(),
+            source,
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .text()
+            .map_err(|source| Error::Http { what, source })?;
+        Ok(EdgeResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// `POST <route>` with a JSON body and an optional `Authorization`.
+    pub fn post(
+        &self,
+        route: &str,
+        authorization: Option<&str>,
+        body: &Value,
+    ) -> Result<EdgeResponse> {
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(auth) = authorization {
+            headers.push(("authorization", auth));
+        }
+        self.send(
+            "POST",
+            &format!("{FUNCTION_PATH}/{route}"),
+            &headers,
+            Some(body.to_string().into()),
+        )
+    }
+
+    /// `POST <route>` with the writer token.
+    pub fn post_as_writer(&self, route: &str, body: &Value) -> Result<EdgeResponse> {
+        self.post(route, Some(&self.writer_auth()), body)
+    }
+
+    /// `GET <route>` with an optional `Authorization`.
+    pub fn get(&self, route: &str, authorization: Option<&str>) -> Result<EdgeResponse> {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        self.send("GET", &format!("{FUNCTION_PATH}/{route}"), &headers, None)
+    }
+
+    /// Signs `claims` with the stack's ES256 key (from its `keys.json`), like Supabase Auth
+    /// signs session tokens.
+    pub fn sign_es256(&self, claims: &Value) -> Result<String> {
+        let path = self.stack_dir.join("keys.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let keys: Value = serde_json::from_str(&text)?;
+        let der = keys["es256_pkcs8"]
+            .as_str()
+            .and_then(|k| STANDARD.decode(k).ok())
+            .ok_or_else(|| Error::Edge(format!("{} has no ES256 key", path.display())))?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = keys["kid"].as_str().map(str::to_owned);
+        Ok(jsonwebtoken::encode(
+            &header,
+            claims,
+            &EncodingKey::from_ec_der(&der),
+        )?)
+    }
+}
+
+/// The SHA-256 of `token` as lowercase hex (`VANTAGE_WRITER_TOKEN_SHA256`).
+pub fn sha256_hex(token: &str) -> String {
+    use std::fmt::Write;
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| Error::Edge(format!("binding a loopback port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| Error::Edge(format!("reading the bound port: {e}")))
+}
+
+/// A native edge server started by a test, stopped (killed) when dropped.
+pub struct EdgeProcess {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl fmt::Debug for EdgeProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "EdgeProcess(pid {}, port {})",
+            self.child.id(),
+            self.port
+        )
+    }
+}
+
+impl EdgeProcess {
+    /// Starts `binary` with exactly `env` (plus its listen address) on a free loopback port;
+    /// stdout goes to a file ([`EdgeProcess::log_lines`]). Waits until it accepts connections.
+    pub fn start(binary: &Path, env: &[(&str, String)]) -> Result<Self> {
+        let port = closed_port()?;
+        let log = std::env::temp_dir().join(format!(
+            "vantage-edge-test-{}-{port}.log",
+            std::process::id()
+        ));
+        let out = std::fs::File::create(&log).map_err(|source| Error::Io {
+            path: log.clone(),
+            source,
+        })?;
+        let mut cmd = Command::new(binary);
+        cmd.env_clear()
+            .env("VANTAGE_EDGE_ADDR", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let child = cmd.spawn().map_err(|source| Error::Io {
+            path: binary.to_path_buf(),
+            source,
+        })?;
+        let mut process = Self { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = process.child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                return Err(Error::Edge(format!(
+                    "the edge server exited ({status}): {stderr}"
+                )));
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Edge(format!(
+                    "the edge server did not listen on port {port}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(process)
+    }
+
+    /// `http://127.0.0.1:PORT/functions/v1/vantage-sync`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}{FUNCTION_PATH}", self.port)
+    }
+
+    /// Its PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it printed on stdout so far, one JSON value per line.
+    pub fn log_lines(&self) -> Result<Vec<Value>> {
+        let text = std::fs::read_to_string(&self.log).map_err(|source| Error::Io {
+            path: self.log.clone(),
+            source,
+        })?;
+        text.lines()
+            .map(|line| serde_json::from_str(line).map_err(Error::from))
+            .collect()
+    }
+
+    /// What it printed on stdout so far, as text.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits up to `timeout` for it to exit; its exit code, if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for EdgeProcess {
+    fn drop(&mut self) {
+        // Only the child this test started, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}

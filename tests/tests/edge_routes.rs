@@ -1,0 +1,794 @@
+//! The edge function through the stack's native server, against real PostgREST and Postgres:
+//! every route, every error code, the ETL flow checked in SQL, and what must never happen
+//! (a write without credentials, SQL text or keys in an answer).
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use vantage_sync_tests::edge::{ALLOWED_ORIGIN, Edge, EdgeResponse, FUNCTION_PATH};
+use vantage_sync_tests::spec::{flow_resource, spec_errors};
+use vantage_sync_tests::tokens::{legacy_token, unix_now};
+use vantage_sync_tests::{Db, Error, Result, Stack};
+
+/// The demo admin's e-mail (the stack's `AUTHENTICATED_JWT`).
+const DEMO_ADMIN: &str = "admin@vantage.local";
+
+fn setup() -> Result<(Stack, Edge, Db)> {
+    let stack = Stack::load()?;
+    let edge = Edge::load(&stack)?;
+    let db = Db::connect(&stack)?;
+    Ok((stack, edge, db))
+}
+
+fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Error::Edge(what()))
+    }
+}
+
+fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
+    check(answer.status == status && answer.code() == code, || {
+        format!("expected {status} {code:?}, got {answer}")
+    })
+}
+
+/// Claims of a Supabase session token.
+fn user_claims(expires_in: i64, admin: bool, email: &str) -> Value {
+    let now = unix_now();
+    json!({
+        "iss": "http://127.0.0.1/auth/v1", "aud": "authenticated", "role": "authenticated",
+        "sub": "7e570000-0000-4000-8000-000000000001", "email": email,
+        "iat": now - 60, "exp": now + expires_in,
+        "app_metadata": { "provider": "email", "vantage_sync_admin": admin },
+    })
+}
+
+fn hs256(stack: &Stack, claims: &Value) -> Result<String> {
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(stack.jwt_secret().as_bytes()),
+    )?)
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn start(edge: &Edge, resource: &str) -> Result<String> {
+    let answer = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&answer, 200, "")?;
+    answer.json()["run_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Edge(format!("no run_id in {answer}")))
+}
+
+/// How many history rows `resource` has.
+fn runs_of(db: &Db, resource: &str) -> Result<i64> {
+    Ok(db
+        .query_one(
+            "SELECT count(*) FROM public.vantage_sync_runs WHERE resource = $1",
+            &[&resource],
+        )?
+        .try_get(0)?)
+}
+
+#[test]
+fn start_then_complete_is_recorded_with_the_database_clock() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_ok");
+    let answer = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&answer, 200, "")?;
+    let body = answer.json();
+    let run_id = body["run_id"].as_str().unwrap_or_default().to_owned();
+    check(body["resource"] == resource.as_str(), || {
+        format!("{answer}")
+    })?;
+    let row = db.query_one(
+        "SELECT last_sync_status, current_run_id::text, started_at = $2::text::timestamptz
+           FROM public.vantage_sync_state WHERE resource = $1",
+        &[
+            &resource,
+            &body["started_at"].as_str().unwrap_or("-infinity"),
+        ],
+    )?;
+    let (status, current, same_start): (String, String, bool) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    check(
+        status == "running" && current == run_id && same_start,
+        || {
+            format!(
+                "state after start: {status} {current} started_at matches: {same_start}; {answer}"
+            )
+        },
+    )?;
+
+    let answer = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 150,
+                 "records_created": 10, "records_updated": 140 }),
+    )?;
+    expect(&answer, 200, "")?;
+    check(
+        answer.json()
+            == json!({ "resource": resource, "run_id": run_id, "status": "success",
+                       "records_synced": 150, "records_created": 10, "records_updated": 140 }),
+        || format!("{answer}"),
+    )?;
+    let state = db
+        .state(&resource)?
+        .ok_or_else(|| Error::Edge("no row".into()))?;
+    check(
+        state.last_sync_status == "success"
+            && (
+                state.records_synced,
+                state.records_created,
+                state.records_updated,
+            ) == (150, 10, 140)
+            && state.last_sync_time_us.is_some()
+            && state.last_sync_time_us == state.completed_at_us,
+        || format!("{state:?}"),
+    )
+}
+
+#[test]
+fn start_then_fail_keeps_the_errors_and_the_watermark() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_fail");
+    let run_id = start(&edge, &resource)?;
+    let answer = edge.post_as_writer(
+        "fail",
+        &json!({ "resource": resource, "run_id": run_id, "errors": spec_errors() }),
+    )?;
+    expect(&answer, 200, "")?;
+    check(
+        answer.json()["status"] == "failed" && answer.json()["error_count"] == 2,
+        || format!("{answer}"),
+    )?;
+    let state = db
+        .state(&resource)?
+        .ok_or_else(|| Error::Edge("no row".into()))?;
+    check(
+        state.last_sync_status == "failed"
+            && state.errors == spec_errors()
+            && state.last_sync_time_us.is_none(),
+        || format!("{state:?}"),
+    )
+}
+
+#[test]
+fn a_second_start_is_409_with_the_current_run() -> Result<()> {
+    let (_, edge, _) = setup()?;
+    let resource = flow_resource("e_twice");
+    let run_id = start(&edge, &resource)?;
+    let answer = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&answer, 409, "conflict")?;
+    let current = &answer.json()["error"]["current_run"];
+    check(
+        current["run_id"] == run_id.as_str()
+            && current["status"] == "running"
+            && current["started_at"].is_string(),
+        || format!("{answer}"),
+    )?;
+    check(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&run_id),
+        || format!("{answer}"),
+    )
+}
+
+#[test]
+fn a_retried_complete_is_409_naming_the_finished_run() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_retry");
+    let run_id = start(&edge, &resource)?;
+    let body = json!({ "resource": resource, "run_id": run_id, "records_synced": 5,
+                       "records_created": 5, "records_updated": 0 });
+    expect(&edge.post_as_writer("complete", &body)?, 200, "")?;
+    let before = db.state(&resource)?;
+    let answer = edge.post_as_writer("complete", &body)?;
+    expect(&answer, 409, "conflict")?;
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    check(
+        message.contains(&run_id) && message.contains("already finished with status success"),
+        || format!("{answer}"),
+    )?;
+    check(db.state(&resource)? == before, || {
+        "the retry changed the row".into()
+    })
+}
+
+#[test]
+fn an_unnamed_complete_finishes_the_run_in_progress() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_unnamed");
+    let run_id = start(&edge, &resource)?;
+    let answer = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "records_synced": 1, "records_created": 0, "records_updated": 1 }),
+    )?;
+    expect(&answer, 200, "")?;
+    check(answer.json()["run_id"] == run_id.as_str(), || {
+        format!("{answer}")
+    })?;
+    let again = edge.post_as_writer(
+        "fail",
+        &json!({ "resource": resource, "errors": [{ "code": "X", "message": "late" }] }),
+    )?;
+    expect(&again, 409, "conflict")?;
+    check(
+        db.state(&resource)?
+            .is_some_and(|s| s.last_sync_status == "success"),
+        || "the late fail changed the row".into(),
+    )
+}
+
+#[test]
+fn finishing_a_resource_that_never_started_is_404() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_never");
+    for (route, body) in [
+        (
+            "complete",
+            json!({ "resource": resource, "records_synced": 0, "records_created": 0, "records_updated": 0 }),
+        ),
+        (
+            "fail",
+            json!({ "resource": resource, "errors": [{ "code": "X", "message": "m" }] }),
+        ),
+        (
+            "complete",
+            json!({ "resource": resource, "run_id": "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e",
+                             "records_synced": 0, "records_created": 0, "records_updated": 0 }),
+        ),
+    ] {
+        let answer = edge.post_as_writer(route, &body)?;
+        expect(&answer, 404, "unknown_resource")?;
+        check(
+            answer.json()["error"]["resource"] == resource.as_str(),
+            || format!("{answer}"),
+        )?;
+    }
+    check(db.state(&resource)?.is_none(), || "a row appeared".into())
+}
+
+#[test]
+fn without_valid_credentials_nothing_changes() -> Result<()> {
+    let (stack, edge, db) = setup()?;
+    let resource = flow_resource("e_anon");
+    let tampered = {
+        let token = stack.authenticated_jwt();
+        let mut parts: Vec<&str> = token.split('.').collect();
+        parts[2] = "AAAA";
+        parts.join(".")
+    };
+    let credentials: Vec<(&str, Option<String>)> = vec![
+        ("none", None),
+        ("empty bearer", Some("Bearer ".into())),
+        ("basic", Some("Basic dmFudGFnZTpzeW5j".into())),
+        (
+            "wrong writer token",
+            Some(bearer(
+                "vst_0000000000000000000000000000000000000000000000000000000000000000",
+            )),
+        ),
+        (
+            "writer token with a suffix",
+            Some(format!("{}x", edge.writer_auth())),
+        ),
+        (
+            "admin's session on an ETL route",
+            Some(bearer(stack.authenticated_jwt())),
+        ),
+        ("anon key", Some(bearer(stack.anon_key()))),
+        ("service-role key", Some(bearer(stack.service_role_key()))),
+        ("tampered session", Some(bearer(&tampered))),
+    ];
+    for (name, auth) in &credentials {
+        for (route, body) in [
+            ("start", json!({ "resource": resource })),
+            (
+                "complete",
+                json!({ "resource": resource, "records_synced": 1, "records_created": 1, "records_updated": 0 }),
+            ),
+            (
+                "fail",
+                json!({ "resource": resource, "errors": [{ "code": "X", "message": "m" }] }),
+            ),
+        ] {
+            let answer = edge.post(route, auth.as_deref(), &body)?;
+            expect(&answer, 401, "unauthorized")
+                .map_err(|e| Error::Edge(format!("{name} on {route}: {e}")))?;
+        }
+    }
+    for (name, auth) in [
+        ("none", None),
+        ("writer-like garbage", Some(bearer("vst_nope"))),
+        ("tampered session", Some(bearer(&tampered))),
+        ("anon key", Some(bearer(stack.anon_key()))),
+    ] {
+        let answer = edge.get("health", auth.as_deref())?;
+        expect(&answer, 401, "unauthorized")
+            .map_err(|e| Error::Edge(format!("{name} on health: {e}")))?;
+        let answer = edge.post(
+            "abort",
+            auth.as_deref(),
+            &json!({ "resource": resource, "reason": "r" }),
+        )?;
+        expect(&answer, 401, "unauthorized")
+            .map_err(|e| Error::Edge(format!("{name} on abort: {e}")))?;
+    }
+    check(
+        db.state(&resource)?.is_none() && runs_of(&db, &resource)? == 0,
+        || "a request without valid credentials wrote".into(),
+    )
+}
+
+#[test]
+fn only_sync_admins_may_abort() -> Result<()> {
+    let (stack, edge, db) = setup()?;
+    let resource = flow_resource("e_nonadmin");
+    let run_id = start(&edge, &resource)?;
+    let body = json!({ "resource": resource, "reason": "not mine to stop" });
+    let plain_legacy = legacy_token(stack.jwt_secret(), "authenticated", 3600)?;
+    let plain_es256 = edge.sign_es256(&user_claims(3600, false, "viewer@example.com"))?;
+    for token in [plain_legacy, plain_es256] {
+        expect(
+            &edge.post("abort", Some(&bearer(&token)), &body)?,
+            403,
+            "forbidden",
+        )?;
+    }
+    expect(
+        &edge.post("abort", Some(&edge.writer_auth()), &body)?,
+        403,
+        "forbidden",
+    )?;
+    check(
+        db.state(&resource)?
+            .is_some_and(|s| s.last_sync_status == "running"),
+        || format!("run {run_id} no longer runs"),
+    )
+}
+
+#[test]
+fn admins_abort_with_es256_and_legacy_hs256_sessions() -> Result<()> {
+    let (stack, edge, db) = setup()?;
+    let legacy_admin = hs256(&stack, &user_claims(3600, true, "legacy-admin@example.com"))?;
+    for (token, who) in [
+        (stack.authenticated_jwt().to_owned(), DEMO_ADMIN),
+        (legacy_admin, "legacy-admin@example.com"),
+    ] {
+        let resource = flow_resource("e_abort");
+        let run_id = start(&edge, &resource)?;
+        let answer = edge.post(
+            "abort",
+            Some(&bearer(&token)),
+            &json!({ "resource": resource, "reason": "stuck on a locked table", "run_id": run_id }),
+        )?;
+        expect(&answer, 200, "")?;
+        check(
+            answer.json()
+                == json!({ "resource": resource, "run_id": run_id, "status": "failed", "aborted_by": who }),
+            || format!("{answer}"),
+        )?;
+        let state = db
+            .state(&resource)?
+            .ok_or_else(|| Error::Edge("no row".into()))?;
+        check(
+            state.last_sync_status == "failed"
+                && state.errors[0]["code"] == "ABORTED"
+                && state.errors[0]["message"] == "stuck on a locked table"
+                && state.errors[0]["aborted_by"] == who,
+            || format!("{state:?}"),
+        )?;
+        let again = edge.post(
+            "abort",
+            Some(&bearer(&token)),
+            &json!({ "resource": resource, "reason": "again" }),
+        )?;
+        expect(&again, 409, "conflict")?;
+    }
+    Ok(())
+}
+
+#[test]
+fn expired_sessions_are_refused() -> Result<()> {
+    let (stack, edge, _) = setup()?;
+    let resource = flow_resource("e_expired");
+    let expired = [
+        hs256(&stack, &user_claims(-3600, true, "old@example.com"))?,
+        edge.sign_es256(&user_claims(-3600, true, "old@example.com"))?,
+    ];
+    for token in &expired {
+        let answer = edge.post(
+            "abort",
+            Some(&bearer(token)),
+            &json!({ "resource": resource, "reason": "r" }),
+        )?;
+        expect(&answer, 401, "unauthorized")?;
+        check(answer.body.contains("expired"), || format!("{answer}"))?;
+        expect(
+            &edge.get("health", Some(&bearer(token)))?,
+            401,
+            "unauthorized",
+        )?;
+    }
+    Ok(())
+}
+
+#[test]
+fn health_lists_every_resource_by_health_for_writers_and_users() -> Result<()> {
+    let (stack, edge, db) = setup()?;
+    for auth in [edge.writer_auth(), bearer(stack.authenticated_jwt())] {
+        let answer = edge.get("health", Some(&auth))?;
+        expect(&answer, 200, "")?;
+        let body = answer.json();
+        let rows = body["resources"].as_array().cloned().unwrap_or_default();
+        let count = |h: &str| rows.iter().filter(|r| r["health"] == h).count();
+        let summary = &body["summary"];
+        check(
+            summary["red"] == count("red")
+                && summary["yellow"] == count("yellow")
+                && summary["green"] == count("green"),
+            || format!("summary {summary} does not count the rows"),
+        )?;
+        let ranks: Vec<u8> = rows
+            .iter()
+            .map(|r| match r["health"].as_str() {
+                Some("red") => 0,
+                Some("yellow") => 1,
+                _ => 2,
+            })
+            .collect();
+        check(ranks.windows(2).all(|w| w[0] <= w[1]), || {
+            "rows are not red, yellow, green".into()
+        })?;
+        let in_db: i64 = db
+            .query_one("SELECT count(*) FROM public.vantage_sync_state", &[])?
+            .try_get(0)?;
+        check(
+            i64::try_from(rows.len()).is_ok_and(|n| n <= in_db) && !rows.is_empty(),
+            || format!("{} rows, {in_db} in the table", rows.len()),
+        )?;
+        let first = rows.first().cloned().unwrap_or_default();
+        for column in [
+            "resource",
+            "health",
+            "alerts",
+            "last_sync_status",
+            "last_sync_time",
+            "started_at",
+            "running_seconds",
+            "duration_ms",
+            "records_synced",
+            "error_count",
+            "consecutive_failures",
+            "current_run_id",
+        ] {
+            check(first.get(column).is_some(), || {
+                format!("no {column} in {first}")
+            })?;
+        }
+    }
+    // The path as Supabase hands it to a function works too.
+    let answer = edge.send(
+        "GET",
+        "/vantage-sync/health",
+        &[("authorization", &edge.writer_auth())],
+        None,
+    )?;
+    expect(&answer, 200, "")
+}
+
+#[test]
+fn bad_bodies_are_400_or_422_and_change_nothing() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_invalid");
+    let cases = [
+        (
+            "start",
+            json!({ "resource": "Not-A-Name" }),
+            400,
+            "\"resource\"",
+        ),
+        (
+            "start",
+            json!({ "resource": resource, "extra": true }),
+            400,
+            "unknown field \"extra\"",
+        ),
+        ("start", json!([resource]), 400, "JSON object"),
+        (
+            "complete",
+            json!({ "resource": resource, "records_synced": -1, "records_created": 0, "records_updated": 0 }),
+            400,
+            "\"records_synced\"",
+        ),
+        (
+            "complete",
+            json!({ "resource": resource, "records_synced": 2_147_483_648_u64, "records_created": 0, "records_updated": 0 }),
+            400,
+            "2147483647",
+        ),
+        (
+            "complete",
+            json!({ "resource": resource, "records_synced": 1, "records_created": 1, "records_updated": 1 }),
+            422,
+            "must not exceed records_synced",
+        ),
+        (
+            "complete",
+            json!({ "resource": resource, "run_id": "not-a-uuid", "records_synced": 1, "records_created": 0, "records_updated": 0 }),
+            400,
+            "\"run_id\"",
+        ),
+        (
+            "fail",
+            json!({ "resource": resource, "errors": [] }),
+            400,
+            "\"errors\"",
+        ),
+        (
+            "fail",
+            json!({ "resource": resource, "errors": [{ "code": "X" }] }),
+            400,
+            "errors[0].message",
+        ),
+        (
+            "fail",
+            json!({ "resource": resource, "errors": [{ "code": "X".repeat(65), "message": "m" }] }),
+            400,
+            "errors[0].code",
+        ),
+    ];
+    for (route, body, status, names) in cases {
+        let answer = edge.post_as_writer(route, &body)?;
+        expect(&answer, status, "invalid_request")?;
+        check(
+            answer.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(names),
+            || format!("{route} {body}: {answer} does not name {names}"),
+        )?;
+    }
+    let answer = edge.post(
+        "abort",
+        Some(&bearer(&edge.sign_es256(&user_claims(
+            3600,
+            true,
+            "a@example.com",
+        ))?)),
+        &json!({ "resource": resource, "reason": " " }),
+    )?;
+    expect(&answer, 400, "invalid_request")?;
+    check(db.state(&resource)?.is_none(), || "a bad body wrote".into())
+}
+
+#[test]
+fn bodies_over_64_kib_are_413() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_big");
+    let padding = "x".repeat(65 * 1024);
+    let body = json!({ "resource": resource, "errors": [{ "code": "X", "message": padding }] });
+    let path = format!("{FUNCTION_PATH}/fail");
+    let auth = edge.writer_auth();
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
+    // With Content-Length: refused from the head.
+    let answer = edge.send("POST", &path, &headers, Some(body.to_string().into()))?;
+    expect(&answer, 413, "payload_too_large")?;
+    // Chunked, no Content-Length: refused while reading.
+    let reader = std::io::Cursor::new(body.to_string().into_bytes());
+    let answer = edge.send(
+        "POST",
+        &path,
+        &headers,
+        Some(reqwest::blocking::Body::new(reader)),
+    )?;
+    expect(&answer, 413, "payload_too_large")?;
+    check(db.state(&resource)?.is_none(), || {
+        "a large body wrote".into()
+    })
+}
+
+#[test]
+fn only_json_bodies_are_accepted() -> Result<()> {
+    let (_, edge, _) = setup()?;
+    let resource = flow_resource("e_media");
+    let auth = edge.writer_auth();
+    let body = json!({ "resource": resource }).to_string();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut headers = vec![("authorization", auth.as_str())];
+        if let Some(ct) = content_type {
+            headers.push(("content-type", ct));
+        }
+        let answer = edge.send(
+            "POST",
+            &format!("{FUNCTION_PATH}/start"),
+            &headers,
+            Some(body.clone().into()),
+        )?;
+        expect(&answer, 415, "unsupported_media_type")?;
+    }
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json; charset=utf-8"),
+    ];
+    let answer = edge.send(
+        "POST",
+        &format!("{FUNCTION_PATH}/start"),
+        &headers,
+        Some(body.into()),
+    )?;
+    expect(&answer, 200, "")
+}
+
+#[test]
+fn unknown_paths_are_404_and_wrong_methods_405_with_allow() -> Result<()> {
+    let (_, edge, _) = setup()?;
+    let auth = edge.writer_auth();
+    let headers = [("authorization", auth.as_str())];
+    for path in [
+        "/",
+        "/functions/v1/vantage-sync",
+        "/functions/v1/vantage-sync/nope",
+        "/functions/v1/other/start",
+        "/rest/v1/vantage_sync_state",
+    ] {
+        expect(&edge.send("GET", path, &headers, None)?, 404, "not_found")?;
+    }
+    for (method, route, allow) in [
+        ("GET", "start", "POST"),
+        ("PUT", "complete", "POST"),
+        ("DELETE", "fail", "POST"),
+        ("GET", "abort", "POST, OPTIONS"),
+        ("POST", "health", "GET, OPTIONS"),
+        ("OPTIONS", "start", "POST"),
+    ] {
+        let answer = edge.send(method, &format!("{FUNCTION_PATH}/{route}"), &headers, None)?;
+        expect(&answer, 405, "method_not_allowed")?;
+        check(answer.header("allow") == Some(allow), || {
+            format!("{method} {route}: {answer:?}")
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn cors_answers_on_abort_and_health_only() -> Result<()> {
+    let (stack, edge, _) = setup()?;
+    let preflight = |route: &str, origin: &str| {
+        edge.send(
+            "OPTIONS",
+            &format!("{FUNCTION_PATH}/{route}"),
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+            ],
+            None,
+        )
+    };
+    for route in ["abort", "health"] {
+        let answer = preflight(route, ALLOWED_ORIGIN)?;
+        check(
+            answer.status == 204
+                && answer.header("access-control-allow-origin") == Some(ALLOWED_ORIGIN),
+            || format!("{route}: {answer:?}"),
+        )?;
+        let answer = preflight(route, "https://evil.example")?;
+        expect(&answer, 403, "forbidden")?;
+        check(
+            answer.header("access-control-allow-origin").is_none(),
+            || format!("{answer:?}"),
+        )?;
+    }
+    for route in ["start", "complete", "fail"] {
+        let answer = preflight(route, ALLOWED_ORIGIN)?;
+        expect(&answer, 405, "method_not_allowed")?;
+        check(
+            answer.header("access-control-allow-origin").is_none(),
+            || format!("{route}: {answer:?}"),
+        )?;
+    }
+    let user = bearer(stack.authenticated_jwt());
+    let answer = edge.send(
+        "GET",
+        &format!("{FUNCTION_PATH}/health"),
+        &[("authorization", &user), ("origin", ALLOWED_ORIGIN)],
+        None,
+    )?;
+    check(
+        answer.status == 200
+            && answer.header("access-control-allow-origin") == Some(ALLOWED_ORIGIN),
+        || format!("{answer:?}"),
+    )?;
+    let answer = edge.send(
+        "POST",
+        &format!("{FUNCTION_PATH}/start"),
+        &[
+            ("authorization", &edge.writer_auth()),
+            ("origin", ALLOWED_ORIGIN),
+            ("content-type", "application/json"),
+        ],
+        Some(json!({ "resource": "" }).to_string().into()),
+    )?;
+    check(
+        answer.header("access-control-allow-origin").is_none(),
+        || format!("ETL route answered CORS: {answer:?}"),
+    )
+}
+
+#[test]
+fn answers_never_hold_sql_text_or_keys() -> Result<()> {
+    let (stack, edge, _) = setup()?;
+    let resource = flow_resource("e_leak");
+    let run_id = start(&edge, &resource)?;
+    let answers = [
+        edge.post_as_writer("start", &json!({ "resource": resource }))?,
+        edge.post_as_writer("complete", &json!({ "resource": resource, "run_id": "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e",
+                                                 "records_synced": 0, "records_created": 0, "records_updated": 0 }))?,
+        edge.post_as_writer("fail", &json!({ "resource": flow_resource("e_leak_none"), "errors": [{ "code": "X", "message": "m" }] }))?,
+        edge.post("start", Some(&bearer(stack.service_role_key())), &json!({ "resource": resource }))?,
+        edge.post_as_writer("start", &json!({ "resource": "x", "p_resource": "y" }))?,
+        edge.get("health", Some(&bearer("a.b.c")))?,
+        edge.post_as_writer("complete", &json!({ "resource": resource, "run_id": run_id, "records_synced": 1, "records_created": 1, "records_updated": 0 }))?,
+        edge.post_as_writer("complete", &json!({ "resource": resource, "run_id": run_id, "records_synced": 1, "records_created": 1, "records_updated": 0 }))?,
+    ];
+    let secrets = [
+        stack.service_role_key(),
+        stack.jwt_secret(),
+        edge.writer_token(),
+        stack.authenticated_jwt(),
+    ];
+    let sql = [
+        "SELECT",
+        "relation",
+        "constraint",
+        "PT409",
+        "PT404",
+        "plpgsql",
+        "vantage_sync_private",
+        "HINT",
+        "hint",
+        "Wait for it",
+    ];
+    for answer in &answers {
+        for needle in secrets.iter().chain(sql.iter()) {
+            check(
+                !answer.body.contains(needle)
+                    && answer.headers.values().all(|v| !v.contains(needle)),
+                || format!("{answer} contains {needle:.12}…"),
+            )?;
+        }
+        check(
+            answer.header("content-type") == Some("application/json"),
+            || format!("{answer:?}"),
+        )?;
+        check(
+            answer
+                .header("x-request-id")
+                .is_some_and(|id| !id.is_empty()),
+            || format!("{answer:?}"),
+        )?;
+    }
+    Ok(())
+}
