@@ -13,5 +13,6 @@ pub use card::{Card, Counts, State, sort_cards, updated_text};
 pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
 pub use row::{SyncError, SyncRow};
 pub use time::{
-    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, duration_text, parse_interval, short_span, span,
+    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, count, duration_text, parse_interval, short_span,
+    span,
 };

@@ -1,0 +1,284 @@
+//! The only module that talks HTTP: reads sync health through PostgREST with the publishable
+//! key and the user's JWT (role `authenticated`, read-only by RLS).
+//!
+//! It reads `vantage_sync_health` (rules applied by the database); on a database that has only
+//! the spec's migration (PostgREST answers 404 / `PGRST205` for the view) it reads
+//! `vantage_sync_state` instead and the model applies the default thresholds. JSON is parsed by
+//! the browser (`Response.json()`) and converted with serde-wasm-bindgen, which keeps a JSON
+//! parser out of the bundle.
+
+use std::fmt;
+
+use gloo_net::http::Request;
+use serde::Deserialize;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::browser;
+use crate::config::Config;
+use crate::model::{SECOND, SyncRow, Timestamp};
+
+/// What one read returned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// One row per resource, in the view's order (red, yellow, green, name) or by name from the
+    /// table (callers sort cards either way).
+    pub rows: Vec<SyncRow>,
+    /// Whether the rows came from the health view (else from the state table).
+    pub from_view: bool,
+    /// Server clock minus browser clock, in microseconds (0 when unknown or within a second).
+    pub clock_offset: i64,
+    /// When the answer arrived, by the browser's clock.
+    pub received_at: Timestamp,
+}
+
+/// Why a read failed, as the user should hear it. Database text is never shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// 401, `PGRST301` (invalid JWT) or `PGRST303` (JWT expired): the user must sign in again.
+    SessionExpired,
+    /// The request did not get an answer (network, CORS, server down).
+    Unreachable,
+    /// The server answered with an error status.
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// PostgREST's or PostgreSQL's error code, when it sent one.
+        code: Option<String>,
+    },
+    /// The answer was not the rows this widget reads.
+    BadData,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SessionExpired => f.write_str("Your session has expired \u{2014} sign in again"),
+            Self::Unreachable => f.write_str("Can't reach the server"),
+            Self::Http { status: 403, .. } => {
+                f.write_str("Your account may not read the sync status (HTTP 403)")
+            }
+            Self::Http { status, code } => match code {
+                Some(code) => write!(f, "The server could not answer (HTTP {status}, {code})"),
+                None => write!(f, "The server could not answer (HTTP {status})"),
+            },
+            Self::BadData => f.write_str("The server sent data this widget does not understand"),
+        }
+    }
+}
+
+/// What a failed response means for the widget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The relation does not exist (404 / `PGRST205`): read the state table instead.
+    NoSuchRelation,
+    /// A definite error.
+    Error(ApiError),
+}
+
+/// Classifies a non-2xx response by its status and PostgREST `code`.
+pub fn classify_failure(status: u16, code: Option<&str>) -> Failure {
+    match (status, code) {
+        (401, _) | (_, Some("PGRST301" | "PGRST303")) => Failure::Error(ApiError::SessionExpired),
+        (404, _) | (_, Some("PGRST205")) => Failure::NoSuchRelation,
+        (status, code) => Failure::Error(ApiError::Http {
+            status,
+            code: code.map(str::to_owned),
+        }),
+    }
+}
+
+/// The server's clock minus the browser's, from the `Date` header of an answer that arrived at
+/// `received`. The header has whole seconds, so half a second is added, and an offset within
+/// a second is taken as none (it would only make "just now" flicker).
+pub fn clock_offset(date_header: Option<&str>, received: Timestamp) -> i64 {
+    date_header
+        .and_then(Timestamp::parse_http_date)
+        .map(|server| server.plus(SECOND / 2).since(received))
+        .filter(|offset| offset.abs() > SECOND)
+        .unwrap_or(0)
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
+    out
+}
+
+/// The URL of a read of `relation`, for one resource in compact mode.
+pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
+    let mut url = format!("{}/{relation}?order={order}", config.rest_url);
+    if let Some(resource) = &config.resource {
+        url.push_str("&resource=eq.");
+        url.push_str(&encode_component(resource));
+    }
+    url
+}
+
+/// PostgREST's error body (only the code is used: messages may hold SQL details).
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+}
+
+/// Reads every resource's health (or the one resource of compact mode).
+pub async fn fetch_health(config: &Config) -> Result<Snapshot, ApiError> {
+    let view = get_rows(config, &read_url(config, "vantage_sync_health", "sort_key")).await;
+    let (answer, from_view) = match view {
+        Err(Failure::NoSuchRelation) => {
+            let url = read_url(config, "vantage_sync_state", "resource");
+            (get_rows(config, &url).await, false)
+        }
+        other => (other, true),
+    };
+    let answer = answer.map_err(Failure::into_error)?;
+    Ok(Snapshot {
+        rows: answer.rows,
+        from_view,
+        clock_offset: answer.clock_offset,
+        received_at: answer.received_at,
+    })
+}
+
+impl Failure {
+    fn into_error(self) -> ApiError {
+        match self {
+            // Neither the view nor the table: the migrations are not applied.
+            Self::NoSuchRelation => ApiError::Http {
+                status: 404,
+                code: None,
+            },
+            Self::Error(e) => e,
+        }
+    }
+}
+
+/// A successful read.
+struct Answer {
+    rows: Vec<SyncRow>,
+    clock_offset: i64,
+    received_at: Timestamp,
+}
+
+async fn get_rows(config: &Config, url: &str) -> Result<Answer, Failure> {
+    let mut request = Request::get(url)
+        .header("apikey", &config.api_key)
+        .header("Accept", "application/json");
+    if let Some(token) = &config.access_token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|_| Failure::Error(ApiError::Unreachable))?;
+    let received_at = browser::now();
+    let status = response.status();
+    let date = response.headers().get("date");
+    let raw = web_sys::Response::from(response);
+    let body = match raw.json() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
+        Err(_) => None,
+    };
+    if !(200..300).contains(&status) {
+        let code = body
+            .and_then(|b| serde_wasm_bindgen::from_value::<ErrorBody>(b).ok())
+            .and_then(|b| b.code);
+        return Err(classify_failure(status, code.as_deref()));
+    }
+    let rows = body
+        .and_then(|b| serde_wasm_bindgen::from_value(b).ok())
+        .ok_or(Failure::Error(ApiError::BadData))?;
+    Ok(Answer {
+        rows,
+        clock_offset: clock_offset(date.as_deref(), received_at),
+        received_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_map_to_what_the_user_can_do() {
+        assert_eq!(
+            classify_failure(401, Some("PGRST301")),
+            Failure::Error(ApiError::SessionExpired)
+        );
+        assert_eq!(
+            classify_failure(401, None),
+            Failure::Error(ApiError::SessionExpired)
+        );
+        assert_eq!(
+            classify_failure(400, Some("PGRST303")),
+            Failure::Error(ApiError::SessionExpired)
+        );
+        assert_eq!(
+            classify_failure(404, Some("PGRST205")),
+            Failure::NoSuchRelation
+        );
+        assert_eq!(classify_failure(404, None), Failure::NoSuchRelation);
+        let forbidden = classify_failure(403, Some("42501"));
+        assert_eq!(
+            forbidden,
+            Failure::Error(ApiError::Http {
+                status: 403,
+                code: Some("42501".into())
+            })
+        );
+        assert_eq!(
+            ApiError::SessionExpired.to_string(),
+            "Your session has expired \u{2014} sign in again"
+        );
+        assert_eq!(
+            ApiError::Http {
+                status: 500,
+                code: Some("XX000".into())
+            }
+            .to_string(),
+            "The server could not answer (HTTP 500, XX000)"
+        );
+    }
+
+    #[test]
+    fn the_date_header_corrects_a_wrong_browser_clock() {
+        let server = Timestamp::parse("2025-11-05T12:00:00Z").unwrap_or_else(|| panic!());
+        let header = Some("Wed, 05 Nov 2025 12:00:00 GMT");
+        // The browser is 5 minutes slow.
+        assert_eq!(
+            clock_offset(header, server.plus(-300 * SECOND)),
+            300 * SECOND + SECOND / 2
+        );
+        // Within a second: no correction.
+        assert_eq!(clock_offset(header, server), 0);
+        assert_eq!(clock_offset(None, server), 0);
+        assert_eq!(clock_offset(Some("garbage"), server), 0);
+    }
+
+    #[test]
+    fn urls_read_the_view_sorted_and_one_resource_in_compact_mode() {
+        let mut config = Config::from_pairs([
+            ("rest-url", "http://127.0.0.1:3000/"),
+            ("publishable-key", "sb_publishable_x"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            read_url(&config, "vantage_sync_health", "sort_key"),
+            "http://127.0.0.1:3000/vantage_sync_health?order=sort_key"
+        );
+        config.resource = Some("a&b=c d".into());
+        assert_eq!(
+            read_url(&config, "vantage_sync_state", "resource"),
+            "http://127.0.0.1:3000/vantage_sync_state?order=resource&resource=eq.a%26b%3Dc%20d"
+        );
+    }
+}

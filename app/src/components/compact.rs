@@ -1,0 +1,35 @@
+//! Compact mode: one resource, one line, for placing beside the page that shows its data.
+
+use leptos::prelude::*;
+
+use crate::browser::local_time_text;
+use crate::model::{Card, Timestamp};
+
+/// The spec's frontend line with its health icon and word:
+/// "✔ Healthy · Last synced 2 hours ago (150 records in 3.2s)".
+#[component]
+pub fn CompactStatus(
+    /// The resource's card.
+    card: Card,
+    /// The current time by the server's clock.
+    #[prop(into)]
+    now: Signal<Timestamp>,
+) -> impl IntoView {
+    let state = card.state();
+    let title = card.line_time().map(local_time_text);
+    let datetime = card.line_time().map(Timestamp::to_rfc3339);
+    let class = format!(
+        "vss-compact vss-health-{} {}",
+        card.health.name(),
+        state.class()
+    );
+    view! {
+        <span class=class>
+            <span class="vss-icon" aria-hidden="true">{state.icon()}</span>
+            " "
+            <span class="vss-word">{state.word()}</span>
+            " \u{b7} "
+            <time datetime=datetime title=title>{move || card.status_line(now.get())}</time>
+        </span>
+    }
+}

@@ -1,0 +1,20 @@
+//! The widget's views. Each takes plain data (cards, counts, a `now` signal) and decides
+//! nothing: text comes from the model, data from `api.rs` through `widget.rs`. So each one can
+//! be mounted and checked in a browser test without a server.
+//!
+//! Text from the database (resource names, error codes and messages) is always placed as text
+//! nodes or attribute values, never parsed as HTML.
+
+mod card;
+mod card_list;
+mod compact;
+mod error_list;
+mod freshness;
+mod summary;
+
+pub use card::HealthCard;
+pub use card_list::CardList;
+pub use compact::CompactStatus;
+pub use error_list::ErrorList;
+pub use freshness::Freshness;
+pub use summary::SummaryBar;
