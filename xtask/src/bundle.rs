@@ -1,0 +1,582 @@
+//! `cargo xtask bundle supabase`: the project as the Supabase CLI deploys it.
+//!
+//! Writes `target/supabase/`, a folder laid out like a project's `supabase/` folder:
+//!
+//! - `config.toml`: the `vantage-sync` function with `verify_jwt = false` (it checks writer
+//!   tokens and user JWTs itself) and its wasm module listed as a static file;
+//! - `migrations/`: the forward migrations (the `_rollback.sql` files stay in the repository);
+//! - `functions/vantage-sync/`: `index.ts`, the wasm-bindgen glue (`--target web`) and the
+//!   module, built from `edge/deno` (and shrunk with `wasm-opt` when it is installed);
+//! - `tests/database/`: the pgTAP files that run under `supabase test db`;
+//! - `README.md`: how to deploy it, and which pgTAP files only run locally.
+//!
+//! Deno (for running the bundled function locally) comes from npm as the platform package
+//! `@deno/linux-x64-glibc`: it holds the binary itself, with no install script that would
+//! download anything.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::ValueEnum;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, XtaskError};
+use crate::paths::{target_dir, tools_dir, workspace_root};
+use crate::process::{run, run_captured};
+use crate::progress::Step;
+
+/// What `cargo xtask bundle` can build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// `target/supabase/`: config, migrations, the edge function, pgTAP tests.
+    Supabase,
+}
+
+/// The function's name on Supabase (its URL is `/functions/v1/vantage-sync`).
+pub const FUNCTION_NAME: &str = "vantage-sync";
+
+/// The edge crate's wasm file names (wasm-bindgen names them after the crate).
+const CRATE: &str = "vantage-edge-deno";
+const WASM_STEM: &str = "vantage_edge_deno";
+
+/// wasm-bindgen's CLI must be exactly the version of the `wasm-bindgen` crate.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// Deno, pinned: npm's platform package for this machine, and its binary's SHA-256.
+const DENO_PACKAGE: &str = "@deno/linux-x64-glibc";
+const DENO_VERSION: &str = "2.9.6";
+const DENO_SHA256: &str = "bceb5b6a6239b0b010418406d8c77a508f67cf4337d94288f1c19fe71304aab0";
+
+/// pgTAP files that change role attributes (`ALTER ROLE service_role NOBYPASSRLS`), which
+/// needs a superuser; on Supabase `postgres` is not one, so they only run locally.
+const SUPERUSER_ONLY_TESTS: [&str; 2] = ["06_privileges_rls.sql", "13_new_privileges.sql"];
+
+/// Where `bundle supabase` writes.
+pub fn supabase_dir() -> PathBuf {
+    target_dir().join("supabase")
+}
+
+/// Runs `cargo xtask bundle <target>`.
+pub fn run_bundle(target: Target) -> Result<()> {
+    match target {
+        Target::Supabase => {
+            let out = bundle_supabase()?;
+            print_summary(&out);
+            Ok(())
+        }
+    }
+}
+
+/// Builds `target/supabase/` from scratch; returns its path.
+pub fn bundle_supabase() -> Result<PathBuf> {
+    let root = workspace_root();
+    let out = supabase_dir();
+    let wasm = build_wasm()?;
+
+    let step = Step::start(format!("Writing {}", out.display()));
+    if out.exists() {
+        std::fs::remove_dir_all(&out).map_err(XtaskError::io("removing", &out))?;
+    }
+    let function_dir = out.join("functions").join(FUNCTION_NAME);
+    create_dir(&function_dir)?;
+    copy(
+        &root.join("edge/deno/index.ts"),
+        &function_dir.join("index.ts"),
+    )?;
+    for name in [
+        format!("{WASM_STEM}.js"),
+        format!("{WASM_STEM}.d.ts"),
+        format!("{WASM_STEM}_bg.wasm"),
+    ] {
+        copy(&wasm.join(&name), &function_dir.join(&name))?;
+    }
+    write(&out.join("config.toml"), &config_toml())?;
+
+    let migrations = forward_migrations(&root.join("migrations"))?;
+    create_dir(&out.join("migrations"))?;
+    for file in &migrations {
+        copy(file, &out.join("migrations").join(file_name(file)))?;
+    }
+    step.note(format!("migrations/: {} forward files", migrations.len()));
+
+    let (database, local_only) = pgtap_files(&root.join("tests").join("pgtap"))?;
+    let tests_dir = out.join("tests").join("database");
+    create_dir(&tests_dir)?;
+    for file in &database {
+        let text = std::fs::read_to_string(file).map_err(XtaskError::io("reading", file))?;
+        let text = inline_includes(&text, file)?;
+        write(&tests_dir.join(file_name(file)), &text)?;
+    }
+    step.note(format!(
+        "tests/database/: {} pgTAP files ({} local-only files left out)",
+        database.len(),
+        local_only.len()
+    ));
+    write(
+        &out.join("README.md"),
+        &readme(&migrations, &database, &local_only),
+    )?;
+    step.done();
+
+    let deno = ensure_deno()?;
+    let step = Step::start("Type-checking the function with Deno (deno check index.ts)");
+    run_captured(
+        Command::new(&deno)
+            .args(["check", "--quiet"])
+            .arg(function_dir.join("index.ts"))
+            .env("NO_COLOR", "1")
+            .env("DENO_NO_UPDATE_CHECK", "1"),
+    )?;
+    step.done();
+    Ok(out)
+}
+
+/// Builds the wasm module and its glue into `target/edge-deno/`; returns that folder.
+fn build_wasm() -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    let step = Step::start(format!(
+        "Building {CRATE} for wasm32-unknown-unknown (cargo build --release)"
+    ));
+    run_captured(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        CRATE,
+    ]))?;
+    step.done();
+    let raw = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join("release")
+        .join(format!("{WASM_STEM}.wasm"));
+
+    let out = target_dir().join("edge-deno");
+    create_dir(&out)?;
+    let wasm_bindgen = ensure_wasm_bindgen()?;
+    let step = Step::start("Generating the JavaScript glue (wasm-bindgen --target web)");
+    // `--target web` exports `initSync`, which index.ts feeds with the bundled file. The
+    // `deno` target would load the module with fetch(file://...), which Supabase's runtime
+    // does not allow.
+    run_captured(
+        Command::new(&wasm_bindgen)
+            .args(["--target", "web", "--out-dir"])
+            .arg(&out)
+            .arg(&raw),
+    )?;
+    step.done();
+
+    let module = out.join(format!("{WASM_STEM}_bg.wasm"));
+    match find_wasm_opt() {
+        Some(wasm_opt) => optimize(&wasm_opt, &module)?,
+        None => println!(
+            "    (wasm-opt not found: the module stays unoptimized; npm binaryen@132 provides it)"
+        ),
+    }
+    Ok(out)
+}
+
+/// Runs `wasm-opt -Oz` on `module` in place, reusing an earlier result for the same input
+/// (`wasm-opt` takes ~15 s, and the input only changes when the Rust code does).
+fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
+    let bytes = std::fs::read(module).map_err(XtaskError::io("reading", module))?;
+    let key = hex(&Sha256::digest(&bytes));
+    let cache = target_dir().join("edge-deno-opt-cache");
+    let cached = cache.join(format!("{key}.wasm"));
+    if cached.exists() {
+        println!(
+            "==> wasm-opt: input unchanged, reusing {}",
+            cached.display()
+        );
+        return copy(&cached, module);
+    }
+    let step = Step::start("Shrinking the module (wasm-opt -Oz)");
+    run_captured(
+        Command::new(wasm_opt)
+            .arg("-Oz")
+            .args(["--strip-debug", "--strip-producers"])
+            .arg(module)
+            .arg("-o")
+            .arg(module),
+    )?;
+    // One cached result is enough: drop older ones.
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache).map_err(XtaskError::io("removing", &cache))?;
+    }
+    create_dir(&cache)?;
+    copy(module, &cached)?;
+    step.done();
+    Ok(())
+}
+
+/// `wasm-opt` from npm's binaryen in the tools folder, else from `PATH`.
+fn find_wasm_opt() -> Option<PathBuf> {
+    let bundled = tools_dir()
+        .join("binaryen")
+        .join("node_modules")
+        .join("binaryen")
+        .join("bin")
+        .join("wasm-opt");
+    if bundled.exists() {
+        return Some(bundled);
+    }
+    Command::new("wasm-opt")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| PathBuf::from("wasm-opt"))
+}
+
+/// The wasm-bindgen CLI of the pinned version: the tools folder's, else `PATH`'s, else
+/// installed into the tools folder with cargo (about 4 minutes, once per machine).
+pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
+    let installed = tools_dir().join("bin").join("wasm-bindgen");
+    for candidate in [installed.clone(), PathBuf::from("wasm-bindgen")] {
+        if wasm_bindgen_version(&candidate).as_deref() == Some(WASM_BINDGEN_VERSION) {
+            return Ok(candidate);
+        }
+    }
+    let step = Step::start(format!(
+        "Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (cargo install, a few minutes)"
+    ));
+    run(Command::new("cargo")
+        .args(["install", "--locked", "wasm-bindgen-cli", "--version"])
+        .arg(format!("={WASM_BINDGEN_VERSION}"))
+        .arg("--root")
+        .arg(tools_dir()))?;
+    step.done();
+    Ok(installed)
+}
+
+/// The version a wasm-bindgen binary reports (`wasm-bindgen 0.2.130`), if it runs.
+fn wasm_bindgen_version(binary: &Path) -> Option<String> {
+    let output = Command::new(binary).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace().nth(1).map(str::to_owned)
+}
+
+/// Deno, pinned: `$VANTAGE_DENO` if set, else the npm platform package in the tools folder
+/// (installed when missing, checked against its SHA-256).
+///
+/// Its own npm prefix (`tools/deno`), not the shared `tools/npm`: `npm install --no-save`
+/// into a prefix removes the packages it does not list, so installing Deno there would
+/// uninstall PostgREST (and the other way round).
+pub fn ensure_deno() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("VANTAGE_DENO").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let prefix = tools_dir().join("deno");
+    let binary = deno_path(&prefix);
+    if !binary.exists() {
+        let step = Step::start(format!(
+            "Installing Deno ({DENO_PACKAGE}@{DENO_VERSION}) from npm"
+        ));
+        create_dir(&prefix)?;
+        run_captured(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--ignore-scripts",
+                    "--prefix",
+                ])
+                .arg(&prefix)
+                .arg(format!("{DENO_PACKAGE}@{DENO_VERSION}")),
+        )?;
+        step.done();
+    }
+    let bytes = std::fs::read(&binary).map_err(XtaskError::io("reading", &binary))?;
+    let actual = hex(&Sha256::digest(&bytes));
+    if actual != DENO_SHA256 {
+        return Err(XtaskError::Checksum {
+            path: binary,
+            expected: DENO_SHA256,
+            actual,
+        });
+    }
+    Ok(binary)
+}
+
+/// Where the npm platform package puts the Deno binary under `prefix`.
+fn deno_path(prefix: &Path) -> PathBuf {
+    prefix.join("node_modules").join(DENO_PACKAGE).join("deno")
+}
+
+/// Adds the wasm32 target when rustup does not have it yet.
+fn ensure_wasm_target() -> Result<()> {
+    let target = "wasm32-unknown-unknown";
+    let installed = run_captured(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    let step = Step::start(format!("Adding the Rust target {target}"));
+    run(Command::new("rustup").args(["target", "add", target]))?;
+    step.done();
+    Ok(())
+}
+
+/// The Supabase CLI configuration of the bundle.
+fn config_toml() -> String {
+    format!(
+        r#"# Written by `cargo xtask bundle supabase`; edit the generator (xtask/src/bundle.rs), not this file.
+# Use this folder as a project's supabase/ folder: `supabase --workdir target <command>`.
+project_id = "vantage-sync"
+
+[db]
+# The version the migrations and pgTAP tests run against in this repository's CI.
+major_version = 15
+
+[functions.{FUNCTION_NAME}]
+enabled = true
+# The function checks writer tokens (SHA-256, constant time) and Supabase user JWTs itself;
+# ETL jobs send a writer token, not a Supabase JWT, so the gateway must let them through.
+verify_jwt = false
+# index.ts reads the module with Deno.readFileSync: it must be deployed with the function.
+static_files = ["./functions/{FUNCTION_NAME}/{WASM_STEM}_bg.wasm"]
+"#
+    )
+}
+
+/// The forward migrations in `dir`, in order (every `.sql` but `*_rollback.sql`).
+fn forward_migrations(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = sql_files(dir)?
+        .into_iter()
+        .filter(|p| !file_name(p).ends_with("_rollback.sql"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The pgTAP files in `dir`: those that run under `supabase test db`, and the local-only ones.
+fn pgtap_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut files = sql_files(dir)?;
+    files.sort();
+    Ok(files
+        .into_iter()
+        .partition(|p| !SUPERUSER_ONLY_TESTS.contains(&file_name(p).as_str())))
+}
+
+fn sql_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(XtaskError::io("reading", dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect())
+}
+
+/// Replaces each psql `\ir FILE` line of `text` (a file at `path`) with FILE's contents.
+///
+/// `supabase test db` copies only the tests folder into its container, so includes relative
+/// to the repository (`\ir ../../migrations/..._rollback.sql`) would not resolve there; and the
+/// rollback files are not in the bundle's `migrations/` at all.
+fn inline_includes(text: &str, path: &Path) -> Result<String> {
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let include = trimmed
+            .strip_prefix("\\ir ")
+            .or_else(|| trimmed.strip_prefix("\\include_relative "));
+        match include {
+            Some(relative) => {
+                let relative = relative.trim();
+                let file = base.join(relative);
+                let included =
+                    std::fs::read_to_string(&file).map_err(XtaskError::io("reading", &file))?;
+                let _ = writeln!(out, "-- >>> inlined by cargo xtask bundle: \\ir {relative}");
+                out.push_str(&included);
+                if !included.ends_with('\n') {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "-- <<< end of {relative}");
+            }
+            None if trimmed.starts_with('\\') => {
+                return Err(XtaskError::Stack(format!(
+                    "{}: psql meta-command `{trimmed}` cannot be bundled; only \\ir is inlined",
+                    path.display()
+                )));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The bundle's README: what is where, how to deploy, which tests run where.
+fn readme(migrations: &[PathBuf], database: &[PathBuf], local_only: &[PathBuf]) -> String {
+    let list = |files: &[PathBuf]| {
+        files.iter().fold(String::new(), |mut list, f| {
+            let _ = writeln!(list, "- `{}`", file_name(f));
+            list
+        })
+    };
+    format!(
+        r#"# vantage-sync for Supabase
+
+Written by `cargo xtask bundle supabase`; rebuild it rather than editing it. This folder is a
+project's `supabase/` folder: point the Supabase CLI at its parent (`--workdir target`) or copy
+it into your project as `supabase/`.
+
+| path | what |
+|---|---|
+| `config.toml` | the `{FUNCTION_NAME}` function: `verify_jwt = false` (it checks writer tokens and user JWTs itself), its wasm module as a static file |
+| `migrations/` | the forward migrations, applied in order by `supabase db push` |
+| `functions/{FUNCTION_NAME}/` | `index.ts`, the wasm-bindgen glue and the module (Rust, `edge/core` + `edge/deno`) |
+| `tests/database/` | the pgTAP files that run under `supabase test db` |
+
+## Deploy
+
+```sh
+supabase --workdir target link --project-ref <ref>
+supabase --workdir target db push
+printf %s "$WRITER_TOKEN" | sha256sum     # the hash, never the token, is the secret
+supabase --workdir target secrets set VANTAGE_WRITER_TOKEN_SHA256=<hex>
+supabase --workdir target functions deploy {FUNCTION_NAME}
+```
+
+The platform gives the function `SUPABASE_URL`, its secret keys and the JWKS; the writer-token
+hashes are the only secret to set. To rotate a token, set both hashes comma-separated
+(`VANTAGE_WRITER_TOKEN_SHA256=<new>,<old>`), move the ETL jobs to the new token, then set the
+new hash alone.
+
+## Migrations
+
+{migration_list}
+## pgTAP
+
+Run under `supabase test db` (`07_rollback.sql` has its psql `\ir` includes of the rollback
+and forward migrations inlined, so it needs no files outside `tests/`):
+
+{database_list}
+Local only (they switch `service_role` to `NOBYPASSRLS` and back, which needs a superuser;
+Supabase's `postgres` role is not one). `cargo xtask test db` runs them on the local stack:
+
+{local_list}"#,
+        migration_list = list(migrations),
+        database_list = list(database),
+        local_list = list(local_only),
+    )
+}
+
+fn print_summary(out: &Path) {
+    let function_dir = out.join("functions").join(FUNCTION_NAME);
+    let module = function_dir.join(format!("{WASM_STEM}_bg.wasm"));
+    let size = std::fs::metadata(&module).map_or(0, |m| m.len());
+    println!();
+    println!("Supabase bundle written to {}:", out.display());
+    println!("  config.toml, README.md");
+    println!("  migrations/        forward migrations");
+    println!(
+        "  functions/{FUNCTION_NAME}/  index.ts, {WASM_STEM}.js, {WASM_STEM}_bg.wasm ({} KiB)",
+        size / 1024
+    );
+    println!("  tests/database/    pgTAP files for `supabase test db`");
+    println!(
+        "Deploy: supabase --workdir target db push; supabase --workdir target functions deploy {FUNCTION_NAME}"
+    );
+    println!(
+        "Run it locally: VANTAGE_EDGE_PORT=8000 deno run --allow-net=127.0.0.1 --allow-env --allow-read={} {}",
+        function_dir.display(),
+        function_dir.join("index.ts").display()
+    );
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(XtaskError::io("creating", dir))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(XtaskError::io("copying", from))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(XtaskError::io("writing", path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_inlined_relative_to_the_file() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("vantage-bundle-{}", std::process::id()));
+        create_dir(&dir.join("sub"))?;
+        write(&dir.join("inc.sql"), "SELECT 1;")?;
+        let sql_file = dir.join("sub").join("t.sql");
+        let inlined = inline_includes("BEGIN;\n\\ir ../inc.sql\nROLLBACK;\n", &sql_file)?;
+        std::fs::remove_dir_all(&dir).map_err(XtaskError::io("removing", &dir))?;
+        assert_eq!(
+            inlined,
+            "BEGIN;\n-- >>> inlined by cargo xtask bundle: \\ir ../inc.sql\nSELECT 1;\n-- <<< end of ../inc.sql\nROLLBACK;\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn other_meta_commands_are_refused() {
+        let result = inline_includes("\\set x 1\n", Path::new("/nonexistent/t.sql"));
+        assert!(matches!(result, Err(XtaskError::Stack(m)) if m.contains("\\set x 1")));
+    }
+
+    #[test]
+    fn the_repository_bundles_every_pgtap_file_but_the_superuser_ones() -> Result<()> {
+        let (database, local_only) = pgtap_files(&workspace_root().join("tests").join("pgtap"))?;
+        let local: Vec<String> = local_only.iter().map(|p| file_name(p)).collect();
+        assert_eq!(local, SUPERUSER_ONLY_TESTS);
+        for file in &database {
+            let text = std::fs::read_to_string(file).map_err(XtaskError::io("reading", file))?;
+            let inlined = inline_includes(&text, file)?;
+            assert!(
+                !inlined.contains("ALTER ROLE"),
+                "{} alters a role: list it in SUPERUSER_ONLY_TESTS",
+                file.display()
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn rollback_migrations_stay_out() -> Result<()> {
+        let files = forward_migrations(&workspace_root().join("migrations"))?;
+        assert!(!files.is_empty());
+        assert!(files.iter().all(|f| !file_name(f).contains("rollback")));
+        Ok(())
+    }
+
+    #[test]
+    fn config_names_the_function_and_its_module() {
+        let config = config_toml();
+        assert!(config.contains("[functions.vantage-sync]"));
+        assert!(config.contains("verify_jwt = false"));
+        assert!(config.contains("./functions/vantage-sync/vantage_edge_deno_bg.wasm"));
+    }
+}
