@@ -19,16 +19,26 @@ const BENCH_DB_SQL: &str = include_str!("bench_db.sql");
 pub enum Bench {
     /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
     Db,
+    /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build.
+    Widget,
 }
 
 /// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
 pub fn run(bench: Bench, seconds: u32) -> Result<()> {
+    if bench == Bench::Widget {
+        // Sizes need no stack. (Issue 6 item 10 adds load times against one.)
+        let tools = crate::tools::ensure_widget_tools()?;
+        let dist = crate::widget::build_release(&tools)?;
+        crate::widget::print_sizes(&crate::widget::bundle_sizes(&dist)?);
+        return Ok(());
+    }
     ensure_stack_tools()?;
     let stack = Stack::at(bench_stack_dir());
     stack.down()?;
     let running = stack.up()?;
     let result = match bench {
         Bench::Db => bench_db(&running.psql, seconds),
+        Bench::Widget => Ok(()),
     };
     stack.down()?;
     result

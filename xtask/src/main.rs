@@ -11,6 +11,7 @@ mod progress;
 mod stack;
 mod test_suite;
 mod tools;
+mod widget;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,9 @@ enum Cmd {
     },
     /// Start the stack with sample data in every health state; Ctrl-C stops it.
     Demo,
+    /// Build the status widget for release into dist/ (Trunk, offline, pinned tools) and print
+    /// its sizes.
+    BuildWidget,
     /// Measure: prints numbers and ratios.
     Bench {
         /// What to measure.
@@ -82,7 +86,9 @@ fn main() -> ExitCode {
 
 fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Install => tools::ensure_test_tools().map(|_| println!("All tools are installed.")),
+        Cmd::Install => tools::ensure_test_tools()
+            .and_then(|_| tools::ensure_widget_tools())
+            .map(|_| println!("All tools are installed.")),
         Cmd::Up => {
             let stack = Stack::at(dev_stack_dir());
             match stack.up() {
@@ -117,6 +123,7 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => demo::run(),
+        Cmd::BuildWidget => widget::build_widget(),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
         Cmd::Bundle { target } => bundle::run_bundle(target),
         Cmd::Test { suites, keep_stack } => test_suite::run_suites(&suites, keep_stack),

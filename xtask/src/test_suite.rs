@@ -13,8 +13,9 @@ use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
 use crate::process::run;
 use crate::progress::Step;
-use crate::stack::{RunningStack, Stack, test_stack_dir};
-use crate::tools::ensure_test_tools;
+use crate::stack::{RunningStack, Stack, dev_stack_dir, test_stack_dir};
+use crate::tools::{ensure_test_tools, ensure_widget_tools};
+use crate::widget;
 
 /// The parts of the test command, runnable one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,6 +30,9 @@ pub enum Suite {
     Http,
     /// The shared conformance and role checks (`../shared/checks`), when present.
     Checks,
+    /// The widget: component tests in headless Chromium, the release build (Trunk, offline),
+    /// and a scan of `dist/` for secrets.
+    Widget,
 }
 
 impl Suite {
@@ -51,6 +55,7 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
         Suite::Db,
         Suite::Http,
         Suite::Checks,
+        Suite::Widget,
     ];
     let suites: Vec<Suite> = if selected.is_empty() {
         all.to_vec()
@@ -92,11 +97,16 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
             run(cargo().args(["test", "--workspace", "--exclude", "vantage-sync-tests"]))
         }));
     }
+    // Secrets of the test stack, read while it runs: the widget's scan looks for their values.
+    let mut stack_secrets = Vec::new();
     if suites.iter().any(|s| s.needs_stack()) {
-        run_stack_suites(&suites, keep_stack, &mut outcomes);
+        stack_secrets = run_stack_suites(&suites, keep_stack, &mut outcomes);
     }
     if suites.contains(&Suite::Checks) {
         outcomes.extend(shared_checks());
+    }
+    if suites.contains(&Suite::Widget) {
+        outcomes.extend(widget_suite(stack_secrets));
     }
     summarize(&outcomes)
 }
@@ -104,7 +114,12 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
 /// The crates that also build for the browser or the Deno runtime.
 const WASM_CRATES: [&str; 4] = ["-p", "vantage-sync-widget", "-p", "vantage-edge-core"];
 
-fn run_stack_suites(suites: &[Suite], keep_stack: bool, outcomes: &mut Vec<Outcome>) {
+/// Runs the stack's suites; returns the stack's secret values (for the widget's scan).
+fn run_stack_suites(
+    suites: &[Suite],
+    keep_stack: bool,
+    outcomes: &mut Vec<Outcome>,
+) -> Vec<(String, String)> {
     let stack = Stack::at(test_stack_dir());
     let mut started = None;
     outcomes.push(timed("start the test stack", || {
@@ -113,7 +128,9 @@ fn run_stack_suites(suites: &[Suite], keep_stack: bool, outcomes: &mut Vec<Outco
         started = Some(stack.up()?);
         Ok(())
     }));
+    let mut secrets = Vec::new();
     if let Some(running) = &started {
+        secrets = widget::stack_secrets(&running.dir.join("env"));
         if suites.contains(&Suite::Db) {
             outcomes.push(timed("pgTAP (tests/pgtap)", || pg_prove(running)));
         }
@@ -133,6 +150,52 @@ fn run_stack_suites(suites: &[Suite], keep_stack: bool, outcomes: &mut Vec<Outco
     } else {
         outcomes.push(timed("stop the test stack", || stack.down().map(|_| ())));
     }
+    secrets
+}
+
+/// The widget's steps: browser tests, release build, secret scan (the sizes are printed, not
+/// judged: budgets belong to `cargo xtask bench widget`).
+fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
+    let mut tools = None;
+    let mut outcomes = vec![timed(
+        "widget: tools (wasm-bindgen, trunk, wasm-opt, chromium)",
+        || {
+            tools = Some(ensure_widget_tools()?);
+            Ok(())
+        },
+    )];
+    let Some(tools) = tools else {
+        return outcomes;
+    };
+    outcomes.push(timed(
+        "widget: component tests in headless Chromium",
+        || widget::browser_tests(&tools),
+    ));
+    let built = timed("widget: release build (trunk build --release=true)", || {
+        widget::build_release(&tools).map(|_| ())
+    });
+    let built_ok = built.result.is_ok();
+    outcomes.push(built);
+    if built_ok {
+        // The dev stack's secrets too, when one is running.
+        secrets.extend(widget::stack_secrets(&dev_stack_dir().join("env")));
+        outcomes.push(timed("widget: no secrets in dist/", || {
+            let findings = widget::scan_for_secrets(&widget::dist_dir(), &secrets)?;
+            println!(
+                "    scanned for secret patterns and {} stack secret value(s)",
+                secrets.len()
+            );
+            if findings.is_empty() {
+                Ok(())
+            } else {
+                Err(XtaskError::Stack(widget::describe_findings(&findings)))
+            }
+        }));
+        if let Ok(sizes) = widget::bundle_sizes(&widget::dist_dir()) {
+            widget::print_sizes(&sizes);
+        }
+    }
+    outcomes
 }
 
 fn pg_prove(stack: &RunningStack) -> Result<()> {

