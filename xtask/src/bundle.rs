@@ -17,13 +17,16 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, tools_dir, workspace_root};
-use crate::process::{run, run_captured};
+use crate::process::{
+    free_port, is_alive, last_lines, run, run_captured, spawn_server, stop_server,
+};
 use crate::progress::Step;
 
 /// What `cargo xtask bundle` can build.
@@ -57,14 +60,130 @@ pub fn supabase_dir() -> PathBuf {
     target_dir().join("supabase")
 }
 
-/// Runs `cargo xtask bundle <target>`.
-pub fn run_bundle(target: Target) -> Result<()> {
-    match target {
-        Target::Supabase => {
+/// Runs `cargo xtask bundle <target>`; with `test_against`, then runs the edge suite through
+/// the bundle under Deno against the stack of that env file.
+pub fn run_bundle(target: Target, test_against: Option<&Path>) -> Result<()> {
+    match (target, test_against) {
+        (Target::Supabase, None) => {
             let out = bundle_supabase()?;
             print_summary(&out);
             Ok(())
         }
+        (Target::Supabase, Some(stack_env)) => edge_suite_under_deno(stack_env),
+    }
+}
+
+/// Runs the native edge server's integration suite (`tests/tests/edge_routes.rs`) once more,
+/// against the bundled function under Deno: builds the bundle, starts `index.ts` on a free
+/// loopback port with the configuration the stack gives its native server (same writer
+/// token, keys, JWKS and CORS origins), writes `env.deno` next to `stack_env` with `EDGE_URL`
+/// pointing at Deno, runs the suite with `VANTAGE_STACK_ENV` set to it, and stops Deno by PID.
+pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
+    let out = bundle_supabase()?;
+    let text = std::fs::read_to_string(stack_env).map_err(XtaskError::io("reading", stack_env))?;
+    let get = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                XtaskError::Stack(format!(
+                    "{} has no {key}: start the stack with `cargo xtask up`",
+                    stack_env.display()
+                ))
+            })
+    };
+    let writer_token = get("WRITER_TOKEN")?;
+    let jwks_file = PathBuf::from(get("JWKS_FILE")?);
+    let jwks =
+        std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
+    let rest_url = get("POSTGREST_URL")?;
+    let stack_dir = stack_env.parent().unwrap_or_else(|| Path::new("."));
+    let function_dir = out.join("functions").join(FUNCTION_NAME);
+    let port = free_port()?;
+    let log = stack_dir.join("deno-edge.log");
+
+    let step = Step::start(format!(
+        "Starting the bundled function under Deno on 127.0.0.1:{port}"
+    ));
+    let mut cmd = Command::new(ensure_deno()?);
+    cmd.env_clear()
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .env("SUPABASE_URL", &rest_url)
+        .env("SUPABASE_REST_URL", &rest_url)
+        .env("SUPABASE_SERVICE_ROLE_KEY", get("SERVICE_ROLE_KEY")?)
+        .env("SUPABASE_JWKS", jwks)
+        .env("SUPABASE_JWT_SECRET", get("JWT_SECRET")?)
+        .env(
+            "VANTAGE_WRITER_TOKEN_SHA256",
+            hex(&Sha256::digest(writer_token.as_bytes())),
+        )
+        .env("VANTAGE_CORS_ORIGINS", DEV_CORS_ORIGINS)
+        .env("VANTAGE_EDGE_PORT", port.to_string())
+        .arg("run")
+        .arg("--allow-net=127.0.0.1")
+        .arg("--allow-env")
+        .arg(format!("--allow-read={}", function_dir.display()))
+        .arg(function_dir.join("index.ts"));
+    let pid = spawn_server(&mut cmd, &log)?;
+    let base_url = format!("http://127.0.0.1:{port}/functions/v1/{FUNCTION_NAME}");
+    let result = wait_for_health(&base_url, &writer_token, pid, &log)
+        .inspect(|()| step.note(format!("{base_url} (log: {})", log.display())))
+        .and_then(|()| {
+            let env_deno = stack_dir.join("env.deno");
+            let mut lines: Vec<String> = text
+                .lines()
+                .filter(|l| !l.starts_with("EDGE_URL="))
+                .map(str::to_owned)
+                .collect();
+            lines.push(format!("EDGE_URL={base_url}"));
+            write(&env_deno, &(lines.join("\n") + "\n"))?;
+            let suite = run(cargo()
+                .args(["test", "-p", "vantage-sync-tests", "--test", "edge_routes"])
+                .env("VANTAGE_STACK_ENV", &env_deno));
+            let _ = std::fs::remove_file(&env_deno);
+            suite
+        });
+    // Only the process started here, by its PID.
+    stop_server(pid, "TERM");
+    match &result {
+        Ok(()) => step.done(),
+        Err(_) => step.failed(),
+    }
+    result
+}
+
+/// The browser origins the stack's native edge server allows (`xtask/src/stack`), so that the
+/// CORS tests expect the same of both.
+const DEV_CORS_ORIGINS: &str = "http://127.0.0.1:8080,http://localhost:8080";
+
+/// Waits until `GET health` with the writer token answers 200 (Deno compiles index.ts first).
+fn wait_for_health(base_url: &str, writer_token: &str, pid: u32, log: &Path) -> Result<()> {
+    let timeout = Duration::from_secs(60);
+    let deadline = Instant::now() + timeout;
+    let health = format!("{base_url}/health");
+    let auth = format!("Bearer {writer_token}");
+    loop {
+        if ureq::get(&health)
+            .header("Authorization", &auth)
+            .call()
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if !is_alive(pid) || Instant::now() >= deadline {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(XtaskError::NotReady {
+                server: "the Deno function",
+                seconds: timeout.as_secs(),
+                log: log.to_path_buf(),
+                tail: format!("\n{}", last_lines(&text, 10)),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -62,6 +62,10 @@ enum Cmd {
         /// What to bundle.
         #[arg(value_enum)]
         target: bundle::Target,
+        /// Then run the edge suite (`tests/tests/edge_routes.rs`) through the bundle under Deno,
+        /// against the running dev stack (`cargo xtask up`).
+        #[arg(long)]
+        test: bool,
     },
     /// Run every check: fmt, clippy, unit, pgTAP, HTTP per role, shared checks.
     Test {
@@ -125,7 +129,10 @@ fn run(command: Cmd) -> Result<()> {
         Cmd::Demo => demo::run(),
         Cmd::BuildWidget => widget::build_widget(),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
-        Cmd::Bundle { target } => bundle::run_bundle(target),
+        Cmd::Bundle { target, test } => {
+            let env = test.then(|| Stack::at(dev_stack_dir()).env_file());
+            bundle::run_bundle(target, env.as_deref())
+        }
         Cmd::Test { suites, keep_stack } => test_suite::run_suites(&suites, keep_stack),
     }
 }
