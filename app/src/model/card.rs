@@ -55,7 +55,7 @@ impl State {
             Self::Healthy => "\u{2714}",     // ✔
             Self::Stale => "\u{25F7}",       // ◷
             Self::Failing => "\u{2716}",     // ✖
-            Self::Stuck => "\u{29D6}",       // ⧖
+            Self::Stuck => "\u{26A0}",       // ⚠
             Self::Running => "\u{21BB}",     // ↻
             Self::NeverSynced => "\u{25CB}", // ○
         }
@@ -251,12 +251,18 @@ impl Card {
         }
     }
 
-    /// Whether the card passes a health filter and a name filter (case-insensitive substring;
-    /// blank matches all).
+    /// Whether the card passes a health filter and a name filter (substring, ASCII letters
+    /// case-insensitive; blank matches all). ASCII folding only: resource names are
+    /// identifiers, and Unicode case tables would cost the bundle about 4 KB.
     pub fn matches(&self, health: Option<Health>, name: &str) -> bool {
-        let name = name.trim();
+        let needle = name.trim().as_bytes();
         health.is_none_or(|h| h == self.health)
-            && (name.is_empty() || self.resource.to_lowercase().contains(&name.to_lowercase()))
+            && (needle.is_empty()
+                || self
+                    .resource
+                    .as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle)))
     }
 }
 
