@@ -28,6 +28,7 @@ use crate::process::{
     free_port, is_alive, last_lines, run, run_captured, spawn_server, stop_server,
 };
 use crate::progress::Step;
+use crate::tools::WASM_BINDGEN_VERSION;
 
 /// What `cargo xtask bundle` can build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,9 +43,6 @@ pub const FUNCTION_NAME: &str = "vantage-sync";
 /// The edge crate's wasm file names (wasm-bindgen names them after the crate).
 const CRATE: &str = "vantage-edge-deno";
 const WASM_STEM: &str = "vantage_edge_deno";
-
-/// wasm-bindgen's CLI must be exactly the version of the `wasm-bindgen` crate.
-const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 /// Deno, pinned: npm's platform package for this machine, and its binary's SHA-256.
 const DENO_PACKAGE: &str = "@deno/linux-x64-glibc";
