@@ -4,17 +4,17 @@
 //! It reads `vantage_sync_health` (rules applied by the database); on a database that has only
 //! the spec's migration (PostgREST answers 404 / `PGRST205` for the view) it reads
 //! `vantage_sync_state` instead and the model applies the default thresholds. JSON is parsed by
-//! the browser (`Response.json()`) and converted with serde-wasm-bindgen, which keeps a JSON
-//! parser out of the bundle.
+//! the browser (`Response.json()`) and read by `decode.rs`, which keeps a JSON parser and serde
+//! out of the bundle.
 
 use std::fmt;
 
 use gloo_net::http::Request;
-use serde::Deserialize;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::browser;
 use crate::config::Config;
+use crate::decode;
 use crate::model::{SECOND, SyncRow, Timestamp};
 
 /// What one read returned.
@@ -124,12 +124,6 @@ pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
     url
 }
 
-/// PostgREST's error body (only the code is used: messages may hold SQL details).
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: Option<String>,
-}
-
 /// Reads every resource's health (or the one resource of compact mode).
 pub async fn fetch_health(config: &Config) -> Result<Snapshot, ApiError> {
     let view = get_rows(config, &read_url(config, "vantage_sync_health", "sort_key")).await;
@@ -189,13 +183,12 @@ async fn get_rows(config: &Config, url: &str) -> Result<Answer, Failure> {
         Err(_) => None,
     };
     if !(200..300).contains(&status) {
-        let code = body
-            .and_then(|b| serde_wasm_bindgen::from_value::<ErrorBody>(b).ok())
-            .and_then(|b| b.code);
+        // Only PostgREST's code is used: its messages may hold SQL details.
+        let code = body.and_then(|b| decode::string_field(&b, "code"));
         return Err(classify_failure(status, code.as_deref()));
     }
     let rows = body
-        .and_then(|b| serde_wasm_bindgen::from_value(b).ok())
+        .and_then(|b| decode::rows(&b))
         .ok_or(Failure::Error(ApiError::BadData))?;
     Ok(Answer {
         rows,

@@ -2,7 +2,7 @@
 //! with the publishable key and the signed-in user's JWT.
 //!
 //! - [`model`]: pure rules and text (health, alerts, relative time, sorting); no I/O.
-//! - [`api`]: the only HTTP.
+//! - [`api`]: the only HTTP; [`decode`] reads its JSON into model rows.
 //! - [`components`]: views of plain data.
 //! - [`widget`]: the stateful root that ties them together.
 //! - [`config`]: settings, checked once.
@@ -11,6 +11,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod config;
+pub mod decode;
 pub mod model;
 pub mod widget;
 

@@ -36,6 +36,11 @@ impl Health {
         }
     }
 
+    /// The health of a view name (`red`, `yellow`, `green`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.name() == name)
+    }
+
     /// What the colour means to a person, for filters and summaries (never colour alone).
     pub const fn label(self) -> &'static str {
         match self {
@@ -62,6 +67,19 @@ pub enum Status {
     /// text (neither failed, running nor never run).
     #[serde(other)]
     Other,
+}
+
+impl Status {
+    /// The status of a `last_sync_status` value; [`Status::Other`] for one not known here.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "never_run" => Self::NeverRun,
+            "running" => Self::Running,
+            "success" => Self::Success,
+            "failed" => Self::Failed,
+            _ => Self::Other,
+        }
+    }
 }
 
 /// An alert badge, in the order the view lists them.
