@@ -43,7 +43,7 @@ impl fmt::Display for ConfigError {
             Self::MissingUrl => f.write_str(
                 "Set supabase-url (your project's URL) or rest-url (a PostgREST server's URL).",
             ),
-            Self::BadUrl(url) => write!(f, "The URL {url:?} must start with https:// or http://."),
+            Self::BadUrl(url) => write!(f, "The URL \u{201c}{url}\u{201d} must start with https:// or http://."),
             Self::MissingKey => f.write_str(
                 "Set publishable-key to your project's publishable key (or anon-key to the legacy anon key).",
             ),
@@ -52,7 +52,7 @@ impl fmt::Display for ConfigError {
                  publishable key: never put a secret key in a web page.",
             ),
             Self::BadRefresh(value) => {
-                write!(f, "refresh-seconds must be a whole number from 5 to 86400, not {value:?}.")
+                write!(f, "refresh-seconds must be a whole number from 5 to 86400, not \u{201c}{value}\u{201d}.")
             }
         }
     }

@@ -135,6 +135,14 @@ impl Feed {
                 .map(|text| view! { <p class="vss-banner" role="alert">{text}</p> })
         }
     }
+
+    /// The banner as inline content, for compact mode (which may sit inside a paragraph).
+    fn inline_banner(self) -> impl IntoView {
+        move || {
+            self.banner_text()
+                .map(|text| view! { " " <span class="vss-banner" role="alert">{text}</span> })
+        }
+    }
 }
 
 /// Compact mode: one line for one resource.
@@ -156,7 +164,7 @@ fn CompactWidget(feed: Feed) -> impl IntoView {
             |card| view! { <CompactStatus card now/> }.into_any(),
         )
     };
-    view! { <span class="vss-root vss-root-compact">{line}{feed.banner()}</span> }
+    view! { <span class="vss-root vss-root-compact">{line}{feed.inline_banner()}</span> }
 }
 
 /// The overview: freshness and refresh, the error banner, the summary and filters, the cards.
