@@ -32,21 +32,29 @@ pub fn build_widget() -> Result<()> {
     Ok(())
 }
 
-/// Builds the release bundle with Trunk (`trunk build --release=true`), offline: `cargo fetch`
-/// first, then Trunk with the pinned tools first on `PATH`.
+/// Builds the release bundle into `dist/` (see [`build_release_to`]).
 pub fn build_release(tools: &WidgetTools) -> Result<PathBuf> {
+    build_release_to(tools, &dist_dir())
+}
+
+/// Builds the release bundle with Trunk (`trunk build --release=true`) into `dist`, offline:
+/// `cargo fetch` first, then Trunk with the pinned tools first on `PATH`. A server that serves
+/// the bundle can build its own copy (e.g. under `target/`) so test runs that rebuild `dist/`
+/// never pull files from under it.
+pub fn build_release_to(tools: &WidgetTools, dist: &Path) -> Result<PathBuf> {
     let step = Step::start("Fetching crates (cargo fetch), so the build can run offline");
     run_captured(cargo().arg("fetch").current_dir(workspace_root()))?;
     step.done();
     let step = Step::start("Building the widget: trunk build --release=true (a few minutes)");
     run(Command::new("trunk")
-        .args(["build", "--release=true"])
+        .args(["build", "--release=true", "--dist"])
+        .arg(dist)
         .current_dir(workspace_root())
         .env("PATH", &tools.path)
         // Trunk runs cargo offline; keep the widget's build out of the way of other builds.
         .env("CARGO_TARGET_DIR", target_dir()))?;
     step.done();
-    Ok(dist_dir())
+    Ok(dist.to_path_buf())
 }
 
 /// Runs the widget's `wasm-bindgen-test` tests in headless Chromium.
