@@ -129,18 +129,12 @@ impl Feed {
         })
     }
 
+    /// The banner: a `<span>` (CSS makes it a block in the overview), so compact mode, which
+    /// may sit inside a paragraph, stays valid HTML, and both modes share one view's code.
     fn banner(self) -> impl IntoView {
         move || {
             self.banner_text()
-                .map(|text| view! { <p class="vss-banner" role="alert">{text}</p> })
-        }
-    }
-
-    /// The banner as inline content, for compact mode (which may sit inside a paragraph).
-    fn inline_banner(self) -> impl IntoView {
-        move || {
-            self.banner_text()
-                .map(|text| view! { " " <span class="vss-banner" role="alert">{text}</span> })
+                .map(|text| view! { <span class="vss-banner" role="alert">{text}</span> })
         }
     }
 }
@@ -164,7 +158,7 @@ fn CompactWidget(feed: Feed) -> impl IntoView {
             |card| view! { <CompactStatus card now/> }.into_any(),
         )
     };
-    view! { <span class="vss-root vss-root-compact">{line}{feed.inline_banner()}</span> }
+    view! { <span class="vss-root vss-root-compact">{line}" "{feed.banner()}</span> }
 }
 
 /// The overview: freshness and refresh, the error banner, the summary and filters, the cards.
