@@ -197,20 +197,7 @@ impl Edge {
             what: what.clone(),
             source,
         })?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .text()
-            .map_err(|source| Error::Http { what, source })?;
+        let (status, headers, body) = crate::rest::read_answer(response, &what)?;
         Ok(EdgeResponse {
             status,
             headers,

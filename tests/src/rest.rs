@@ -263,21 +263,7 @@ impl Rest {
             what: what.clone(),
             source,
         })?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response.text().map_err(|source| Error::Http {
-            what: what.clone(),
-            source,
-        })?;
+        let (status, headers, body) = read_answer(response, &what)?;
         Ok(Response {
             what,
             status,
@@ -285,4 +271,27 @@ impl Rest {
             body,
         })
     }
+}
+
+/// The status, headers (lowercase names) and body text of an answer, read to the end.
+pub(crate) fn read_answer<H: FromIterator<(String, String)>>(
+    response: reqwest::blocking::Response,
+    what: &str,
+) -> Result<(u16, H, String)> {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response.text().map_err(|source| Error::Http {
+        what: what.to_owned(),
+        source,
+    })?;
+    Ok((status, headers, body))
 }

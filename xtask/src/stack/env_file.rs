@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{Result, XtaskError};
+use crate::error::Result;
 
 /// The stack's endpoints and credentials, in the order they are written.
 #[derive(Debug, Clone, Default)]
@@ -31,8 +31,6 @@ impl StackEnv {
 
     /// Writes the file, readable by the owner only: it holds the service-role key.
     pub fn write(&self, path: &Path) -> Result<()> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let mut text =
             String::from("# Written by `cargo xtask up`; removed by `cargo xtask down`.\n");
         for (key, value) in &self.entries {
@@ -41,14 +39,6 @@ impl StackEnv {
             text.push_str(value);
             text.push('\n');
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(XtaskError::io("creating", path))?;
-        file.write_all(text.as_bytes())
-            .map_err(XtaskError::io("writing", path))
+        crate::process::write_private_file(path, &text)
     }
 }

@@ -66,19 +66,9 @@ impl StackKeys {
 
     /// Writes the keys, readable by the owner only.
     pub fn save(&self, path: &Path) -> Result<()> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let text =
             serde_json::to_string_pretty(self).map_err(|e| XtaskError::Key(e.to_string()))?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(XtaskError::io("creating", path))?;
-        file.write_all(text.as_bytes())
-            .map_err(XtaskError::io("writing", path))
+        crate::process::write_private_file(path, &text)
     }
 
     /// The legacy HS256 JWT secret.
