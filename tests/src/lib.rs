@@ -5,7 +5,8 @@
 //! - [`tokens`] mints legacy HS256 tokens and builds each [`Credential`] the tests send;
 //! - [`Rest`] talks to PostgREST the way supabase-js does;
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
-//! - [`edge`] talks to the edge function and starts extra instances of its native server.
+//! - [`edge`] talks to the edge function and starts extra instances of its native server;
+//! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST.
 //!
 //! ```no_run
 //! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
@@ -22,6 +23,7 @@
 pub mod db;
 pub mod edge;
 pub mod error;
+pub mod load;
 pub mod rest;
 pub mod spec;
 pub mod stack;

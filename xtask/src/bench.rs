@@ -19,6 +19,9 @@ const BENCH_DB_SQL: &str = include_str!("bench_db.sql");
 pub enum Bench {
     /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
     Db,
+    /// ETL cycles through the native edge, the Deno/wasm bundle and a supabase-js peer,
+    /// against the same RPCs straight to PostgREST.
+    Edge,
     /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build.
     Widget,
 }
@@ -38,6 +41,7 @@ pub fn run(bench: Bench, seconds: u32) -> Result<()> {
     let running = stack.up()?;
     let result = match bench {
         Bench::Db => bench_db(&running.psql, seconds),
+        Bench::Edge => crate::bench_edge::bench_edge(&running, seconds),
         Bench::Widget => Ok(()),
     };
     stack.down()?;

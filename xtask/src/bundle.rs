@@ -6,7 +6,7 @@
 //!   tokens and user JWTs itself) and its wasm module listed as a static file;
 //! - `migrations/`: the forward migrations (the `_rollback.sql` files stay in the repository);
 //! - `functions/vantage-sync/`: `index.ts`, the wasm-bindgen glue (`--target web`) and the
-//!   module, built from `edge/deno` (and shrunk with `wasm-opt` when it is installed);
+//!   module, built from `edge/deno` for speed (and optimized with `wasm-opt -O3` when installed);
 //! - `tests/database/`: the pgTAP files that run under `supabase test db`;
 //! - `README.md`: how to deploy it, and which pgTAP files only run locally.
 //!
@@ -17,16 +17,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 
+use crate::deno_function::DenoFunction;
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, tools_dir, workspace_root};
-use crate::process::{
-    free_port, is_alive, last_lines, run, run_captured, spawn_server, stop_server,
-};
+use crate::process::{run, run_captured};
 use crate::progress::Step;
 use crate::tools::WASM_BINDGEN_VERSION;
 
@@ -79,7 +77,7 @@ pub fn run_bundle(target: Target, test_against: Option<&Path>) -> Result<()> {
 pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
     let out = bundle_supabase()?;
     let text = std::fs::read_to_string(stack_env).map_err(XtaskError::io("reading", stack_env))?;
-    let get = |key: &str| {
+    let setting = |key: &str| {
         text.lines()
             .filter_map(|l| l.split_once('='))
             .find(|(k, _)| k.trim() == key)
@@ -92,97 +90,39 @@ pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
                 ))
             })
     };
-    let writer_token = get("WRITER_TOKEN")?;
-    let jwks_file = PathBuf::from(get("JWKS_FILE")?);
-    let jwks =
-        std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
-    let rest_url = get("POSTGREST_URL")?;
     let stack_dir = stack_env.parent().unwrap_or_else(|| Path::new("."));
-    let function_dir = out.join("functions").join(FUNCTION_NAME);
-    let port = free_port()?;
-    let log = stack_dir.join("deno-edge.log");
-
-    let step = Step::start(format!(
-        "Starting the bundled function under Deno on 127.0.0.1:{port}"
+    let script = out.join("functions").join(FUNCTION_NAME).join("index.ts");
+    let step = Step::start("Starting the bundled function under Deno");
+    let function = match DenoFunction::start(&script, setting, stack_dir.join("deno-edge.log")) {
+        Ok(function) => function,
+        Err(e) => {
+            step.failed();
+            return Err(e);
+        }
+    };
+    step.note(format!(
+        "{} (log: {})",
+        function.base_url,
+        function.log.display()
     ));
-    let mut cmd = Command::new(ensure_deno()?);
-    cmd.env_clear()
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .env("DENO_NO_UPDATE_CHECK", "1")
-        .env("SUPABASE_URL", &rest_url)
-        .env("SUPABASE_REST_URL", &rest_url)
-        .env("SUPABASE_SERVICE_ROLE_KEY", get("SERVICE_ROLE_KEY")?)
-        .env("SUPABASE_JWKS", jwks)
-        .env("SUPABASE_JWT_SECRET", get("JWT_SECRET")?)
-        .env(
-            "VANTAGE_WRITER_TOKEN_SHA256",
-            hex(&Sha256::digest(writer_token.as_bytes())),
-        )
-        .env("VANTAGE_CORS_ORIGINS", DEV_CORS_ORIGINS)
-        .env("VANTAGE_EDGE_PORT", port.to_string())
-        .arg("run")
-        .arg("--allow-net=127.0.0.1")
-        .arg("--allow-env")
-        .arg(format!("--allow-read={}", function_dir.display()))
-        .arg(function_dir.join("index.ts"));
-    let pid = spawn_server(&mut cmd, &log)?;
-    let base_url = format!("http://127.0.0.1:{port}/functions/v1/{FUNCTION_NAME}");
-    let result = wait_for_health(&base_url, &writer_token, pid, &log)
-        .inspect(|()| step.note(format!("{base_url} (log: {})", log.display())))
-        .and_then(|()| {
-            let env_deno = stack_dir.join("env.deno");
-            let mut lines: Vec<String> = text
-                .lines()
-                .filter(|l| !l.starts_with("EDGE_URL="))
-                .map(str::to_owned)
-                .collect();
-            lines.push(format!("EDGE_URL={base_url}"));
-            write(&env_deno, &(lines.join("\n") + "\n"))?;
-            let suite = run(cargo()
-                .args(["test", "-p", "vantage-sync-tests", "--test", "edge_routes"])
-                .env("VANTAGE_STACK_ENV", &env_deno));
-            let _ = std::fs::remove_file(&env_deno);
-            suite
-        });
-    // Only the process started here, by its PID.
-    stop_server(pid, "TERM");
+    let env_deno = stack_dir.join("env.deno");
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with("EDGE_URL="))
+        .map(str::to_owned)
+        .collect();
+    lines.push(format!("EDGE_URL={}", function.base_url));
+    write(&env_deno, &(lines.join("\n") + "\n"))?;
+    let result = run(cargo()
+        .args(["test", "-p", "vantage-sync-tests", "--test", "edge_routes"])
+        .env("VANTAGE_STACK_ENV", &env_deno));
+    let _ = std::fs::remove_file(&env_deno);
+    drop(function);
     match &result {
         Ok(()) => step.done(),
         Err(_) => step.failed(),
     }
     result
-}
-
-/// The browser origins the stack's native edge server allows (`xtask/src/stack`), so that the
-/// CORS tests expect the same of both.
-const DEV_CORS_ORIGINS: &str = "http://127.0.0.1:8080,http://localhost:8080";
-
-/// Waits until `GET health` with the writer token answers 200 (Deno compiles index.ts first).
-fn wait_for_health(base_url: &str, writer_token: &str, pid: u32, log: &Path) -> Result<()> {
-    let timeout = Duration::from_secs(60);
-    let deadline = Instant::now() + timeout;
-    let health = format!("{base_url}/health");
-    let auth = format!("Bearer {writer_token}");
-    loop {
-        if ureq::get(&health)
-            .header("Authorization", &auth)
-            .call()
-            .is_ok()
-        {
-            return Ok(());
-        }
-        if !is_alive(pid) || Instant::now() >= deadline {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(XtaskError::NotReady {
-                server: "the Deno function",
-                seconds: timeout.as_secs(),
-                log: log.to_path_buf(),
-                tail: format!("\n{}", last_lines(&text, 10)),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Builds `target/supabase/` from scratch; returns its path.
@@ -253,12 +193,13 @@ pub fn bundle_supabase() -> Result<PathBuf> {
 fn build_wasm() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let step = Step::start(format!(
-        "Building {CRATE} for wasm32-unknown-unknown (cargo build --release)"
+        "Building {CRATE} for wasm32-unknown-unknown (cargo build --profile edge-wasm)"
     ));
     run_captured(cargo().args([
         "build",
         "--quiet",
-        "--release",
+        "--profile",
+        "edge-wasm",
         "--target",
         "wasm32-unknown-unknown",
         "-p",
@@ -267,7 +208,7 @@ fn build_wasm() -> Result<PathBuf> {
     step.done();
     let raw = target_dir()
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join("edge-wasm")
         .join(format!("{WASM_STEM}.wasm"));
 
     let out = target_dir().join("edge-deno");
@@ -295,7 +236,7 @@ fn build_wasm() -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Runs `wasm-opt -Oz` on `module` in place, reusing an earlier result for the same input
+/// Runs `wasm-opt -O3` on `module` in place, reusing an earlier result for the same input
 /// (`wasm-opt` takes ~15 s, and the input only changes when the Rust code does).
 fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
     let bytes = std::fs::read(module).map_err(XtaskError::io("reading", module))?;
@@ -309,10 +250,10 @@ fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
         );
         return copy(&cached, module);
     }
-    let step = Step::start("Shrinking the module (wasm-opt -Oz)");
+    let step = Step::start("Optimizing the module for speed (wasm-opt -O3)");
     run_captured(
         Command::new(wasm_opt)
-            .arg("-Oz")
+            .arg("-O3")
             .args(["--strip-debug", "--strip-producers"])
             .arg(module)
             .arg("-o")
@@ -606,7 +547,7 @@ fn print_summary(out: &Path) {
     );
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
@@ -616,7 +557,7 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {

@@ -1,9 +1,11 @@
-//! `cargo xtask demo`: the stack with sample data in every health state and a periodic sweep of
-//! stuck runs, until Ctrl-C.
+//! `cargo xtask demo`: the stack with sample data in every health state, a simulated ETL job
+//! that changes states live through the edge function, and a periodic sweep of stuck runs,
+//! until Ctrl-C.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use crate::demo_etl::EtlJob;
 use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::{Stack, dev_stack_dir};
@@ -64,6 +66,10 @@ pub fn run() -> Result<()> {
         "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
         SWEEP_EVERY.as_secs() / 60
     );
+    println!(
+        "A simulated ETL job now drives accounts, cashflows, funds and commitments through the edge function:\n"
+    );
+    let job = EtlJob::start(&get("EDGE_URL"), &get("WRITER_TOKEN"));
 
     // Any message, or a closed channel, means Ctrl-C.
     while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(SWEEP_EVERY) {
@@ -79,6 +85,7 @@ pub fn run() -> Result<()> {
         );
     }
 
+    job.stop();
     let step = Step::start("Stopping the demo stack");
     stack.down()?;
     step.done();

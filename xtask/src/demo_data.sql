@@ -50,7 +50,9 @@ SELECT pg_temp.demo_run('cashflows', make_interval(hours => h, mins => 4), make_
   FROM generate_series(8, 1, -1) AS h;
 SELECT pg_temp.demo_run('cashflows', interval '4 minutes', NULL, 'running');
 
--- commitments: stuck. Running for 2 hours; its threshold is the default 30 minutes.
+-- commitments: stuck. Running for 2 hours; its threshold is 3 minutes, so the run the demo's
+-- simulated ETL job leaves unfinished every 10 minutes turns stuck while you watch.
+INSERT INTO public.vantage_sync_schedules (resource, stuck_after) VALUES ('commitments', interval '3 minutes');
 SELECT pg_temp.demo_run('commitments', make_interval(hours => h), interval '20 seconds', 'success', 310)
   FROM generate_series(9, 3, -2) AS h;
 SELECT pg_temp.demo_run('commitments', interval '2 hours', NULL, 'running');

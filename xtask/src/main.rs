@@ -2,8 +2,11 @@
 //! Supabase-like stack and the demo, and runs every test.
 
 mod bench;
+mod bench_edge;
 mod bundle;
 mod demo;
+mod demo_etl;
+mod deno_function;
 mod error;
 mod paths;
 mod process;

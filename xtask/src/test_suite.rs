@@ -83,7 +83,7 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
             ]))
         }));
         outcomes.push(timed(
-            "clippy -D warnings (wasm32: widget, edge core)",
+            "clippy -D warnings (wasm32: widget, edge core, edge Deno adapter)",
             || {
                 run(cargo()
                     .args(["clippy", "--target", "wasm32-unknown-unknown"])
@@ -112,7 +112,14 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
 }
 
 /// The crates that also build for the browser or the Deno runtime.
-const WASM_CRATES: [&str; 4] = ["-p", "vantage-sync-widget", "-p", "vantage-edge-core"];
+const WASM_CRATES: [&str; 6] = [
+    "-p",
+    "vantage-sync-widget",
+    "-p",
+    "vantage-edge-core",
+    "-p",
+    "vantage-edge-deno",
+];
 
 /// Runs the stack's suites; returns the stack's secret values (for the widget's scan).
 fn run_stack_suites(

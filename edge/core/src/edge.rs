@@ -27,6 +27,12 @@ use crate::validation::{self, MAX_BODY_BYTES};
 /// The request-id response header.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// Every request header the edge reads (credentials, body framing, CORS). An adapter whose
+/// runtime charges for each header it copies (the wasm build: each one crosses from
+/// JavaScript) hands over these and no others; keep the list in step with the reads.
+pub const REQUEST_HEADERS_READ: [&str; 4] =
+    ["authorization", "content-length", "content-type", "origin"];
+
 /// The edge function, generic over how it reaches PostgREST and reads the time.
 #[derive(Debug)]
 pub struct Edge<U, C> {

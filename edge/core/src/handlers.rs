@@ -13,8 +13,8 @@ use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 /// The health view's columns the function serves, in this order.
 pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id";
 
-/// `start`: the run id from `start_vantage_sync`, and its `started_at` read back from the run
-/// history by that id (the database's clock; race-free, unlike reading the state row).
+/// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id and
+/// `started_at` (the database's clock, read in the same transaction).
 pub(crate) async fn start<U: Upstream>(
     pg: &Postgrest<'_, U>,
     body: StartBody,
@@ -27,39 +27,33 @@ pub(crate) async fn start<U: Upstream>(
     };
     let raw = pg
         .rpc(
-            "start_vantage_sync",
+            "start_vantage_sync_run",
             &json!({ "p_resource": body.resource }),
             trace,
         )
         .await
         .map_err(|e| map_error(e, &action))?;
-    let run_id = serde_json::from_slice::<String>(&raw)
+    let started = serde_json::from_slice::<StartedRun>(&raw)
         .ok()
-        .and_then(|id| uuid::Uuid::try_parse(&id).ok())
-        .ok_or_else(|| EdgeError::internal("start_vantage_sync did not return a run id"))?
-        .hyphenated()
-        .to_string();
-    // The run has started: a failed read-back must not hide its id from the caller.
-    let started_at = match pg
-        .get(
-            &format!("/vantage_sync_runs?select=started_at&run_id=eq.{run_id}&limit=1"),
-            trace,
-        )
-        .await
-    {
-        Ok(raw) => first_row(&raw)
-            .and_then(|row| row.get("started_at").cloned())
-            .unwrap_or(Value::Null),
-        Err(e) => {
-            let detail = map_error(e, &action);
-            trace.note(format!(
-                "run {run_id} started, but reading its started_at failed: {}",
-                detail.log_detail().unwrap_or(&detail.to_string())
-            ));
-            Value::Null
-        }
+        .and_then(|run| Some((uuid::Uuid::try_parse(&run.run_id).ok()?, run.started_at)));
+    let Some((run_id, started_at)) = started else {
+        return Err(EdgeError::internal(
+            "start_vantage_sync_run did not return a run",
+        ));
     };
-    Ok(json!({ "run_id": run_id, "resource": body.resource, "started_at": started_at }))
+    Ok(json!({
+        "run_id": run_id.hyphenated().to_string(),
+        "resource": body.resource,
+        "started_at": started_at,
+    }))
+}
+
+/// What `start_vantage_sync_run` returns (PostgREST answers one object for its OUT parameters).
+#[derive(serde::Deserialize)]
+struct StartedRun {
+    run_id: String,
+    /// As the database wrote it (ISO 8601 with offset); passed on unchanged.
+    started_at: Value,
 }
 
 /// `complete`: `complete_vantage_sync` of the named run, or of the run in progress.

@@ -37,7 +37,9 @@ pub mod validation;
 pub use auth::writer_token::sha256_hex;
 pub use clock::{Clock, FixedClock};
 pub use config::{Config, ConfigError, ServiceKey};
-pub use edge::{Edge, Handled, REQUEST_ID_HEADER, RequestContext, misconfigured};
+pub use edge::{
+    Edge, Handled, REQUEST_HEADERS_READ, REQUEST_ID_HEADER, RequestContext, misconfigured,
+};
 pub use error::EdgeError;
 pub use handlers::HEALTH_COLUMNS;
 pub use log::LogLine;

@@ -90,13 +90,12 @@ fn user_tokens_cannot_write_and_writer_tokens_cannot_abort() {
 }
 
 #[test]
-fn start_calls_the_function_then_reads_started_at_by_run_id() {
-    let edge = TestEdge::new(|request| {
-        if request.uri().path().ends_with("/rpc/start_vantage_sync") {
-            reply_json(200, &json!(RUN))
-        } else {
-            reply_json(200, &json!([{"started_at": "2026-11-24T10:00:00.5+00:00"}]))
-        }
+fn start_is_one_call_that_returns_the_run_and_its_start_time() {
+    let edge = TestEdge::new(|_| {
+        reply_json(
+            200,
+            &json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00.5+00:00"}),
+        )
     });
     let answer = edge.post_as_writer("start", &json!({"resource":"accounts"}));
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -108,9 +107,9 @@ fn start_calls_the_function_then_reads_started_at_by_run_id() {
     assert_eq!(answer.header("x-request-id"), Some("req-1"));
     assert!(answer.header("access-control-allow-origin").is_none());
     let sent = edge.sent();
-    assert_eq!(sent.len(), 2);
+    assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, Method::POST);
-    assert_eq!(sent[0].uri, "http://rest.test/rpc/start_vantage_sync");
+    assert_eq!(sent[0].uri, "http://rest.test/rpc/start_vantage_sync_run");
     assert_eq!(sent[0].body, json!({"p_resource": "accounts"}));
     assert_eq!(sent[0].apikey.as_deref(), Some(SERVICE_KEY));
     assert_eq!(
@@ -118,15 +117,19 @@ fn start_calls_the_function_then_reads_started_at_by_run_id() {
         Some(format!("Bearer {SERVICE_KEY}").as_str()),
         "the legacy service_role key goes in both headers"
     );
-    assert_eq!(
-        sent[1].uri,
-        format!("http://rest.test/vantage_sync_runs?select=started_at&run_id=eq.{RUN}&limit=1")
-    );
     let log = edge.last_log();
     assert_eq!(
         (log.route, log.status, log.upstream_calls),
-        ("start", 200, 2)
+        ("start", 200, 1)
     );
+}
+
+#[test]
+fn a_start_answer_without_a_run_is_500_internal() {
+    let edge = TestEdge::new(|_| reply_json(200, &json!({"run_id": "not-a-uuid"})));
+    let answer = edge.post_as_writer("start", &json!({"resource":"accounts"}));
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["code"], "internal");
 }
 
 #[test]
@@ -162,7 +165,7 @@ fn a_start_while_running_is_409_with_the_current_run() {
     assert_eq!(body["error"]["code"], "conflict");
     assert_eq!(body["error"]["current_run"]["run_id"], RUN);
     assert!(!answer.body.contains("Wait for it"), "hints are not echoed");
-    assert_eq!(edge.calls(), 1, "no read-back after a refused start");
+    assert_eq!(edge.calls(), 1);
 }
 
 #[test]

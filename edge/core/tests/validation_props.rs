@@ -13,12 +13,11 @@ use support::{RUN, Reply, TestEdge, WRITER, hs256_user, reply_json};
 
 fn accepting() -> TestEdge {
     TestEdge::new(|request| match request.uri().path() {
-        p if p.ends_with("/rpc/start_vantage_sync") || p.ends_with("/rpc/abort_vantage_sync") => {
-            reply_json(200, &json!(RUN))
-        }
-        p if p.ends_with("/vantage_sync_runs") => {
-            reply_json(200, &json!([{"started_at":"2026-11-24T10:00:00+00:00"}]))
-        }
+        p if p.ends_with("/rpc/start_vantage_sync_run") => reply_json(
+            200,
+            &json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00+00:00"}),
+        ),
+        p if p.ends_with("/rpc/abort_vantage_sync") => reply_json(200, &json!(RUN)),
         p if p.ends_with("/vantage_sync_state") => reply_json(
             200,
             &json!([{"last_sync_status":"running","current_run_id":RUN}]),

@@ -4,13 +4,18 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, Uri};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
+
+use vantage_edge_core::REQUEST_HEADERS_READ;
 
 use crate::js;
 
-/// The method, URL and headers of `request` (its body is read separately, with a limit).
+/// The method, URL and the headers the core reads of `request` (its body is read separately,
+/// with a limit).
 ///
-/// A URL the `http` crate cannot parse becomes `/` (a 404); a header it refuses is left out.
+/// Only [`REQUEST_HEADERS_READ`] cross the boundary, one `Headers.get` each: iterating all
+/// headers would build a JavaScript array and two strings per header for nothing. A URL the
+/// `http` crate cannot parse becomes `/` (a 404); a header value it refuses is left out.
 /// Neither happens with what `Deno.serve` hands over.
 pub fn request_head(request: &web_sys::Request) -> Parts {
     let method = Method::from_bytes(request.method().as_bytes()).unwrap_or_default();
@@ -18,32 +23,22 @@ pub fn request_head(request: &web_sys::Request) -> Parts {
     let (mut head, ()) = http::Request::new(()).into_parts();
     head.method = method;
     head.uri = uri;
-    copy_headers(&request.headers(), &mut head.headers, |_| true);
+    copy_named_headers(&request.headers(), &mut head.headers, &REQUEST_HEADERS_READ);
     head
 }
 
-/// Copies the entries of a Fetch `Headers` for which `wanted(name)` holds into `into`.
-pub fn copy_headers(
+/// Copies the headers called `names` (lowercase) of a Fetch `Headers` into `into`, one
+/// `Headers.get` each; a value the `http` crate refuses is left out.
+pub fn copy_named_headers(
     from: &web_sys::Headers,
     into: &mut http::HeaderMap,
-    wanted: impl Fn(&str) -> bool,
+    names: &[&'static str],
 ) {
-    let Ok(Some(entries)) = js_sys::try_iter(from) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
-            continue;
-        };
-        if !wanted(&name) {
-            continue;
-        }
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            into.append(name, value);
+    for name in names {
+        if let Ok(Some(value)) = from.get(name)
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            into.insert(HeaderName::from_static(name), value);
         }
     }
 }

@@ -7,7 +7,7 @@ use vantage_edge_core::{Upstream, UpstreamError, UpstreamErrorKind};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::convert::{copy_headers, to_web_headers};
+use crate::convert::{copy_named_headers, to_web_headers};
 use crate::js;
 
 /// The largest upstream answer read (as in the native server: the health view of 10,000
@@ -65,9 +65,11 @@ impl FetchUpstream {
         if declared.is_some_and(|n| n > MAX_UPSTREAM_RESPONSE_BYTES as u64) {
             return Err(too_large());
         }
-        copy_headers(&web_headers, response.headers_mut(), |name| {
-            FORWARDED_ANSWER_HEADERS.contains(&name)
-        });
+        copy_named_headers(
+            &web_headers,
+            response.headers_mut(),
+            &FORWARDED_ANSWER_HEADERS,
+        );
         let buffer = JsFuture::from(answer.array_buffer().map_err(|e| js_error(&e))?)
             .await
             .map_err(|e| js_error(&e))?;

@@ -2,7 +2,7 @@
 //! PostgREST 12 with per-stack keys. `up` is safe to run twice; `down` stops exactly what `up`
 //! started, by PID.
 
-mod edge;
+pub mod edge;
 mod env_file;
 pub mod keys;
 pub mod migrations;
