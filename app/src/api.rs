@@ -124,13 +124,19 @@ pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
     url
 }
 
-/// Reads every resource's health (or the one resource of compact mode).
-pub async fn fetch_health(config: &Config) -> Result<Snapshot, ApiError> {
-    let view = get_rows(config, &read_url(config, "vantage_sync_health", "sort_key")).await;
+/// Reads every resource's health (or the one resource of compact mode) as the user whose
+/// `token` is given (none: with the publishable key alone).
+pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapshot, ApiError> {
+    let view = get_rows(
+        config,
+        token,
+        &read_url(config, "vantage_sync_health", "sort_key"),
+    )
+    .await;
     let (answer, from_view) = match view {
         Err(Failure::NoSuchRelation) => {
             let url = read_url(config, "vantage_sync_state", "resource");
-            (get_rows(config, &url).await, false)
+            (get_rows(config, token, &url).await, false)
         }
         other => (other, true),
     };
@@ -163,11 +169,11 @@ struct Answer {
     received_at: Timestamp,
 }
 
-async fn get_rows(config: &Config, url: &str) -> Result<Answer, Failure> {
+async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Answer, Failure> {
     let mut request = Request::get(url)
         .header("apikey", &config.api_key)
         .header("Accept", "application/json");
-    if let Some(token) = &config.access_token {
+    if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
     let response = request

@@ -13,6 +13,13 @@ pub fn now() -> Timestamp {
     Timestamp::from_millis(Date::now() as i64)
 }
 
+/// Whether the page is hidden (a background tab, a minimised window): auto-refresh waits.
+pub fn page_is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
 /// An instant in the user's locale and time zone, with the zone's name:
 /// `Nov 5, 2025, 11:00:00 AM GMT+1` (for tooltips next to relative times).
 pub fn local_time_text(t: Timestamp) -> String {

@@ -4,41 +4,44 @@
 //! - [`model`]: pure rules and text (health, alerts, relative time, sorting); no I/O.
 //! - [`api`]: the only HTTP; [`decode`] reads its JSON into model rows.
 //! - [`components`]: views of plain data.
-//! - [`widget`]: the stateful root that ties them together.
-//! - [`config`]: settings, checked once.
+//! - [`widget`]: the stateful root that ties them together; [`events`]: what it tells the
+//!   host page.
+//! - [`config`]: settings, checked once; [`session`]: the user's token before each read.
+//! - [`embed`]: `mount()` and `<vantage-sync-status>`; [`standalone`]: the page's settings.
 
 pub mod api;
 pub mod browser;
 pub mod components;
 pub mod config;
 pub mod decode;
+pub mod embed;
+pub mod events;
 pub mod model;
+pub mod session;
+pub mod standalone;
 pub mod widget;
 
-use leptos::prelude::*;
-
 use config::Config;
-use widget::Widget;
+use session::TokenSource;
 
-/// Starts the standalone page: settings from the page's URL (query and fragment), the widget
-/// mounted into `#vantage-sync-status` (or the body), or a message saying what to set.
-pub fn start_standalone() {
-    let settings = Config::from_pairs(browser::page_settings());
+/// Starts the module: defines `<vantage-sync-status>`, and on the standalone page (an element
+/// with id `vantage-sync-status`) mounts the widget there with the page's settings.
+pub fn start() {
+    embed::define_custom_element();
     let target = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("vantage-sync-status"))
         .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
-    let view = move || match settings {
-        Ok(config) => view! { <Widget config/> }.into_any(),
-        Err(e) => view! {
-            <section class="vss-root" aria-label="Sync status">
-                <p class="vss-banner" role="alert">{e.to_string()}</p>
-            </section>
-        }
-        .into_any(),
-    };
-    match target {
-        Some(element) => mount_to(element, view).forget(),
-        None => mount_to_body(view),
+    if let Some(element) = target {
+        // Not Leptos's spawn_local: its executor starts with the first mount, below.
+        wasm_bindgen_futures::spawn_local(async move {
+            let settings = Config::from_pairs(standalone::page_settings().await);
+            // The page lives as long as the widget: never unmounted.
+            std::mem::forget(embed::mount_settings(
+                element,
+                settings,
+                TokenSource::Fixed(None),
+            ));
+        });
     }
 }

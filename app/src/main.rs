@@ -1,5 +1,6 @@
-//! The standalone page: mounts the widget (see `start_standalone`).
+//! The module's entry: defines `<vantage-sync-status>` and mounts the standalone page (see
+//! `vantage_sync_widget::start`).
 
 fn main() {
-    vantage_sync_widget::start_standalone();
+    vantage_sync_widget::start();
 }

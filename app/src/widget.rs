@@ -11,17 +11,29 @@ use crate::api::{self, ApiError, Snapshot};
 use crate::browser;
 use crate::components::{CardList, CompactStatus, Freshness, SummaryBar};
 use crate::config::Config;
-use crate::model::{Card, Counts, Health, Timestamp, ago, sort_cards};
+use crate::events;
+use crate::model::{
+    Card, Counts, Health, HealthChange, SECOND, Timestamp, ago, health_changes, retry_delay,
+    retry_text, sort_cards,
+};
+use crate::session::Session;
 
 /// The status widget for `config`: the card overview, or one line in compact mode
-/// (`config.resource`). Refreshes every `config.refresh_seconds`.
+/// (`config.resource`). Refreshes every `config.refresh_seconds` while the page is visible,
+/// backs off after failures, and tells `host` (the element it lives in) about expired sessions
+/// and health changes by events (see [`crate::events`]).
 #[component]
 pub fn Widget(
     /// Validated settings.
     config: Config,
+    /// Where the access token comes from before each read.
+    session: Session,
+    /// Where the widget's events are dispatched; none: no events.
+    #[prop(optional)]
+    host: Option<web_sys::EventTarget>,
 ) -> impl IntoView {
     let compact = config.resource.is_some();
-    let feed = Feed::start(config);
+    let feed = Feed::start(config, session, host);
     if compact {
         view! { <CompactWidget feed/> }.into_any()
     } else {
@@ -37,14 +49,22 @@ struct Feed {
     error: RwSignal<Option<ApiError>>,
     loading: RwSignal<bool>,
     client_now: RwSignal<Timestamp>,
+    /// When the next automatic read after a failure happens (browser clock).
+    retry_at: RwSignal<Option<Timestamp>>,
+    /// The last health changes, as one sentence for screen readers.
+    announcement: RwSignal<String>,
     refresh: Callback<()>,
 }
 
 impl Feed {
-    /// Starts the clock and the reads: one now, then every `refresh_seconds`.
-    fn start(config: Config) -> Self {
-        let every = Duration::from_secs(u64::from(config.refresh_seconds));
+    /// Starts the clock and the reads: one now, then one `refresh_seconds` after each success,
+    /// or after 1 s, 2 s, 4 s … 30 s after failures in a row. While the page is hidden a due
+    /// read waits until it is visible again. An expired session stops the reads (retrying
+    /// cannot help) and tells the host.
+    fn start(config: Config, session: Session, host: Option<web_sys::EventTarget>) -> Self {
+        let every = i64::from(config.refresh_seconds) * SECOND;
         let config = Arc::new(config);
+        let host = StoredValue::new_local(host);
         let client_now = RwSignal::new(browser::now());
         set_interval(
             move || client_now.set(browser::now()),
@@ -53,6 +73,26 @@ impl Feed {
         let snapshot = RwSignal::new(None::<Snapshot>);
         let error = RwSignal::new(None::<ApiError>);
         let loading = RwSignal::new(false);
+        let retry_at = RwSignal::new(None::<Timestamp>);
+        let announcement = RwSignal::new(String::new());
+        let failures = StoredValue::new(0_u32);
+        let timer = StoredValue::new(None::<TimeoutHandle>);
+        let due_while_hidden = StoredValue::new(false);
+        // The timer's callback is the automatic read, which itself schedules the timer: the
+        // slot breaks the cycle.
+        let automatic = StoredValue::new(None::<Callback<()>>);
+        let schedule = move |delay: i64| {
+            if let Some(pending) = timer.get_value() {
+                pending.clear();
+            }
+            let delay = Duration::from_micros(u64::try_from(delay).unwrap_or(0));
+            let fire = move || {
+                if let Some(read) = automatic.get_value() {
+                    read.run(());
+                }
+            };
+            timer.set_value(set_timeout_with_handle(fire, delay).ok());
+        };
         let refresh = Callback::new(move |()| {
             if loading.get_untracked() {
                 return;
@@ -60,24 +100,70 @@ impl Feed {
             loading.set(true);
             let config = Arc::clone(&config);
             spawn_local(async move {
-                match api::fetch_health(&config).await {
-                    Ok(s) => {
-                        snapshot.set(Some(s));
+                let token = session.token().await;
+                let result = api::fetch_health(&config, token.as_deref()).await;
+                loading.set(false);
+                match result {
+                    Ok(next) => {
+                        failures.set_value(0);
+                        let changes = snapshot
+                            .with_untracked(|old| {
+                                old.as_ref()
+                                    .map(|old| health_changes(&cards_of(old), &cards_of(&next)))
+                            })
+                            .unwrap_or_default();
+                        report_changes(&changes, announcement, host);
+                        snapshot.set(Some(next));
                         error.set(None);
+                        retry_at.set(None);
+                        schedule(every);
+                    }
+                    Err(ApiError::SessionExpired) => {
+                        retry_at.set(None);
+                        if error.get_untracked() != Some(ApiError::SessionExpired) {
+                            host.with_value(|host| host.as_ref().map(events::auth_required));
+                        }
+                        error.set(Some(ApiError::SessionExpired));
                     }
                     // Keep the last good data: the banner says how old it is.
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => {
+                        let count = failures.get_value().saturating_add(1);
+                        failures.set_value(count);
+                        let delay = retry_delay(count);
+                        retry_at.set(Some(browser::now().plus(delay)));
+                        error.set(Some(e));
+                        schedule(delay);
+                    }
                 }
-                loading.set(false);
             });
         });
+        automatic.set_value(Some(Callback::new(move |()| {
+            if browser::page_is_hidden() {
+                due_while_hidden.set_value(true);
+            } else {
+                refresh.run(());
+            }
+        })));
+        let _ = window_event_listener_untyped("visibilitychange", move |_| {
+            if !browser::page_is_hidden() && due_while_hidden.get_value() {
+                due_while_hidden.set_value(false);
+                refresh.run(());
+            }
+        });
+        // A new token from the host: read at once (it may end an expired session).
+        Effect::watch(
+            move || session.changes().get(),
+            move |_, _, _| refresh.run(()),
+            false,
+        );
         refresh.run(());
-        set_interval(move || refresh.run(()), every);
         Self {
             snapshot,
             error,
             loading,
             client_now,
+            retry_at,
+            announcement,
             refresh,
         }
     }
@@ -100,33 +186,38 @@ impl Feed {
     /// The cards of the last answer, sorted red, yellow, green, then name.
     fn cards(self) -> Memo<Vec<Card>> {
         Memo::new(move |_| {
-            self.snapshot.with(|s| {
-                s.as_ref().map_or_else(Vec::new, |s| {
-                    // Table rows (no view) are classified as of the time they were read.
-                    let read_at = s.received_at.plus(s.clock_offset);
-                    let mut cards: Vec<Card> = s
-                        .rows
-                        .iter()
-                        .cloned()
-                        .map(|r| Card::from_row(r, read_at))
-                        .collect();
-                    sort_cards(&mut cards);
-                    cards
-                })
-            })
+            self.snapshot
+                .with(|s| s.as_ref().map_or_else(Vec::new, cards_of))
         })
     }
 
     /// The error banner's text, if the last read failed: with the age of the data still shown.
     fn banner_text(self) -> Option<String> {
         let e = self.error.get()?;
-        Some(match (&e, self.updated_at().get()) {
-            (ApiError::SessionExpired, _) | (_, None) => e.to_string(),
-            (_, Some(t)) => format!(
-                "{e} \u{2014} showing data from {}",
-                ago(self.client_now.get().since(t))
-            ),
-        })
+        let now = self.client_now.get();
+        let mut text = e.to_string();
+        if e != ApiError::SessionExpired {
+            let mut parts = Vec::new();
+            if let Some(t) = self.updated_at().get() {
+                parts.push(format!("showing data from {}", ago(now.since(t))));
+            }
+            if let Some(at) = self.retry_at.get() {
+                parts.push(retry_text(at, now));
+            }
+            if !parts.is_empty() {
+                text = format!("{text} \u{2014} {}", parts.join(", "));
+            }
+        }
+        Some(text)
+    }
+
+    /// The polite live region that announces health changes to screen readers.
+    fn live_region(self) -> impl IntoView {
+        view! {
+            <span class="vss-sr-only" role="status" aria-live="polite">
+                {move || self.announcement.get()}
+            </span>
+        }
     }
 
     /// The banner: a `<span>` (CSS makes it a block in the overview), so compact mode, which
@@ -137,6 +228,40 @@ impl Feed {
                 .map(|text| view! { <span class="vss-banner" role="alert">{text}</span> })
         }
     }
+}
+
+/// Announces health changes to screen readers and sends one event each to the host.
+fn report_changes(
+    changes: &[HealthChange],
+    announcement: RwSignal<String>,
+    host: StoredValue<Option<web_sys::EventTarget>, LocalStorage>,
+) {
+    if changes.is_empty() {
+        return;
+    }
+    let sentences: Vec<String> = changes.iter().map(HealthChange::announcement).collect();
+    announcement.set(sentences.join(". "));
+    host.with_value(|host| {
+        if let Some(host) = host {
+            for change in changes {
+                events::health_changed(host, change);
+            }
+        }
+    });
+}
+
+/// The cards of `snapshot`, sorted red, yellow, green, then name. Rows read from the table (no
+/// view) are classified as of the time they were read.
+fn cards_of(snapshot: &Snapshot) -> Vec<Card> {
+    let read_at = snapshot.received_at.plus(snapshot.clock_offset);
+    let mut cards: Vec<Card> = snapshot
+        .rows
+        .iter()
+        .cloned()
+        .map(|r| Card::from_row(r, read_at))
+        .collect();
+    sort_cards(&mut cards);
+    cards
 }
 
 /// Compact mode: one line for one resource.
@@ -158,7 +283,9 @@ fn CompactWidget(feed: Feed) -> impl IntoView {
             |card| view! { <CompactStatus card now/> }.into_any(),
         )
     };
-    view! { <span class="vss-root vss-root-compact">{line}" "{feed.banner()}</span> }
+    view! {
+        <span class="vss-root vss-root-compact">{line}" "{feed.banner()}{feed.live_region()}</span>
+    }
 }
 
 /// The overview: freshness and refresh, the error banner, the summary and filters, the cards.
@@ -214,6 +341,7 @@ fn Overview(feed: Feed) -> impl IntoView {
                 />
             </header>
             {feed.banner()}
+            {feed.live_region()}
             <SummaryBar counts filter name/>
             {from_table}
             <CardList cards=shown now=feed.server_now()/>

@@ -6,6 +6,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::demo_etl::EtlJob;
+use crate::demo_widget::DemoWidget;
 use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::{Stack, dev_stack_dir};
@@ -66,6 +67,17 @@ pub fn run() -> Result<()> {
         "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
         SWEEP_EVERY.as_secs() / 60
     );
+    let widget = match DemoWidget::start(&running) {
+        Ok(widget) => widget,
+        Err(e) => {
+            stack.down()?;
+            return Err(e);
+        }
+    };
+    println!(
+        "\nOpen the widget (signed in as the stack's admin user; it refreshes every 10 s):\n  {}\n",
+        widget.url
+    );
     println!(
         "A simulated ETL job now drives accounts, cashflows, funds and commitments through the edge function:\n"
     );
@@ -86,6 +98,7 @@ pub fn run() -> Result<()> {
     }
 
     job.stop();
+    drop(widget);
     let step = Step::start("Stopping the demo stack");
     stack.down()?;
     step.done();

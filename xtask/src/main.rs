@@ -6,6 +6,7 @@ mod bench_edge;
 mod bundle;
 mod demo;
 mod demo_etl;
+mod demo_widget;
 mod deno_function;
 mod error;
 mod paths;

@@ -54,7 +54,44 @@ pub fn build_release_to(tools: &WidgetTools, dist: &Path) -> Result<PathBuf> {
         // Trunk runs cargo offline; keep the widget's build out of the way of other builds.
         .env("CARGO_TARGET_DIR", target_dir()))?;
     step.done();
+    write_loader(dist)?;
     Ok(dist.to_path_buf())
+}
+
+/// The name of the stable loader in `dist/`, for host pages: the module's other files carry
+/// content hashes that change with each build.
+pub const LOADER: &str = "vantage-sync-status.js";
+
+/// Writes `dist/vantage-sync-status.js`: it starts the widget's module (which defines
+/// `<vantage-sync-status>`) and re-exports `mount`, so a host page needs one stable URL.
+fn write_loader(dist: &Path) -> Result<()> {
+    let names: Vec<String> = std::fs::read_dir(dist)
+        .map_err(XtaskError::io("reading", dist))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let find = |suffix: &str| {
+        names
+            .iter()
+            .find(|name| name.starts_with("vantage-sync-widget") && name.ends_with(suffix))
+            .ok_or_else(|| {
+                XtaskError::Stack(format!(
+                    "no vantage-sync-widget*{suffix} in {}",
+                    dist.display()
+                ))
+            })
+    };
+    let (wasm, glue) = (find("_bg.wasm")?, find(".js")?);
+    // The glue would look for an unhashed module name: give it the built one, beside it.
+    let loader = format!(
+        "// Written by `cargo xtask build-widget`: the stable entry for host pages.\n\
+         // <script type=\"module\" src=\".../{LOADER}\"></script> defines <vantage-sync-status>;\n\
+         // `import {{ mount }} from \".../{LOADER}\"` mounts the widget from a script.\n\
+         import init from \"./{glue}\";\n\
+         export {{ mount }} from \"./{glue}\";\n\
+         await init({{ module_or_path: new URL(\"./{wasm}\", import.meta.url) }});\n"
+    );
+    let path = dist.join(LOADER);
+    std::fs::write(&path, loader).map_err(XtaskError::io("writing", &path))
 }
 
 /// Runs the widget's `wasm-bindgen-test` tests in headless Chromium.

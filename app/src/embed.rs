@@ -1,0 +1,171 @@
+//! The widget in someone else's page: `mount(element, options)` for scripts, and the
+//! `<vantage-sync-status>` custom element (`element.js`) built on it.
+//!
+//! ```js
+//! import init, { mount } from "./vantage-sync-widget.js";
+//! await init();
+//! const widget = mount(document.querySelector("#syncs"), {
+//!   supabaseUrl: "https://<ref>.supabase.co",
+//!   publishableKey: "sb_publishable_…",
+//!   getAccessToken: async () => (await supabase.auth.getSession()).data.session?.access_token,
+//! });
+//! // later: widget.setAccessToken(token), widget.refresh(), widget.unmount()
+//! ```
+//!
+//! Settings are the same names as the standalone page's, in camelCase or kebab-case. A bad
+//! setting is shown in the element as a sentence that says what to set (and logged).
+
+use std::any::Any;
+
+use js_sys::{Function, Object, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::config::{Config, ConfigError};
+use crate::session::{Session, TokenSource};
+use crate::widget::Widget;
+
+#[wasm_bindgen(module = "/src/element.js")]
+extern "C" {
+    /// Defines `<vantage-sync-status>` (once), mounting through `mount`.
+    #[wasm_bindgen(js_name = defineElement)]
+    fn define_element(mount: &Function);
+}
+
+/// A mounted widget, as the host page holds it.
+#[wasm_bindgen]
+pub struct MountedWidget {
+    /// Dropping it unmounts the view (its type depends on the view; only dropping matters).
+    view: Option<Box<dyn Any>>,
+    session: Option<Session>,
+}
+
+#[wasm_bindgen]
+impl MountedWidget {
+    /// Hands the widget a new access token (`undefined`/empty: none); it reads again at once.
+    #[wasm_bindgen(js_name = setAccessToken)]
+    pub fn set_access_token(&self, token: Option<String>) {
+        if let Some(session) = self.session {
+            session.set_token(token);
+        }
+    }
+
+    /// Removes the widget from its element and stops its reads.
+    pub fn unmount(&mut self) {
+        self.view = None;
+    }
+}
+
+/// Mounts the widget into `element` with `options` (an object of settings, and optionally
+/// `getAccessToken`, a function returning the token or a promise of it).
+#[wasm_bindgen]
+pub fn mount(element: web_sys::HtmlElement, options: &JsValue) -> MountedWidget {
+    let (pairs, get_token) = read_options(options);
+    let source = match get_token {
+        Some(function) => TokenSource::Callback(function),
+        None => TokenSource::Fixed(None),
+    };
+    mount_settings(element, Config::from_pairs(pairs), source)
+}
+
+/// Mounts the widget for `settings` into `element` (the standalone page, the custom element
+/// and `mount` all come here); a settings error is shown instead, and logged.
+pub fn mount_settings(
+    element: web_sys::HtmlElement,
+    settings: Result<Config, ConfigError>,
+    source: TokenSource,
+) -> MountedWidget {
+    let host: web_sys::EventTarget = element.clone().into();
+    match settings {
+        Ok(config) => {
+            let source = match (source, &config.access_token) {
+                (TokenSource::Fixed(None), Some(token)) => TokenSource::Fixed(Some(token.clone())),
+                (source, _) => source,
+            };
+            let session = Session::new(source);
+            let view = mount_to(element, move || {
+                view! { <Widget config=config.clone() session host=host.clone()/> }
+            });
+            MountedWidget {
+                view: Some(Box::new(view)),
+                session: Some(session),
+            }
+        }
+        Err(e) => {
+            web_sys::console::error_1(&format!("vantage-sync-status: {e}").into());
+            let text = e.to_string();
+            let view = mount_to(element, move || {
+                view! {
+                    <section class="vss-root" aria-label="Sync status">
+                        <p class="vss-banner" role="alert">{text.clone()}</p>
+                    </section>
+                }
+            });
+            MountedWidget {
+                view: Some(Box::new(view)),
+                session: None,
+            }
+        }
+    }
+}
+
+/// Defines `<vantage-sync-status>`; called once when the module starts.
+pub fn define_custom_element() {
+    let mount = Closure::<dyn Fn(web_sys::HtmlElement, JsValue) -> JsValue>::new(
+        |element, options: JsValue| JsValue::from(mount(element, &options)),
+    );
+    define_element(mount.as_ref().unchecked_ref());
+    // The element class keeps calling it for the page's lifetime.
+    mount.forget();
+}
+
+/// The options object as setting pairs (camelCase names become kebab-case; numbers become
+/// text) and the `getAccessToken` function, if any.
+fn read_options(options: &JsValue) -> (Vec<(String, String)>, Option<Function>) {
+    let mut pairs = Vec::new();
+    let mut get_token = None;
+    let Some(object) = options.dyn_ref::<Object>() else {
+        return (pairs, get_token);
+    };
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        let Ok(value) = Reflect::get(object, &JsValue::from_str(&key)) else {
+            continue;
+        };
+        if key == "getAccessToken" {
+            get_token = value.dyn_into::<Function>().ok();
+        } else if let Some(text) = value
+            .as_string()
+            .or_else(|| value.as_f64().map(|n| n.to_string()))
+        {
+            pairs.push((kebab_case(&key), text));
+        }
+    }
+    (pairs, get_token)
+}
+
+/// `refreshSeconds` → `refresh-seconds`; kebab-case names stay as they are.
+pub fn kebab_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kebab_case;
+
+    #[test]
+    fn option_names_become_setting_names() {
+        assert_eq!(kebab_case("supabaseUrl"), "supabase-url");
+        assert_eq!(kebab_case("refreshSeconds"), "refresh-seconds");
+        assert_eq!(kebab_case("publishable-key"), "publishable-key");
+        assert_eq!(kebab_case("resource"), "resource");
+    }
+}

@@ -1,0 +1,69 @@
+//! Where the widget gets the signed-in user's access token before each read: a token it was
+//! given (URL fragment, attribute, property, `setAccessToken`), or the host's
+//! `getAccessToken()` callback, which fits a supabase-js session:
+//!
+//! ```js
+//! mount(el, { …, getAccessToken: async () =>
+//!   (await supabase.auth.getSession()).data.session?.access_token });
+//! ```
+//!
+//! supabase-js refreshes the session itself, so asking before each read never sends an
+//! expired token while the user is signed in.
+
+use js_sys::{Function, Promise};
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// How the token is obtained.
+#[derive(Clone, Debug)]
+pub enum TokenSource {
+    /// This token, or none (then reads go out with the publishable key alone).
+    Fixed(Option<String>),
+    /// A function returning the token, or a promise of it (`null`/`undefined`: none).
+    Callback(Function),
+}
+
+/// The widget's session: its token source, and a counter that moves when the host gives a
+/// new token (the widget then reads at once: a new session may fix an expired one).
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    source: StoredValue<TokenSource, LocalStorage>,
+    changes: RwSignal<u32>,
+}
+
+impl Session {
+    /// A session that gets its token from `source`.
+    pub fn new(source: TokenSource) -> Self {
+        Self {
+            source: StoredValue::new_local(source),
+            changes: RwSignal::new(0),
+        }
+    }
+
+    /// Replaces the token (the host's `setAccessToken`, the element's `accessToken`).
+    pub fn set_token(self, token: Option<String>) {
+        self.source
+            .set_value(TokenSource::Fixed(token.filter(|t| !t.is_empty())));
+        self.changes.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Moves each time the token is replaced (for the widget to react to).
+    pub fn changes(self) -> ReadSignal<u32> {
+        self.changes.read_only()
+    }
+
+    /// The token to send now. A callback that throws or rejects counts as "no token".
+    pub async fn token(self) -> Option<String> {
+        let source = self.source.get_value();
+        let value = match source {
+            TokenSource::Fixed(token) => return token,
+            TokenSource::Callback(function) => function.call0(&JsValue::NULL).ok()?,
+        };
+        let value = match value.dyn_into::<Promise>() {
+            Ok(promise) => JsFuture::from(promise).await.ok()?,
+            Err(value) => value,
+        };
+        value.as_string().filter(|t| !t.is_empty())
+    }
+}

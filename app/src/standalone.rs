@@ -1,0 +1,92 @@
+//! The standalone page (`index.html`, e.g. deployed to a CDN): its settings come from
+//! `config.json` beside it (optional), then the page's URL (query and fragment, which win),
+//! and its session from the URL fragment of a Supabase auth redirect
+//! (`#access_token=…`) or, failing that, from the session supabase-js keeps in
+//! `localStorage` (`sb-<project>-auth-token`) when the page shares an origin with the app.
+
+use gloo_net::http::Request;
+use js_sys::{JSON, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::browser;
+
+/// Settings from `config.json` beside the page; none if it is missing or not an object of
+/// strings and numbers (a broken file is logged, the URL's settings still apply).
+pub async fn config_file_settings() -> Vec<(String, String)> {
+    let Ok(response) = Request::get("config.json").send().await else {
+        return Vec::new();
+    };
+    if !response.ok() {
+        return Vec::new();
+    }
+    let raw = web_sys::Response::from(response);
+    let Some(body) = raw.json().ok().map(JsFuture::from) else {
+        return Vec::new();
+    };
+    match body.await {
+        Ok(value) if value.is_object() => object_settings(&value),
+        _ => {
+            web_sys::console::error_1(
+                &"vantage-sync-status: config.json is not a JSON object".into(),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// An object's string and number fields as setting pairs.
+pub fn object_settings(value: &JsValue) -> Vec<(String, String)> {
+    let Some(object) = value.dyn_ref::<Object>() else {
+        return Vec::new();
+    };
+    Object::keys(object)
+        .iter()
+        .filter_map(|key| {
+            let name = key.as_string()?;
+            let field = Reflect::get(object, &key).ok()?;
+            let text = field
+                .as_string()
+                .or_else(|| field.as_f64().map(|n| n.to_string()))?;
+            Some((crate::embed::kebab_case(&name), text))
+        })
+        .collect()
+}
+
+/// The access token supabase-js stored for this origin, if exactly one project's session is
+/// there (with several, the page must be told which: it takes none).
+pub fn stored_supabase_token() -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    let mut found = None;
+    for index in 0..storage.length().ok()? {
+        let Some(key) = storage.key(index).ok().flatten() else {
+            continue;
+        };
+        if !(key.starts_with("sb-") && key.ends_with("-auth-token")) {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        found = storage.get_item(&key).ok().flatten();
+    }
+    let session = JSON::parse(&found?).ok()?;
+    Reflect::get(&session, &"access_token".into())
+        .ok()?
+        .as_string()
+        .filter(|t| !t.is_empty())
+}
+
+/// The page's settings: `config.json`, then the URL's, then a stored session's token when
+/// neither gave one.
+pub async fn page_settings() -> Vec<(String, String)> {
+    let mut pairs = config_file_settings().await;
+    pairs.extend(browser::page_settings());
+    let has_token = pairs.iter().any(|(name, value)| {
+        matches!(name.as_str(), "access-token" | "access_token") && !value.is_empty()
+    });
+    if !has_token && let Some(token) = stored_supabase_token() {
+        pairs.push(("access-token".to_owned(), token));
+    }
+    pairs
+}
