@@ -72,6 +72,12 @@ impl Db {
         Ok(self.runtime.block_on(self.client.query(sql, params))?)
     }
 
+    /// Runs several statements in one round trip (simple query protocol, no parameters), such
+    /// as a fixture file.
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.runtime.block_on(self.client.batch_execute(sql))?)
+    }
+
     /// Runs a query that returns exactly one row.
     pub fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
         Ok(self.runtime.block_on(self.client.query_one(sql, params))?)

@@ -6,6 +6,7 @@
 //! - [`Rest`] talks to PostgREST the way supabase-js does;
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
+//! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
 //! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST.
 //!
 //! ```no_run
@@ -20,6 +21,7 @@
 //! # Ok::<(), vantage_sync_tests::Error>(())
 //! ```
 
+pub mod browser;
 pub mod db;
 pub mod edge;
 pub mod error;

@@ -90,6 +90,25 @@ impl Stack {
         })
     }
 
+    /// Any other entry of the env file (read again: entries such as `POSTGREST_BIN` only some
+    /// tests need).
+    pub fn setting(&self, key: &'static str) -> Result<String> {
+        let text = std::fs::read_to_string(&self.env_file).map_err(|source| Error::Io {
+            path: self.env_file.clone(),
+            source,
+        })?;
+        text.lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::MissingKey {
+                key,
+                path: self.env_file.clone(),
+            })
+    }
+
     /// The env file this stack was read from.
     pub fn env_file(&self) -> &Path {
         &self.env_file

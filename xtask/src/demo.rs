@@ -11,7 +11,7 @@ use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::{Stack, dev_stack_dir};
 
-const DEMO_DATA_SQL: &str = include_str!("demo_data.sql");
+const DEMO_DATA_SQL: &str = include_str!("../../tests/fixtures/demo_data.sql");
 
 /// The health view, as an on-call engineer would first look at it.
 const HEALTH_SQL: &str = "\

@@ -201,7 +201,37 @@ fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
         if let Ok(sizes) = widget::bundle_sizes(&widget::dist_dir()) {
             widget::print_sizes(&sizes);
         }
+        outcomes.extend(widget_end_to_end());
     }
+    outcomes
+}
+
+/// The built widget in headless Chromium against a fresh test stack of its own (the test
+/// resets the data to the demo fixture, so it never shares a stack with other tests).
+fn widget_end_to_end() -> Vec<Outcome> {
+    let stack = Stack::at(test_stack_dir());
+    let mut outcomes = Vec::new();
+    let mut started = None;
+    outcomes.push(timed("widget: start a fresh test stack", || {
+        stack.down()?;
+        started = Some(stack.up()?);
+        Ok(())
+    }));
+    if let Some(running) = &started {
+        outcomes.push(timed(
+            "widget: end to end in headless Chromium (screenshots in target/widget-e2e/)",
+            || {
+                run(cargo()
+                    .args(["test", "-p", "vantage-sync-tests", "--test", "widget_e2e"])
+                    .args(["--", "--ignored", "--nocapture"])
+                    .env("VANTAGE_STACK_ENV", running.dir.join("env"))
+                    .env("VANTAGE_WIDGET_DIST", widget::dist_dir()))
+            },
+        ));
+    }
+    outcomes.push(timed("widget: stop the test stack", || {
+        stack.down().map(|_| ())
+    }));
     outcomes
 }
 

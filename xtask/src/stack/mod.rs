@@ -302,6 +302,11 @@ impl Stack {
             "JWKS_FILE",
             self.dir.join("jwks.json").display().to_string(),
         );
+        // For tests that run a PostgREST of their own against this database (to stop it).
+        env.set(
+            "POSTGREST_BIN",
+            crate::tools::postgrest_path().display().to_string(),
+        );
         env.set("EDGE_URL", edge::url(state.edge_port));
         env.set("WRITER_TOKEN", keys.writer_token());
         env.set(

@@ -1,0 +1,353 @@
+//! What the end-to-end tests need around a real headless Chromium: the built widget served
+//! as static files with a `config.json` of the test's choosing, Debian's `chromedriver`, a
+//! WebDriver session (fantoccini) behind blocking calls, and a PostgREST of the test's own
+//! that it may stop and start. Every process is a child of the test, on a loopback port, and
+//! is killed by its handle when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::edge::closed_port;
+use crate::error::{Error, Result};
+use crate::stack::Stack;
+
+/// How long a server may take to listen, and a page condition to come true.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A server the test started; killed when dropped.
+#[derive(Debug)]
+pub struct ChildServer {
+    child: Child,
+    /// Its loopback port.
+    pub port: u16,
+}
+
+impl ChildServer {
+    /// Starts `cmd` (which must listen on 127.0.0.1:`port`) and waits until it does.
+    pub fn start(mut cmd: Command, port: u16, what: &str) -> Result<Self> {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Edge(format!("starting {what}: {e}")))?;
+        let mut server = Self { child, port };
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(Error::Edge(format!("{what} exited ({status})")));
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Edge(format!("{what} did not listen on port {port}")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        // Only the child this test started, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The built widget (`dist/`) copied to a temporary folder with a `config.json`, served by
+/// Python's `http.server`.
+#[derive(Debug)]
+pub struct ServedWidget {
+    _server: ChildServer,
+    dir: PathBuf,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl ServedWidget {
+    /// Serves `dist` with `config` as its `config.json`.
+    pub fn start(dist: &Path, config: &Value) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("vantage-widget-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(dist, &dir)?;
+        let file = dir.join("config.json");
+        std::fs::write(&file, config.to_string())
+            .map_err(|source| Error::Io { path: file, source })?;
+        let port = closed_port()?;
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(&dir)
+            .arg(port.to_string());
+        let server = ChildServer::start(cmd, port, "python3 -m http.server")?;
+        Ok(Self {
+            _server: server,
+            dir,
+            url: format!("http://127.0.0.1:{port}/"),
+        })
+    }
+}
+
+impl Drop for ServedWidget {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// A PostgREST of the test's own against the stack's database, configured like the stack's
+/// (`POSTGREST_BIN` in its env file), so a test can stop and start it.
+#[derive(Debug)]
+pub struct OwnPostgrest {
+    binary: PathBuf,
+    db_port: String,
+    jwks: String,
+    port: u16,
+    server: Option<ChildServer>,
+}
+
+impl OwnPostgrest {
+    /// Starts it on a free loopback port.
+    pub fn start(stack: &Stack) -> Result<Self> {
+        let binary = PathBuf::from(stack.setting("POSTGREST_BIN")?);
+        let db_port = stack
+            .database_url()
+            .rsplit_once(':')
+            .and_then(|(_, rest)| rest.split('/').next())
+            .ok_or_else(|| Error::Edge("DATABASE_URL has no port".to_owned()))?
+            .to_owned();
+        let jwks = std::fs::read_to_string(stack.jwks_file()).map_err(|source| Error::Io {
+            path: stack.jwks_file().to_path_buf(),
+            source,
+        })?;
+        let mut postgrest = Self {
+            binary,
+            db_port,
+            jwks,
+            port: closed_port()?,
+            server: None,
+        };
+        postgrest.resume()?;
+        Ok(postgrest)
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it (the port stays reserved for [`OwnPostgrest::resume`]).
+    pub fn stop(&mut self) {
+        self.server = None;
+    }
+
+    /// Starts it again on the same port and waits until it answers.
+    pub fn resume(&mut self) -> Result<()> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.env_clear()
+            .env(
+                "PGRST_DB_URI",
+                format!(
+                    "postgres://authenticator@127.0.0.1:{}/postgres",
+                    self.db_port
+                ),
+            )
+            .env("PGRST_DB_SCHEMAS", "public")
+            .env("PGRST_DB_ANON_ROLE", "anon")
+            .env("PGRST_JWT_SECRET", &self.jwks)
+            .env("PGRST_SERVER_HOST", "127.0.0.1")
+            .env("PGRST_SERVER_PORT", self.port.to_string());
+        self.server = Some(ChildServer::start(cmd, self.port, "PostgREST")?);
+        let deadline = Instant::now() + PATIENCE;
+        // Listening comes before the schema cache: wait for a real answer.
+        while reqwest::blocking::get(format!("{}/vantage_sync_state?limit=0", self.url()))
+            .map_or(true, |r| !r.status().is_success() && r.status() != 401)
+        {
+            if Instant::now() >= deadline {
+                return Err(Error::Edge("PostgREST did not become ready".to_owned()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+/// A headless Chromium driven through `chromedriver`, with blocking calls.
+pub struct Browser {
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    _driver: ChildServer,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Browser")
+    }
+}
+
+impl Browser {
+    /// Starts `chromedriver` and a headless Chromium session `width` × `height` pixels.
+    pub fn start(width: u32, height: u32) -> Result<Self> {
+        let port = closed_port()?;
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1");
+        let driver = ChildServer::start(cmd, port, "chromedriver")?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", format!("--window-size={width},{height}"),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = runtime
+            .block_on(
+                ClientBuilder::new(connector)
+                    .capabilities(capabilities)
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .map_err(|e| Error::Edge(format!("starting a Chromium session: {e}")))?;
+        Ok(Self {
+            runtime,
+            client: Some(client),
+            _driver: driver,
+        })
+    }
+
+    fn client(&self) -> Result<&Client> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| Error::Edge("the browser session is closed".to_owned()))
+    }
+
+    /// Opens `url`.
+    pub fn goto(&self, url: &str) -> Result<()> {
+        let client = self.client()?;
+        self.runtime
+            .block_on(client.goto(url))
+            .map_err(|e| Error::Edge(format!("opening {url}: {e}")))
+    }
+
+    /// Runs `script` (a function body; `arguments[i]` are `args`) in the page; its result.
+    pub fn js(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        let client = self.client()?;
+        self.runtime
+            .block_on(client.execute(script, args))
+            .map_err(|e| Error::Edge(format!("running script: {e}\n{script}")))
+    }
+
+    /// The text of every element matching `css`, in document order.
+    pub fn texts(&self, css: &str) -> Result<Vec<String>> {
+        let value = self.js(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent.trim());",
+            vec![json!(css)],
+        )?;
+        Ok(value
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Waits until `script` (a function body) returns `true`; `what` names it in the error.
+    pub fn wait_until(&self, script: &str, what: &str) -> Result<()> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if self.js(script, Vec::new())? == Value::Bool(true) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let body = self.texts("body")?.join(" ");
+                return Err(Error::Edge(format!(
+                    "waited {}s for {what}; the page says: {body}",
+                    PATIENCE.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Clicks the first element matching `css`.
+    pub fn click(&self, css: &str) -> Result<()> {
+        let client = self.client()?;
+        self.runtime
+            .block_on(async { client.find(Locator::Css(css)).await?.click().await })
+            .map_err(|e| Error::Edge(format!("clicking {css}: {e}")))
+    }
+
+    /// Types `keys` into the focused element (WebDriver key codes such as `"\u{E004}"`, Tab).
+    pub fn type_keys(&self, keys: &str) -> Result<()> {
+        let client = self.client()?;
+        self.runtime
+            .block_on(async { client.active_element().await?.send_keys(keys).await })
+            .map_err(|e| Error::Edge(format!("typing: {e}")))
+    }
+
+    /// Resizes the window.
+    pub fn resize(&self, width: u32, height: u32) -> Result<()> {
+        let client = self.client()?;
+        self.runtime
+            .block_on(client.set_window_size(width, height))
+            .map_err(|e| Error::Edge(format!("resizing: {e}")))
+    }
+
+    /// Saves a PNG screenshot of the window to `path`.
+    pub fn screenshot(&self, path: &Path) -> Result<()> {
+        let client = self.client()?;
+        let png = self
+            .runtime
+            .block_on(client.screenshot())
+            .map_err(|e| Error::Edge(format!("taking a screenshot: {e}")))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        std::fs::write(path, png).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.close());
+        }
+    }
+}

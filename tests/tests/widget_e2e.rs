@@ -1,0 +1,324 @@
+//! End to end: the built widget (`dist/`) in a real headless Chromium (chromedriver,
+//! fantoccini), reading the real stack through a PostgREST of this test's own, while changes
+//! go through the real edge function.
+//!
+//! Needs the release build: `cargo xtask test widget` builds it and runs this with
+//! `VANTAGE_WIDGET_DIST` set, on a test stack of its own (the test resets its data to the demo
+//! fixture). Screenshots of the light and dark themes are saved under `target/widget-e2e/`.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget};
+use vantage_sync_tests::edge::Edge;
+use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
+
+/// The demo fixture: one resource in every state (shared with `cargo xtask demo`).
+const DEMO_DATA: &str = include_str!("../fixtures/demo_data.sql");
+
+/// Back to the spec's seven never-run resources, then the demo fixture.
+const RESET: &str = "
+DELETE FROM public.vantage_sync_schedules;
+DELETE FROM public.vantage_sync_state;
+DELETE FROM public.vantage_sync_runs;
+INSERT INTO public.vantage_sync_state (resource) VALUES
+  ('accounts'), ('investments'), ('investors'), ('funds'), ('commitments'), ('cashflows'),
+  ('valuations');";
+
+/// The WebDriver key code of Tab, and of Enter.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+fn fail(message: impl Into<String>) -> Error {
+    Error::Edge(message.into())
+}
+
+fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if condition { Ok(()) } else { Err(fail(what())) }
+}
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("widget-e2e")
+}
+
+/// The text of the card of `resource` matching `css` inside it (`""` if none).
+fn card_text(browser: &Browser, resource: &str, css: &str) -> Result<String> {
+    let value = browser.js(
+        "const card = Array.from(document.querySelectorAll('.vss-card'))
+           .find(c => c.querySelector('.vss-resource').textContent.trim() === arguments[0]);
+         const part = card && card.querySelector(arguments[1]);
+         return part ? part.textContent.trim() : '';",
+        vec![json!(resource), json!(css)],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits until the card of `resource` says `word` (refreshing by the button meanwhile).
+fn wait_for_word(browser: &Browser, resource: &str, word: &str) -> Result<()> {
+    browser.click(".vss-refresh")?;
+    browser.wait_until(
+        &format!(
+            "return Array.from(document.querySelectorAll('.vss-card')).some(c =>
+               c.querySelector('.vss-resource').textContent.trim() === {resource:?} &&
+               c.querySelector('.vss-word').textContent.trim() === {word:?});"
+        ),
+        &format!("{resource} to show {word}"),
+    )
+}
+
+#[test]
+#[ignore = "needs the widget's release build: run by `cargo xtask test widget`"]
+fn the_widget_in_a_real_browser() -> Result<()> {
+    let dist = std::env::var_os("VANTAGE_WIDGET_DIST")
+        .map(PathBuf::from)
+        .ok_or_else(|| fail("set VANTAGE_WIDGET_DIST to the built widget (dist/)"))?;
+    let stack = Stack::load()?;
+    let db = Db::connect(&stack)?;
+    db.batch(RESET)?;
+    db.batch(DEMO_DATA)?;
+    let edge = Edge::load(&stack)?;
+    let mut postgrest = OwnPostgrest::start(&stack)?;
+    let served = ServedWidget::start(
+        &dist,
+        &json!({ "rest-url": postgrest.url(), "anon-key": stack.anon_key(), "refresh-seconds": 5 }),
+    )?;
+    let signed_in = format!(
+        "{}#access_token={}&token_type=bearer",
+        served.url,
+        stack.authenticated_jwt()
+    );
+    let browser = Browser::start(1000, 1400)?;
+    browser.goto(&signed_in)?;
+    browser.wait_until(
+        "return document.querySelectorAll('.vss-card').length === 7;",
+        "seven cards",
+    )?;
+
+    seven_cards_in_order(&browser)?;
+    browser.screenshot(&screenshot_dir().join("light.png"))?;
+    keyboard_only(&browser)?;
+    an_edge_change_shows_after_refresh(&browser, &edge)?;
+    database_text_is_only_text(&browser, &edge)?;
+    the_banner_follows_postgrest(&browser, &mut postgrest)?;
+    dark_theme_and_narrow_screens(&browser)?;
+    an_expired_session_says_so(&browser, &served, &edge)?;
+    Ok(())
+}
+
+/// Red, yellow, green, then name; icon and word; the spec's line.
+fn seven_cards_in_order(browser: &Browser) -> Result<()> {
+    let names = browser.texts(".vss-card .vss-resource")?;
+    let expected = [
+        "commitments",
+        "funds",
+        "investments",
+        "investors",
+        "accounts",
+        "cashflows",
+        "valuations",
+    ];
+    check(names == expected, || format!("card order {names:?}"))?;
+    let words = browser.texts(".vss-card .vss-word")?;
+    let expected = [
+        "Stuck",
+        "Failing",
+        "Never synced",
+        "Stale",
+        "Healthy",
+        "Running",
+        "Healthy",
+    ];
+    check(words == expected, || format!("card words {words:?}"))?;
+    let line = card_text(browser, "accounts", ".vss-line")?;
+    check(
+        line == "Last synced 2 hours ago (150 records in 3.2s)",
+        || format!("accounts says {line:?}"),
+    )?;
+    let funds = card_text(browser, "funds", ".vss-line")?;
+    check(funds == "Failed 5 minutes ago \u{b7} 2 errors", || {
+        format!("funds says {funds:?}")
+    })?;
+    let counts = browser.texts(".vss-filter .vss-count")?;
+    check(counts == ["7", "2", "2", "3"], || {
+        format!("summary counts {counts:?}")
+    })
+}
+
+/// Tab reaches the filters; Enter on "Action needed" shows only the red cards and marks the
+/// button pressed; a card's error expander opens with Enter.
+fn keyboard_only(browser: &Browser) -> Result<()> {
+    browser.js(
+        "document.activeElement && document.activeElement.blur();",
+        Vec::new(),
+    )?;
+    let mut reached = false;
+    for _ in 0..6 {
+        browser.type_keys(TAB)?;
+        let pressed = browser.js(
+            "const e = document.activeElement; return e.matches('.vss-filter.vss-health-red');",
+            Vec::new(),
+        )?;
+        if pressed == Value::Bool(true) {
+            reached = true;
+            break;
+        }
+    }
+    check(reached, || "Tab never reached the red filter".to_owned())?;
+    let focus_visible = browser.js(
+        "return getComputedStyle(document.activeElement).outlineStyle !== 'none';",
+        Vec::new(),
+    )?;
+    check(focus_visible == Value::Bool(true), || {
+        "the focused filter shows no outline".to_owned()
+    })?;
+    browser.type_keys(ENTER)?;
+    let names = browser.texts(".vss-card .vss-resource")?;
+    check(names == ["commitments", "funds"], || {
+        format!("red filter shows {names:?}")
+    })?;
+    let pressed = browser.js(
+        "return document.querySelector('.vss-filter.vss-health-red').getAttribute('aria-pressed');",
+        Vec::new(),
+    )?;
+    check(pressed == json!("true"), || {
+        format!("aria-pressed {pressed}")
+    })?;
+    // Tab on to the failing card's expander and open it.
+    let mut on_expander = false;
+    for _ in 0..12 {
+        browser.type_keys(TAB)?;
+        if browser.js(
+            "return document.activeElement.matches('.vss-expander');",
+            Vec::new(),
+        )? == Value::Bool(true)
+        {
+            on_expander = true;
+            break;
+        }
+    }
+    check(on_expander, || {
+        "Tab never reached an error expander".to_owned()
+    })?;
+    browser.type_keys(ENTER)?;
+    let expanded = browser.js(
+        "return document.activeElement.getAttribute('aria-expanded');",
+        Vec::new(),
+    )?;
+    check(expanded == json!("true"), || {
+        format!("aria-expanded {expanded}")
+    })?;
+    let codes = browser.texts(".vss-error-code")?;
+    check(codes.iter().any(|c| c == "API_TIMEOUT"), || {
+        format!("error codes {codes:?}")
+    })?;
+    browser.click(".vss-filter-all")
+}
+
+/// A run started through the edge function shows as Running after a refresh, and the
+/// change of health is announced to screen readers.
+fn an_edge_change_shows_after_refresh(browser: &Browser, edge: &Edge) -> Result<()> {
+    let answer = edge.post_as_writer("start", &json!({ "resource": "investments" }))?;
+    check(answer.status == 200, || format!("start: {}", answer.body))?;
+    wait_for_word(browser, "investments", "Running")?;
+    let announced = browser.texts(".vss-root [aria-live=polite]")?;
+    check(announced == ["investments is now Running"], || {
+        format!("live region says {announced:?}")
+    })
+}
+
+/// An error message that is HTML shows as text and runs nothing.
+fn database_text_is_only_text(browser: &Browser, edge: &Edge) -> Result<()> {
+    let payload = "<img src=x onerror=window.__pwned=1>";
+    let start = edge.post_as_writer("start", &json!({ "resource": "accounts" }))?;
+    check(start.status == 200, || format!("start: {}", start.body))?;
+    let fail = edge.post_as_writer(
+        "fail",
+        &json!({ "resource": "accounts", "errors": [{ "code": "XSS", "message": payload }] }),
+    )?;
+    check(fail.status == 200, || format!("fail: {}", fail.body))?;
+    wait_for_word(browser, "accounts", "Failing")?;
+    browser.js(
+        "const card = Array.from(document.querySelectorAll('.vss-card'))
+           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'accounts');
+         card.querySelector('.vss-expander').click();",
+        Vec::new(),
+    )?;
+    browser.wait_until(
+        "return Array.from(document.querySelectorAll('.vss-error-message'))
+           .some(m => m.textContent === '<img src=x onerror=window.__pwned=1>');",
+        "the message as text",
+    )?;
+    let harmless = browser.js(
+        "return window.__pwned === undefined && document.querySelectorAll('.vss-root img').length === 0;",
+        Vec::new(),
+    )?;
+    check(harmless == Value::Bool(true), || {
+        "the error message ran as HTML".to_owned()
+    })
+}
+
+/// With PostgREST down the data stays, with a banner that says so and counts down; when it
+/// is back the banner goes by itself.
+fn the_banner_follows_postgrest(browser: &Browser, postgrest: &mut OwnPostgrest) -> Result<()> {
+    postgrest.stop();
+    browser.click(".vss-refresh")?;
+    browser.wait_until(
+        "const b = document.querySelector('.vss-banner');
+         return !!b && b.textContent.startsWith(\"Can't reach the server\")
+           && b.textContent.includes('retrying');",
+        "the unreachable banner",
+    )?;
+    let cards = browser.texts(".vss-card .vss-resource")?;
+    check(cards.len() == 7, || {
+        format!("the last good data should stay: {cards:?}")
+    })?;
+    postgrest.resume()?;
+    browser.wait_until(
+        "return document.querySelector('.vss-banner') === null;",
+        "the banner to clear on its own",
+    )
+}
+
+/// The dark theme by attribute (screenshot), and no sideways scrolling at 320 px.
+fn dark_theme_and_narrow_screens(browser: &Browser) -> Result<()> {
+    browser.js(
+        "document.querySelector('.vss-root').dataset.theme = 'dark';",
+        Vec::new(),
+    )?;
+    let background = browser.js(
+        "return getComputedStyle(document.querySelector('.vss-root')).backgroundColor;",
+        Vec::new(),
+    )?;
+    check(background == json!("rgb(13, 17, 23)"), || {
+        format!("dark background {background}")
+    })?;
+    browser.screenshot(&screenshot_dir().join("dark.png"))?;
+    browser.resize(320, 900)?;
+    let fits = browser.js(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;",
+        Vec::new(),
+    )?;
+    browser.screenshot(&screenshot_dir().join("narrow-320.png"))?;
+    check(fits == Value::Bool(true), || {
+        "the page scrolls sideways at 320 px".to_owned()
+    })?;
+    browser.resize(1000, 1400)
+}
+
+/// An expired token: the session message, not data.
+fn an_expired_session_says_so(browser: &Browser, served: &ServedWidget, edge: &Edge) -> Result<()> {
+    let expired = edge.sign_es256(&tokens::claims("authenticated", -3600))?;
+    // A new query string: only a changed fragment would not load the page again.
+    browser.goto(&format!(
+        "{}?session=expired#access_token={expired}&token_type=bearer",
+        served.url
+    ))?;
+    browser.wait_until(
+        "const b = document.querySelector('.vss-banner');
+         return !!b && b.textContent === 'Your session has expired \u{2014} sign in again';",
+        "the session message",
+    )
+}
