@@ -8,14 +8,17 @@
 //! out of the bundle.
 
 use std::fmt;
+use std::sync::Arc;
 
 use gloo_net::http::Request;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::browser;
 use crate::config::Config;
 use crate::decode;
-use crate::model::{SECOND, SyncRow, Timestamp};
+use crate::model::{RunSummary, SECOND, SyncRow, Timestamp};
+use crate::session::Session;
 
 /// What one read returned.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,6 +173,21 @@ struct Answer {
 }
 
 async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Answer, Failure> {
+    let (body, date, received_at) = get_json(config, token, url).await?;
+    let rows = decode::rows(&body).ok_or(Failure::Error(ApiError::BadData))?;
+    Ok(Answer {
+        rows,
+        clock_offset: clock_offset(date.as_deref(), received_at),
+        received_at,
+    })
+}
+
+/// A successful GET's parsed body, its `Date` header, and when it arrived.
+async fn get_json(
+    config: &Config,
+    token: Option<&str>,
+    url: &str,
+) -> Result<(JsValue, Option<String>, Timestamp), Failure> {
     let mut request = Request::get(url)
         .header("apikey", &config.api_key)
         .header("Accept", "application/json");
@@ -193,14 +211,48 @@ async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Ans
         let code = body.and_then(|b| decode::string_field(&b, "code"));
         return Err(classify_failure(status, code.as_deref()));
     }
-    let rows = body
-        .and_then(|b| decode::rows(&b))
-        .ok_or(Failure::Error(ApiError::BadData))?;
-    Ok(Answer {
-        rows,
-        clock_offset: clock_offset(date.as_deref(), received_at),
-        received_at,
-    })
+    let body = body.ok_or(Failure::Error(ApiError::BadData))?;
+    Ok((body, date, received_at))
+}
+
+/// The last 20 runs of `resource`, newest first, from `vantage_sync_runs` (a database with
+/// only the spec's migration has none: an error that says so).
+pub async fn fetch_runs(
+    config: &Config,
+    token: Option<&str>,
+    resource: &str,
+) -> Result<Vec<RunSummary>, ApiError> {
+    let url = format!(
+        "{}/vantage_sync_runs?select=status,started_at,duration_ms,records_synced,errors\
+         &resource=eq.{}&order=started_at.desc&limit=20",
+        config.rest_url,
+        encode_component(resource)
+    );
+    let (body, _, _) = get_json(config, token, &url)
+        .await
+        .map_err(Failure::into_error)?;
+    decode::runs(&body).ok_or(ApiError::BadData)
+}
+
+/// Where a card's run history comes from: the widget's settings and session, given to the
+/// cards as a Leptos context (absent, as in component tests: no history button).
+#[derive(Clone, Debug)]
+pub struct HistorySource {
+    config: Arc<Config>,
+    session: Session,
+}
+
+impl HistorySource {
+    /// History read with `config` as the user of `session`.
+    pub fn new(config: Arc<Config>, session: Session) -> Self {
+        Self { config, session }
+    }
+
+    /// The last 20 runs of `resource`, newest first.
+    pub async fn load(&self, resource: &str) -> Result<Vec<RunSummary>, ApiError> {
+        let token = self.session.token().await;
+        fetch_runs(&self.config, token.as_deref(), resource).await
+    }
 }
 
 #[cfg(test)]

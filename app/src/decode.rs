@@ -8,12 +8,31 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::model::{Health, Status, SyncError, SyncRow, Timestamp};
+use crate::model::{Health, RunSummary, Status, SyncError, SyncRow, Timestamp};
 
 /// The rows of a PostgREST answer (a JSON array of objects); `None` if it is not one, or if a
 /// row lacks its resource or status or has a timestamp that does not parse.
 pub fn rows(value: &JsValue) -> Option<Vec<SyncRow>> {
     value.dyn_ref::<Array>()?.iter().map(|v| row(&v)).collect()
+}
+
+/// The runs of a `vantage_sync_runs` answer; `None` if it is not an array of runs.
+pub fn runs(value: &JsValue) -> Option<Vec<RunSummary>> {
+    value
+        .dyn_ref::<Array>()?
+        .iter()
+        .map(|run| {
+            Some(RunSummary {
+                status: Status::from_name(&string_field(&run, "status")?),
+                started_at: time(&run, "started_at").ok()??,
+                duration_ms: int(&run, "duration_ms"),
+                records_synced: int(&run, "records_synced"),
+                error_count: get(&run, "errors")
+                    .dyn_ref::<Array>()
+                    .map_or(0, |errors| errors.length() as usize),
+            })
+        })
+        .collect()
 }
 
 /// A string field of a JSON object (`code` of an error body).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, Snapshot};
+use crate::api::{self, ApiError, HistorySource, Snapshot};
 use crate::browser;
 use crate::components::{CardList, CompactStatus, Freshness, SummaryBar};
 use crate::config::Config;
@@ -33,6 +33,7 @@ pub fn Widget(
     host: Option<web_sys::EventTarget>,
 ) -> impl IntoView {
     let compact = config.resource.is_some();
+    provide_context(HistorySource::new(Arc::new(config.clone()), session));
     let feed = Feed::start(config, session, host);
     if compact {
         view! { <CompactWidget feed/> }.into_any()

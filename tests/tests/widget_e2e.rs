@@ -100,6 +100,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     seven_cards_in_order(&browser)?;
     browser.screenshot(&screenshot_dir().join("light.png"))?;
     keyboard_only(&browser)?;
+    run_history_bars(&browser)?;
     an_edge_change_shows_after_refresh(&browser, &edge)?;
     database_text_is_only_text(&browser, &edge)?;
     the_banner_follows_postgrest(&browser, &mut postgrest)?;
@@ -191,7 +192,7 @@ fn keyboard_only(browser: &Browser) -> Result<()> {
     for _ in 0..12 {
         browser.type_keys(TAB)?;
         if browser.js(
-            "return document.activeElement.matches('.vss-expander');",
+            "return document.activeElement.matches('.vss-errors .vss-expander');",
             Vec::new(),
         )? == Value::Bool(true)
         {
@@ -203,18 +204,45 @@ fn keyboard_only(browser: &Browser) -> Result<()> {
         "Tab never reached an error expander".to_owned()
     })?;
     browser.type_keys(ENTER)?;
-    let expanded = browser.js(
-        "return document.activeElement.getAttribute('aria-expanded');",
+    browser.wait_until(
+        "return document.activeElement.getAttribute('aria-expanded') === 'true';",
+        "the expander to say aria-expanded=true",
+    )?;
+    // Leptos renders on the next microtask: wait for the list rather than read it at once.
+    browser.wait_until(
+        "return Array.from(document.querySelectorAll('.vss-error-code'))
+           .some(c => c.textContent === 'API_TIMEOUT');",
+        "the funds errors to open",
+    )?;
+    browser.click(".vss-filter-all")
+}
+
+/// "Show history" loads the resource's runs as bars, oldest first, with values in words.
+fn run_history_bars(browser: &Browser) -> Result<()> {
+    browser.js(
+        "const card = Array.from(document.querySelectorAll('.vss-card'))
+           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'valuations');
+         card.querySelector('.vss-history .vss-expander').click();",
         Vec::new(),
     )?;
-    check(expanded == json!("true"), || {
-        format!("aria-expanded {expanded}")
-    })?;
-    let codes = browser.texts(".vss-error-code")?;
-    check(codes.iter().any(|c| c == "API_TIMEOUT"), || {
-        format!("error codes {codes:?}")
-    })?;
-    browser.click(".vss-filter-all")
+    browser.wait_until(
+        "return document.querySelectorAll('.vss-history .vss-run').length === 6;",
+        "six runs of valuations",
+    )?;
+    let labels = browser.js(
+        "return Array.from(document.querySelectorAll('.vss-history .vss-run'),
+           b => b.getAttribute('aria-label'));",
+        Vec::new(),
+    )?;
+    let last = labels
+        .as_array()
+        .and_then(|l| l.last())
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    check(
+        last.starts_with("Success \u{b7} 7m \u{b7} 48,210 records"),
+        || format!("the newest bar says {last:?}"),
+    )
 }
 
 /// A run started through the edge function shows as Running after a refresh, and the

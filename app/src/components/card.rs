@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::ErrorList;
+use super::{ErrorList, RunHistory};
 use crate::browser::local_time_text;
 use crate::model::{Card, Timestamp};
 
@@ -69,6 +69,7 @@ pub fn HealthCard(
             {last_success}
             {alerts}
             {errors}
+            <RunHistory resource=card.resource.clone()/>
         </article>
     }
 }

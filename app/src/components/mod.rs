@@ -10,6 +10,7 @@ mod card_list;
 mod compact;
 mod error_list;
 mod freshness;
+mod run_history;
 mod summary;
 
 pub use card::HealthCard;
@@ -17,4 +18,5 @@ pub use card_list::CardList;
 pub use compact::CompactStatus;
 pub use error_list::ErrorList;
 pub use freshness::Freshness;
+pub use run_history::RunHistory;
 pub use summary::SummaryBar;

@@ -266,7 +266,7 @@ impl Card {
     }
 }
 
-fn records(n: i64) -> String {
+pub(crate) fn records(n: i64) -> String {
     if n == 1 {
         "1 record".to_owned()
     } else {

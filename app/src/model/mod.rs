@@ -8,12 +8,14 @@ mod card;
 mod health;
 mod refresh;
 mod row;
+mod run;
 mod time;
 
 pub use card::{Card, Counts, State, sort_cards, updated_text};
 pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};
+pub use run::RunSummary;
 pub use time::{
     DAY, HOUR, MINUTE, SECOND, Timestamp, ago, count, duration_text, parse_interval, short_span,
     span,
