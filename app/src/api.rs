@@ -11,6 +11,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use gloo_net::http::Request;
+use js_sys::{JSON, Object, Reflect};
+use leptos::prelude::{Callback, ReadSignal};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -234,24 +236,92 @@ pub async fn fetch_runs(
     decode::runs(&body).ok_or(ApiError::BadData)
 }
 
-/// Where a card's run history comes from: the widget's settings and session, given to the
-/// cards as a Leptos context (absent, as in component tests: no history button).
+/// What a card may do beyond showing its row: load its run history, and for an admin abort a
+/// stuck run. Given to the cards as a Leptos context by the widget (absent, as in component
+/// tests: neither button).
 #[derive(Clone, Debug)]
-pub struct HistorySource {
+pub struct CardActions {
     config: Arc<Config>,
     session: Session,
+    /// Whether the last read's token marks a sync admin.
+    pub admin: ReadSignal<bool>,
+    /// Reads the health again (after an abort).
+    pub refresh: Callback<()>,
 }
 
-impl HistorySource {
-    /// History read with `config` as the user of `session`.
-    pub fn new(config: Arc<Config>, session: Session) -> Self {
-        Self { config, session }
+impl CardActions {
+    /// Actions with `config` as the user of `session`.
+    pub fn new(
+        config: Arc<Config>,
+        session: Session,
+        admin: ReadSignal<bool>,
+        refresh: Callback<()>,
+    ) -> Self {
+        Self {
+            config,
+            session,
+            admin,
+            refresh,
+        }
+    }
+
+    /// Whether an abort can be sent at all (an edge function URL is configured).
+    pub fn can_abort(&self) -> bool {
+        self.config.functions_url.is_some()
     }
 
     /// The last 20 runs of `resource`, newest first.
-    pub async fn load(&self, resource: &str) -> Result<Vec<RunSummary>, ApiError> {
+    pub async fn load_runs(&self, resource: &str) -> Result<Vec<RunSummary>, ApiError> {
         let token = self.session.token().await;
         fetch_runs(&self.config, token.as_deref(), resource).await
+    }
+
+    /// Asks the edge function to abort the run of `resource` in progress; what happened, in
+    /// words (the edge's own message on a refusal: it never holds SQL or secrets).
+    pub async fn abort(&self, resource: &str) -> Result<String, String> {
+        let base = self
+            .config
+            .functions_url
+            .as_deref()
+            .ok_or("No edge function URL is configured (functions-url).")?;
+        let token = self
+            .session
+            .token()
+            .await
+            .ok_or("Sign in to abort a run.")?;
+        let body = Object::new();
+        // Setting properties on a fresh plain object cannot fail.
+        let _ = Reflect::set(&body, &"resource".into(), &resource.into());
+        let _ = Reflect::set(
+            &body,
+            &"reason".into(),
+            &"Aborted from the sync status widget".into(),
+        );
+        let body = JSON::stringify(&body)
+            .ok()
+            .and_then(|b| b.as_string())
+            .unwrap_or_default();
+        let sent = Request::post(&format!("{base}/vantage-sync/abort"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .map_err(|_| "The abort request could not be built.".to_owned())?
+            .send()
+            .await
+            .map_err(|_| "Can't reach the edge function.".to_owned())?;
+        if sent.ok() {
+            return Ok("Run aborted: it is recorded as failed (ABORTED).".to_owned());
+        }
+        let status = sent.status();
+        let raw = web_sys::Response::from(sent);
+        let body = match raw.json() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        let message = body
+            .and_then(|b| Reflect::get(&b, &"error".into()).ok())
+            .and_then(|e| decode::string_field(&e, "message"));
+        Err(message.unwrap_or_else(|| format!("The edge function refused (HTTP {status}).")))
     }
 }
 

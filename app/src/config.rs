@@ -20,6 +20,9 @@ pub struct Config {
     pub refresh_seconds: u32,
     /// Compact mode: show only this resource, as one line.
     pub resource: Option<String>,
+    /// Where the project's edge functions are (`https://<ref>.supabase.co/functions/v1`), for
+    /// the admin's "Abort run"; from `functions-url`, else derived from `supabase-url`.
+    pub functions_url: Option<String>,
 }
 
 /// Why settings were refused; each message says what to set.
@@ -61,8 +64,9 @@ impl fmt::Display for ConfigError {
 impl Config {
     /// Settings from name/value pairs. Names are case-insensitive and `_` counts as `-`, so a
     /// Supabase auth redirect's `access_token` is read too. Known names: `supabase-url`
-    /// (REST is then at `/rest/v1`), `rest-url`, `publishable-key`, `anon-key`,
-    /// `access-token`, `refresh-seconds`, `resource`. Later pairs win; others are ignored.
+    /// (REST is then at `/rest/v1`, edge functions at `/functions/v1`), `rest-url`,
+    /// `functions-url`, `publishable-key`, `anon-key`, `access-token`, `refresh-seconds`,
+    /// `resource`. Later pairs win; others are ignored.
     pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, ConfigError>
     where
         K: AsRef<str>,
@@ -74,6 +78,7 @@ impl Config {
         let mut access_token = None;
         let mut refresh = None;
         let mut resource = None;
+        let mut functions_url = None;
         for (name, value) in pairs {
             let name = name.as_ref().trim().to_ascii_lowercase().replace('_', "-");
             let value = value.as_ref().trim();
@@ -87,14 +92,21 @@ impl Config {
                 "access-token" => &mut access_token,
                 "refresh-seconds" => &mut refresh,
                 "resource" => &mut resource,
+                "functions-url" => &mut functions_url,
                 _ => continue,
             };
             *slot = Some(value.to_owned());
         }
 
+        let supabase_url = supabase_url.map(checked_url).transpose()?;
+        let functions_url = match (functions_url, &supabase_url) {
+            (Some(url), _) => Some(checked_url(url)?),
+            (None, Some(url)) => Some(format!("{url}/functions/v1")),
+            (None, None) => None,
+        };
         let rest_url = match (rest_url, supabase_url) {
             (Some(url), _) => checked_url(url)?,
-            (None, Some(url)) => format!("{}/rest/v1", checked_url(url)?),
+            (None, Some(url)) => format!("{url}/rest/v1"),
             (None, None) => return Err(ConfigError::MissingUrl),
         };
         let api_key = api_key.ok_or(ConfigError::MissingKey)?;
@@ -114,6 +126,7 @@ impl Config {
             access_token,
             refresh_seconds,
             resource,
+            functions_url,
         })
     }
 }
@@ -148,7 +161,7 @@ fn is_publishable(key: &str) -> bool {
 }
 
 /// Decodes unpadded base64url (a JWT segment).
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut buffer: u32 = 0;
     let mut bits = 0;
@@ -207,6 +220,7 @@ mod tests {
                 access_token: Some("user.jwt.token".into()),
                 refresh_seconds: 30,
                 resource: None,
+                functions_url: Some("https://abc.supabase.co/functions/v1".into()),
             })
         );
     }
@@ -223,6 +237,21 @@ mod tests {
         assert_eq!(config.rest_url, "http://127.0.0.1:3000");
         assert_eq!(config.refresh_seconds, 60);
         assert_eq!(config.resource.as_deref(), Some("accounts"));
+        assert_eq!(config.functions_url, None, "no abort without an edge URL");
+    }
+
+    #[test]
+    fn the_edge_url_can_be_set_for_a_self_hosted_stack() {
+        let config = Config::from_pairs([
+            ("rest-url", "http://127.0.0.1:3000"),
+            ("functions-url", "http://127.0.0.1:54321/functions/v1/"),
+            ("publishable-key", "sb_publishable_1"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.functions_url.as_deref(),
+            Some("http://127.0.0.1:54321/functions/v1")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! supabase-js refreshes the session itself, so asking before each read never sends an
 //! expired token while the user is signed in.
 
-use js_sys::{Function, Promise};
+use js_sys::{Function, JSON, Promise, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -66,4 +66,25 @@ impl Session {
         };
         value.as_string().filter(|t| !t.is_empty())
     }
+}
+
+/// Whether `token`'s claims mark a sync admin (`app_metadata.vantage_sync_admin === true`).
+/// Only `app_metadata` counts: users can write their own `user_metadata`. This only decides
+/// whether the widget shows "Abort run"; the edge function checks the signature and the claim.
+pub fn is_sync_admin(token: &str) -> bool {
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    let Some(json) =
+        crate::config::base64url_decode(payload).and_then(|bytes| String::from_utf8(bytes).ok())
+    else {
+        return false;
+    };
+    JSON::parse(&json)
+        .ok()
+        .and_then(|claims| Reflect::get(&claims, &"app_metadata".into()).ok())
+        .filter(JsValue::is_object)
+        .and_then(|meta| Reflect::get(&meta, &"vantage_sync_admin".into()).ok())
+        .and_then(|flag| flag.as_bool())
+        .unwrap_or(false)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, HistorySource, Snapshot};
+use crate::api::{self, ApiError, CardActions, Snapshot};
 use crate::browser;
 use crate::components::{CardList, CompactStatus, Freshness, SummaryBar};
 use crate::config::Config;
@@ -16,7 +16,7 @@ use crate::model::{
     Card, Counts, Health, HealthChange, SECOND, Timestamp, ago, health_changes, retry_delay,
     retry_text, sort_cards,
 };
-use crate::session::Session;
+use crate::session::{Session, is_sync_admin};
 
 /// The status widget for `config`: the card overview, or one line in compact mode
 /// (`config.resource`). Refreshes every `config.refresh_seconds` while the page is visible,
@@ -33,8 +33,14 @@ pub fn Widget(
     host: Option<web_sys::EventTarget>,
 ) -> impl IntoView {
     let compact = config.resource.is_some();
-    provide_context(HistorySource::new(Arc::new(config.clone()), session));
+    let shared = Arc::new(config.clone());
     let feed = Feed::start(config, session, host);
+    provide_context(CardActions::new(
+        shared,
+        session,
+        feed.admin.read_only(),
+        feed.refresh,
+    ));
     if compact {
         view! { <CompactWidget feed/> }.into_any()
     } else {
@@ -54,6 +60,8 @@ struct Feed {
     retry_at: RwSignal<Option<Timestamp>>,
     /// The last health changes, as one sentence for screen readers.
     announcement: RwSignal<String>,
+    /// Whether the token of the last read marks a sync admin (who may abort stuck runs).
+    admin: RwSignal<bool>,
     refresh: Callback<()>,
 }
 
@@ -76,9 +84,9 @@ impl Feed {
         let loading = RwSignal::new(false);
         let retry_at = RwSignal::new(None::<Timestamp>);
         let announcement = RwSignal::new(String::new());
+        let admin = RwSignal::new(false);
         let failures = StoredValue::new(0_u32);
         let timer = StoredValue::new(None::<TimeoutHandle>);
-        let due_while_hidden = StoredValue::new(false);
         // The timer's callback is the automatic read, which itself schedules the timer: the
         // slot breaks the cycle.
         let automatic = StoredValue::new(None::<Callback<()>>);
@@ -102,6 +110,7 @@ impl Feed {
             let config = Arc::clone(&config);
             spawn_local(async move {
                 let token = session.token().await;
+                admin.set(token.as_deref().is_some_and(is_sync_admin));
                 let result = api::fetch_health(&config, token.as_deref()).await;
                 loading.set(false);
                 match result {
@@ -138,19 +147,7 @@ impl Feed {
                 }
             });
         });
-        automatic.set_value(Some(Callback::new(move |()| {
-            if browser::page_is_hidden() {
-                due_while_hidden.set_value(true);
-            } else {
-                refresh.run(());
-            }
-        })));
-        let _ = window_event_listener_untyped("visibilitychange", move |_| {
-            if !browser::page_is_hidden() && due_while_hidden.get_value() {
-                due_while_hidden.set_value(false);
-                refresh.run(());
-            }
-        });
+        pause_while_hidden(automatic, refresh);
         // A new token from the host: read at once (it may end an expired session).
         Effect::watch(
             move || session.changes().get(),
@@ -165,6 +162,7 @@ impl Feed {
             client_now,
             retry_at,
             announcement,
+            admin,
             refresh,
         }
     }
@@ -229,6 +227,25 @@ impl Feed {
                 .map(|text| view! { <span class="vss-banner" role="alert">{text}</span> })
         }
     }
+}
+
+/// Makes `automatic` (what the timer runs) read only while the page is visible: a read that
+/// falls due while it is hidden happens when it is shown again.
+fn pause_while_hidden(automatic: StoredValue<Option<Callback<()>>>, refresh: Callback<()>) {
+    let due_while_hidden = StoredValue::new(false);
+    automatic.set_value(Some(Callback::new(move |()| {
+        if browser::page_is_hidden() {
+            due_while_hidden.set_value(true);
+        } else {
+            refresh.run(());
+        }
+    })));
+    let _ = window_event_listener_untyped("visibilitychange", move |_| {
+        if !browser::page_is_hidden() && due_while_hidden.get_value() {
+            due_while_hidden.set_value(false);
+            refresh.run(());
+        }
+    });
 }
 
 /// Announces health changes to screen readers and sends one event each to the host.

@@ -69,15 +69,14 @@ pub struct ServedWidget {
 }
 
 impl ServedWidget {
-    /// Serves `dist` with `config` as its `config.json`.
-    pub fn start(dist: &Path, config: &Value) -> Result<Self> {
+    /// Serves `dist` on 127.0.0.1:`port` with `config` as its `config.json`.
+    pub fn start(dist: &Path, port: u16, config: &Value) -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("vantage-widget-e2e-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(dist, &dir)?;
         let file = dir.join("config.json");
         std::fs::write(&file, config.to_string())
             .map_err(|source| Error::Io { path: file, source })?;
-        let port = closed_port()?;
         let mut cmd = Command::new("python3");
         cmd.args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
             .arg(&dir)

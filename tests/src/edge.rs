@@ -281,6 +281,32 @@ pub fn closed_port() -> Result<u16> {
         .map_err(|e| Error::Edge(format!("reading the bound port: {e}")))
 }
 
+/// The configuration of a native edge server like the stack's, calling PostgREST at
+/// `rest_url` with `service_key` (for [`EdgeProcess::start`]; add to it, e.g. CORS origins).
+pub fn server_env(
+    stack: &Stack,
+    edge: &Edge,
+    rest_url: &str,
+    service_key: &str,
+) -> Result<Vec<(&'static str, String)>> {
+    let jwks = std::fs::read_to_string(stack.jwks_file()).map_err(|source| Error::Io {
+        path: stack.jwks_file().to_path_buf(),
+        source,
+    })?;
+    Ok(vec![
+        ("SUPABASE_URL", rest_url.to_owned()),
+        ("SUPABASE_REST_URL", rest_url.to_owned()),
+        ("SUPABASE_SERVICE_ROLE_KEY", service_key.to_owned()),
+        ("SUPABASE_JWKS", jwks),
+        ("SUPABASE_JWT_SECRET", stack.jwt_secret().to_owned()),
+        (
+            "VANTAGE_WRITER_TOKEN_SHA256",
+            sha256_hex(edge.writer_token()),
+        ),
+        ("VANTAGE_UPSTREAM_TIMEOUT_MS", "3000".to_owned()),
+    ])
+}
+
 /// A native edge server started by a test, stopped (killed) when dropped.
 pub struct EdgeProcess {
     child: Child,

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vantage_sync_tests::edge::{Edge, EdgeProcess, EdgeResponse, closed_port, sha256_hex};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, EdgeResponse, closed_port, server_env};
 use vantage_sync_tests::spec::flow_resource;
 use vantage_sync_tests::{Db, Error, Result, Stack};
 
@@ -25,30 +25,6 @@ fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
 }
 
 /// The stack edge's configuration, with `rest_url` and `service_key` swapped in.
-fn env(
-    stack: &Stack,
-    edge: &Edge,
-    rest_url: &str,
-    service_key: &str,
-) -> Result<Vec<(&'static str, String)>> {
-    let jwks = std::fs::read_to_string(stack.jwks_file()).map_err(|source| Error::Io {
-        path: stack.jwks_file().to_path_buf(),
-        source,
-    })?;
-    Ok(vec![
-        ("SUPABASE_URL", rest_url.to_owned()),
-        ("SUPABASE_REST_URL", rest_url.to_owned()),
-        ("SUPABASE_SERVICE_ROLE_KEY", service_key.to_owned()),
-        ("SUPABASE_JWKS", jwks),
-        ("SUPABASE_JWT_SECRET", stack.jwt_secret().to_owned()),
-        (
-            "VANTAGE_WRITER_TOKEN_SHA256",
-            sha256_hex(edge.writer_token()),
-        ),
-        ("VANTAGE_UPSTREAM_TIMEOUT_MS", "3000".to_owned()),
-    ])
-}
-
 /// Every log line has the fields an operator needs and none of the secrets.
 fn check_log(
     process: &EdgeProcess,
@@ -100,7 +76,7 @@ fn an_unreachable_postgrest_is_503_with_retry_after() -> Result<()> {
     let nowhere = format!("http://127.0.0.1:{}", closed_port()?);
     let process = EdgeProcess::start(
         edge.binary(),
-        &env(&stack, &edge, &nowhere, stack.service_role_key())?,
+        &server_env(&stack, &edge, &nowhere, stack.service_role_key())?,
     )?;
     let down = edge.at(&process.base_url())?;
     let resource = flow_resource("e_down");
@@ -151,7 +127,7 @@ fn a_key_postgrest_refuses_is_500_internal_with_a_log_line() -> Result<()> {
     // The anon key where the service-role key belongs: PostgREST answers 401/42501.
     let process = EdgeProcess::start(
         edge.binary(),
-        &env(&stack, &edge, stack.postgrest_url(), stack.anon_key())?,
+        &server_env(&stack, &edge, stack.postgrest_url(), stack.anon_key())?,
     )?;
     let misconfigured = edge.at(&process.base_url())?;
     let resource = flow_resource("e_badkey");
@@ -205,7 +181,7 @@ fn sigterm_stops_the_server_cleanly() -> Result<()> {
     let edge = Edge::load(&stack)?;
     let mut process = EdgeProcess::start(
         edge.binary(),
-        &env(
+        &server_env(
             &stack,
             &edge,
             stack.postgrest_url(),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget};
-use vantage_sync_tests::edge::Edge;
+use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, server_env};
 use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
 
 /// The demo fixture: one resource in every state (shared with `cargo xtask demo`).
@@ -81,9 +81,27 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     db.batch(DEMO_DATA)?;
     let edge = Edge::load(&stack)?;
     let mut postgrest = OwnPostgrest::start(&stack)?;
+    // An edge server of the test's own, which lets the widget's origin call `abort`.
+    let port = closed_port()?;
+    let mut env = server_env(
+        &stack,
+        &edge,
+        stack.postgrest_url(),
+        stack.service_role_key(),
+    )?;
+    env.push(("VANTAGE_CORS_ORIGINS", format!("http://127.0.0.1:{port}")));
+    let own_edge = EdgeProcess::start(edge.binary(), &env)?;
+    let functions_url = own_edge
+        .base_url()
+        .trim_end_matches("/vantage-sync")
+        .to_owned();
     let served = ServedWidget::start(
         &dist,
-        &json!({ "rest-url": postgrest.url(), "anon-key": stack.anon_key(), "refresh-seconds": 5 }),
+        port,
+        &json!({
+            "rest-url": postgrest.url(), "anon-key": stack.anon_key(), "refresh-seconds": 5,
+            "functions-url": functions_url,
+        }),
     )?;
     let signed_in = format!(
         "{}#access_token={}&token_type=bearer",
@@ -101,6 +119,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     browser.screenshot(&screenshot_dir().join("light.png"))?;
     keyboard_only(&browser)?;
     run_history_bars(&browser)?;
+    an_admin_aborts_a_stuck_run(&browser)?;
     an_edge_change_shows_after_refresh(&browser, &edge)?;
     database_text_is_only_text(&browser, &edge)?;
     the_banner_follows_postgrest(&browser, &mut postgrest)?;
@@ -242,6 +261,36 @@ fn run_history_bars(browser: &Browser) -> Result<()> {
     check(
         last.starts_with("Success \u{b7} 7m \u{b7} 48,210 records"),
         || format!("the newest bar says {last:?}"),
+    )
+}
+
+/// The signed-in user is a sync admin: the stuck card (only it) offers "Abort run"; after
+/// confirming, the run is failed through the edge function and the card turns Failing with
+/// the error code `ABORTED`.
+fn an_admin_aborts_a_stuck_run(browser: &Browser) -> Result<()> {
+    let buttons = browser.texts(".vss-abort")?;
+    check(buttons == ["Abort run"], || {
+        format!("abort buttons {buttons:?} (only the stuck card should have one)")
+    })?;
+    // Answer the confirmation dialog with OK.
+    browser.js("window.confirm = () => true;", Vec::new())?;
+    browser.click(".vss-abort")?;
+    // The widget reads again after the abort: the card itself is the result.
+    wait_for_word(browser, "commitments", "Failing")?;
+    let line = card_text(browser, "commitments", ".vss-line")?;
+    check(line == "Failed just now \u{b7} 1 error", || {
+        format!("commitments says {line:?}")
+    })?;
+    browser.js(
+        "const card = Array.from(document.querySelectorAll('.vss-card'))
+           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'commitments');
+         card.querySelector('.vss-errors .vss-expander').click();",
+        Vec::new(),
+    )?;
+    browser.wait_until(
+        "return Array.from(document.querySelectorAll('.vss-error-code'))
+           .some(c => c.textContent === 'ABORTED');",
+        "the ABORTED error on commitments",
     )
 }
 

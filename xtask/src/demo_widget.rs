@@ -15,6 +15,9 @@ use crate::stack::RunningStack;
 use crate::tools::ensure_widget_tools;
 use crate::widget::build_release_to;
 
+/// The port the stack's edge function allows as a browser origin (`CORS_ORIGINS`).
+const DEMO_PORT: u16 = 8080;
+
 /// The served widget.
 pub struct DemoWidget {
     pid: u32,
@@ -36,16 +39,26 @@ impl DemoWidget {
                 .map(str::to_owned)
                 .ok_or_else(|| XtaskError::Stack(format!("the demo stack has no {key}")))
         };
-        // Only what a browser may hold: PostgREST's URL and the publishable (anon) key.
+        // Only what a browser may hold: PostgREST's and the edge's URLs and the publishable
+        // (anon) key.
+        let edge_url = setting("EDGE_URL")?;
         let config = json!({
             "rest-url": setting("POSTGREST_URL")?,
+            "functions-url": edge_url.trim_end_matches("/vantage-sync"),
             "anon-key": setting("ANON_KEY")?,
             "refresh-seconds": 10,
         });
         let file = dir.join("config.json");
         std::fs::write(&file, format!("{config:#}\n")).map_err(XtaskError::io("writing", &file))?;
 
-        let port = free_port()?;
+        // The stack's edge function lets 127.0.0.1:8080 call `abort` (CORS): use that port
+        // when it is free, so "Abort run" works in the demo.
+        let port = if std::net::TcpListener::bind(("127.0.0.1", DEMO_PORT)).is_ok() {
+            DEMO_PORT
+        } else {
+            println!("    (port {DEMO_PORT} is taken: \"Abort run\" will be refused by CORS)");
+            free_port()?
+        };
         let step = Step::start(format!("Serving the widget on 127.0.0.1:{port}"));
         let log = stack.dir.join("widget-server.log");
         let pid = spawn_server(

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::{ErrorList, RunHistory};
+use super::{AbortButton, ErrorList, RunHistory};
 use crate::browser::local_time_text;
-use crate::model::{Card, Timestamp};
+
+use crate::model::{Card, State, Timestamp};
 
 /// A card: the resource, its health as icon and word, the line that says what happened when
 /// (with the absolute time in the user's time zone as a tooltip), the alert badges, and an
@@ -69,6 +70,7 @@ pub fn HealthCard(
             {last_success}
             {alerts}
             {errors}
+            {(state == State::Stuck).then(|| view! { <AbortButton resource=card.resource.clone()/> })}
             <RunHistory resource=card.resource.clone()/>
         </article>
     }

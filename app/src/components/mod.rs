@@ -5,6 +5,7 @@
 //! Text from the database (resource names, error codes and messages) is always placed as text
 //! nodes or attribute values, never parsed as HTML.
 
+mod abort_button;
 mod card;
 mod card_list;
 mod compact;
@@ -13,6 +14,7 @@ mod freshness;
 mod run_history;
 mod summary;
 
+pub use abort_button::AbortButton;
 pub use card::HealthCard;
 pub use card_list::CardList;
 pub use compact::CompactStatus;

@@ -5,20 +5,20 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::HistorySource;
+use crate::api::CardActions;
 use crate::browser::local_time_text;
 use crate::model::RunSummary;
 
 /// What the chart shows: not loaded yet, loaded, or why not.
 type Loaded = Option<Result<Vec<RunSummary>, String>>;
 
-/// The history of `resource`; nothing without a [`HistorySource`] context.
+/// The history of `resource`; nothing without a [`CardActions`] context.
 #[component]
 pub fn RunHistory(
     /// The resource whose runs to show.
     resource: String,
 ) -> impl IntoView {
-    let Some(source) = use_context::<HistorySource>() else {
+    let Some(source) = use_context::<CardActions>() else {
         return ().into_any();
     };
     let open = RwSignal::new(false);
@@ -29,7 +29,7 @@ pub fn RunHistory(
         if opening && runs.with_untracked(Option::is_none) {
             let (source, resource) = (source.clone(), resource.clone());
             spawn_local(async move {
-                let loaded = source.load(&resource).await.map_err(|e| e.to_string());
+                let loaded = source.load_runs(&resource).await.map_err(|e| e.to_string());
                 runs.set(Some(loaded));
             });
         }

@@ -1,0 +1,71 @@
+//! "Abort run" on a stuck card, for sync admins: asks first, calls the edge function's `abort`
+//! route with the user's session, says what happened, and reads the health again. The edge
+//! function checks the permission; the button only hides itself from non-admins.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::CardActions;
+
+/// The button and its result line; nothing for non-admins or without [`CardActions`].
+#[component]
+pub fn AbortButton(
+    /// The resource whose run to abort.
+    resource: String,
+) -> impl IntoView {
+    let Some(actions) = use_context::<CardActions>() else {
+        return ().into_any();
+    };
+    if !actions.can_abort() {
+        return ().into_any();
+    }
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<String, String>>);
+    let admin = actions.admin;
+    let click = {
+        let actions = actions.clone();
+        move |_| {
+            let question = format!("Abort the run of {resource}? It will be recorded as failed.");
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&question).ok())
+                .unwrap_or(false);
+            if !confirmed || busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            let (actions, resource) = (actions.clone(), resource.clone());
+            spawn_local(async move {
+                let outcome = actions.abort(&resource).await;
+                let aborted = outcome.is_ok();
+                result.set(Some(outcome));
+                busy.set(false);
+                if aborted {
+                    actions.refresh.run(());
+                }
+            });
+        }
+    };
+    let line = move || {
+        result.get().map(|outcome| match outcome {
+            Ok(text) => view! { <p class="vss-abort-result" role="status">{text}</p> },
+            Err(text) => {
+                view! { <p class="vss-abort-result vss-abort-error" role="alert">{text}</p> }
+            }
+        })
+    };
+    view! {
+        <Show when=move || admin.get()>
+            <button
+                type="button"
+                class="vss-abort"
+                aria-busy=move || if busy.get() { "true" } else { "false" }
+                disabled=move || busy.get()
+                on:click=click.clone()
+            >
+                "Abort run"
+            </button>
+        </Show>
+        {line}
+    }
+    .into_any()
+}
