@@ -56,6 +56,21 @@ fn card_text(browser: &Browser, resource: &str, css: &str) -> Result<String> {
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
+/// Clicks the element matching `css` inside the card of `resource`.
+fn click_in_card(browser: &Browser, resource: &str, css: &str) -> Result<()> {
+    let clicked = browser.js(
+        "const card = Array.from(document.querySelectorAll('.vss-card'))
+           .find(c => c.querySelector('.vss-resource').textContent.trim() === arguments[0]);
+         const target = card && card.querySelector(arguments[1]);
+         if (target) target.click();
+         return !!target;",
+        vec![json!(resource), json!(css)],
+    )?;
+    check(clicked == Value::Bool(true), || {
+        format!("no {css} in the card of {resource}")
+    })
+}
+
 /// Waits until the card of `resource` says `word` (refreshing by the button meanwhile).
 fn wait_for_word(browser: &Browser, resource: &str, word: &str) -> Result<()> {
     browser.click(".vss-refresh")?;
@@ -238,12 +253,7 @@ fn keyboard_only(browser: &Browser) -> Result<()> {
 
 /// "Show history" loads the resource's runs as bars, oldest first, with values in words.
 fn run_history_bars(browser: &Browser) -> Result<()> {
-    browser.js(
-        "const card = Array.from(document.querySelectorAll('.vss-card'))
-           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'valuations');
-         card.querySelector('.vss-history .vss-expander').click();",
-        Vec::new(),
-    )?;
+    click_in_card(browser, "valuations", ".vss-history .vss-expander")?;
     browser.wait_until(
         "return document.querySelectorAll('.vss-history .vss-run').length === 6;",
         "six runs of valuations",
@@ -281,12 +291,7 @@ fn an_admin_aborts_a_stuck_run(browser: &Browser) -> Result<()> {
     check(line == "Failed just now \u{b7} 1 error", || {
         format!("commitments says {line:?}")
     })?;
-    browser.js(
-        "const card = Array.from(document.querySelectorAll('.vss-card'))
-           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'commitments');
-         card.querySelector('.vss-errors .vss-expander').click();",
-        Vec::new(),
-    )?;
+    click_in_card(browser, "commitments", ".vss-errors .vss-expander")?;
     browser.wait_until(
         "return Array.from(document.querySelectorAll('.vss-error-code'))
            .some(c => c.textContent === 'ABORTED');",
@@ -317,12 +322,7 @@ fn database_text_is_only_text(browser: &Browser, edge: &Edge) -> Result<()> {
     )?;
     check(fail.status == 200, || format!("fail: {}", fail.body))?;
     wait_for_word(browser, "accounts", "Failing")?;
-    browser.js(
-        "const card = Array.from(document.querySelectorAll('.vss-card'))
-           .find(c => c.querySelector('.vss-resource').textContent.trim() === 'accounts');
-         card.querySelector('.vss-expander').click();",
-        Vec::new(),
-    )?;
+    click_in_card(browser, "accounts", ".vss-errors .vss-expander")?;
     browser.wait_until(
         "return Array.from(document.querySelectorAll('.vss-error-message'))
            .some(m => m.textContent === '<img src=x onerror=window.__pwned=1>');",

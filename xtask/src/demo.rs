@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::demo_etl::EtlJob;
-use crate::demo_widget::DemoWidget;
+use crate::demo_widget;
 use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::{Stack, dev_stack_dir};
@@ -39,7 +39,7 @@ pub fn run() -> Result<()> {
     // A fresh stack every time: the demo shows its own data, nothing left from earlier work.
     let stack = Stack::at(dev_stack_dir());
     stack.down()?;
-    let running = match stack.up() {
+    let mut running = match stack.up() {
         Ok(running) => running,
         Err(e) => {
             // Leave nothing half-started behind.
@@ -67,20 +67,20 @@ pub fn run() -> Result<()> {
         "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
         SWEEP_EVERY.as_secs() / 60
     );
-    let widget = match DemoWidget::start(&running) {
-        Ok(widget) => widget,
+    let app_url = match demo_widget::serve(&mut running) {
+        Ok(url) => url,
         Err(e) => {
             stack.down()?;
             return Err(e);
         }
     };
     println!(
-        "\nOpen the widget (signed in as the stack's admin user; it refreshes every 10 s):\n  {}\n",
-        widget.url
+        "\nOpen the widget (signed in as the stack's admin user; it refreshes every 10 s):\n  {app_url}\n"
     );
     println!(
         "A simulated ETL job now drives accounts, cashflows, funds and commitments through the edge function:\n"
     );
+    let get = |k: &str| running.env.get(k).unwrap_or("?").to_owned();
     let job = EtlJob::start(&get("EDGE_URL"), &get("WRITER_TOKEN"));
 
     // Any message, or a closed channel, means Ctrl-C.
@@ -98,7 +98,6 @@ pub fn run() -> Result<()> {
     }
 
     job.stop();
-    drop(widget);
     let step = Step::start("Stopping the demo stack");
     stack.down()?;
     step.done();

@@ -5,14 +5,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::bundle::{FUNCTION_NAME, ensure_deno, hex};
 use crate::error::{Result, XtaskError};
 use crate::paths::tools_dir;
-use crate::process::{free_port, is_alive, last_lines, spawn_server, stop_server};
+use crate::process::{free_port, spawn_server, stop_server, wait_until_ready};
 use crate::stack::edge::CORS_ORIGINS;
 
 /// How long Deno may take to answer its first `health` (it type-checks and compiles the
@@ -100,28 +100,20 @@ impl DenoFunction {
 
     /// Waits until `GET health` with the writer token answers 200.
     fn wait_for_health(&self, writer_token: &str) -> Result<()> {
-        let deadline = Instant::now() + READY_TIMEOUT;
         let health = format!("{}/health", self.base_url);
         let auth = format!("Bearer {writer_token}");
-        loop {
-            if ureq::get(&health)
-                .header("Authorization", &auth)
-                .call()
-                .is_ok()
-            {
-                return Ok(());
-            }
-            if !is_alive(self.pid) || Instant::now() >= deadline {
-                let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-                return Err(XtaskError::NotReady {
-                    server: "the Deno function",
-                    seconds: READY_TIMEOUT.as_secs(),
-                    log: self.log.clone(),
-                    tail: format!("\n{}", last_lines(&text, 10)),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_until_ready(
+            "the Deno function",
+            self.pid,
+            &self.log,
+            READY_TIMEOUT,
+            || {
+                ureq::get(&health)
+                    .header("Authorization", &auth)
+                    .call()
+                    .is_ok()
+            },
+        )
     }
 }
 

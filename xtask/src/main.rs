@@ -99,9 +99,13 @@ fn run(command: Cmd) -> Result<()> {
             .map(|_| println!("All tools are installed.")),
         Cmd::Up => {
             let stack = Stack::at(dev_stack_dir());
-            match stack.up() {
-                Ok(running) => {
+            match stack.up().and_then(|mut running| {
+                let app_url = demo_widget::serve(&mut running)?;
+                Ok((running, app_url))
+            }) {
+                Ok((running, app_url)) => {
                     running.print_summary();
+                    println!("  widget      {app_url}");
                     println!("  stop it     cargo xtask down");
                     Ok(())
                 }

@@ -90,6 +90,33 @@ pub fn spawn_server(cmd: &mut Command, log: &Path) -> Result<u32> {
     Ok(child.id())
 }
 
+/// Polls `ready` every 100 ms until it holds. Fails, with the end of `log`, when the process
+/// `pid` (the `server` being waited for) exits first or `timeout` passes.
+pub fn wait_until_ready(
+    server: &'static str,
+    pid: u32,
+    log: &Path,
+    timeout: Duration,
+    mut ready: impl FnMut() -> bool,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if ready() {
+            return Ok(());
+        }
+        if !is_alive(pid) || Instant::now() >= deadline {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(XtaskError::NotReady {
+                server,
+                seconds: timeout.as_secs(),
+                log: log.to_path_buf(),
+                tail: format!("\n{}", last_lines(&text, 10)),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Whether a process with this PID is alive (and not a zombie).
 pub fn is_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

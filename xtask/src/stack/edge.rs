@@ -5,13 +5,13 @@
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, XtaskError};
 use crate::paths::target_dir;
-use crate::process::{is_alive, last_lines, run_captured, spawn_server};
+use crate::process::{run_captured, spawn_server, wait_until_ready};
 use crate::progress::Step;
 
 /// The server's `/proc/PID/comm`: the binary name, cut to 15 bytes by the kernel.
@@ -106,29 +106,15 @@ pub fn wait_ready(
     log: &Path,
     timeout: Duration,
 ) -> Result<()> {
-    let deadline = Instant::now() + timeout;
     let health = format!("{}/health", url(port));
-    loop {
-        let listening = TcpStream::connect(("127.0.0.1", port)).is_ok();
-        if listening
+    let auth = format!("Bearer {writer_token}");
+    wait_until_ready("the edge server", pid, log, timeout, || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
             && ureq::get(&health)
-                .header("Authorization", &format!("Bearer {writer_token}"))
+                .header("Authorization", &auth)
                 .call()
                 .is_ok()
-        {
-            return Ok(());
-        }
-        if !is_alive(pid) || Instant::now() >= deadline {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(XtaskError::NotReady {
-                server: "the edge server",
-                seconds: timeout.as_secs(),
-                log: log.to_path_buf(),
-                tail: format!("\n{}", last_lines(&text, 10)),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    })
 }
 
 #[cfg(test)]

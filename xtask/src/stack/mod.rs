@@ -322,6 +322,7 @@ impl Stack {
 
     /// Stops what `up` started (by the PIDs it saved) and removes the stack's folder.
     pub fn down(&self) -> Result<bool> {
+        crate::demo_widget::stop(&self.dir);
         let Some(state) = self.read_state() else {
             if self.dir.exists() {
                 remove_dir(&self.dir)?;

@@ -4,10 +4,10 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{Result, XtaskError};
-use crate::process::{last_lines, os_user_ids, run_captured, running_as_root, spawn_server};
+use crate::process::{os_user_ids, run_captured, running_as_root, spawn_server};
 use crate::stack::psql::Psql;
 
 /// The cluster's folders and binaries.
@@ -102,21 +102,8 @@ impl Cluster {
 
     /// Waits until the server answers a query, or fails with the end of its log.
     pub fn wait_ready(&self, psql: &Psql, pid: u32, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if psql.sql("SELECT 1").is_ok() {
-                return Ok(());
-            }
-            if !crate::process::is_alive(pid) || Instant::now() >= deadline {
-                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                return Err(XtaskError::NotReady {
-                    server: "Postgres",
-                    seconds: timeout.as_secs(),
-                    log: self.log.clone(),
-                    tail: format!("\n{}", last_lines(&log, 10)),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::process::wait_until_ready("Postgres", pid, &self.log, timeout, || {
+            psql.sql("SELECT 1").is_ok()
+        })
     }
 }

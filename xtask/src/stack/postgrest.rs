@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::error::{Result, XtaskError};
-use crate::process::{is_alive, last_lines, spawn_server};
+use crate::error::Result;
+use crate::process::{spawn_server, wait_until_ready};
 
 /// How to start PostgREST for one stack.
 pub struct PostgrestConfig<'a> {
@@ -50,20 +50,7 @@ pub fn start(config: &PostgrestConfig<'_>) -> Result<u32> {
 /// Waits for the admin server's `/ready` (connected, schema cache loaded).
 pub fn wait_ready(admin_port: u16, pid: u32, log: &Path, timeout: Duration) -> Result<()> {
     let url = format!("http://127.0.0.1:{admin_port}/ready");
-    let deadline = Instant::now() + timeout;
-    loop {
-        if ureq::get(&url).call().is_ok() {
-            return Ok(());
-        }
-        if !is_alive(pid) || Instant::now() >= deadline {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(XtaskError::NotReady {
-                server: "PostgREST",
-                seconds: timeout.as_secs(),
-                log: log.to_path_buf(),
-                tail: format!("\n{}", last_lines(&text, 10)),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_ready("PostgREST", pid, log, timeout, || {
+        ureq::get(&url).call().is_ok()
+    })
 }
