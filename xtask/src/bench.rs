@@ -22,27 +22,21 @@ pub enum Bench {
     /// ETL cycles through the native edge, the Deno/wasm bundle and a supabase-js peer,
     /// against the same RPCs straight to PostgREST.
     Edge,
-    /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build.
+    /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build,
+    /// and its time to first cards against the plain-JavaScript floor.
     Widget,
 }
 
 /// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
 pub fn run(bench: Bench, seconds: u32) -> Result<()> {
-    if bench == Bench::Widget {
-        // Sizes need no stack. (Issue 6 item 10 adds load times against one.)
-        let tools = crate::tools::ensure_widget_tools()?;
-        let dist = crate::widget::build_release(&tools)?;
-        crate::widget::print_sizes(&crate::widget::bundle_sizes(&dist)?);
-        return Ok(());
-    }
     ensure_stack_tools()?;
     let stack = Stack::at(bench_stack_dir());
     stack.down()?;
-    let running = stack.up()?;
+    let mut running = stack.up()?;
     let result = match bench {
         Bench::Db => bench_db(&running.psql, seconds),
         Bench::Edge => crate::bench_edge::bench_edge(&running, seconds),
-        Bench::Widget => Ok(()),
+        Bench::Widget => crate::bench_widget::bench_widget(&mut running),
     };
     stack.down()?;
     result

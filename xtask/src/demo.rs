@@ -11,7 +11,8 @@ use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::{Stack, dev_stack_dir};
 
-const DEMO_DATA_SQL: &str = include_str!("../../tests/fixtures/demo_data.sql");
+/// One resource in every health state (shared with the end-to-end test and the widget bench).
+pub const DEMO_DATA_SQL: &str = include_str!("../../tests/fixtures/demo_data.sql");
 
 /// The health view, as an on-call engineer would first look at it.
 const HEALTH_SQL: &str = "\

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_edge;
+mod bench_widget;
 mod bundle;
 mod demo;
 mod demo_etl;

@@ -1,0 +1,116 @@
+//! `cargo xtask bench widget`: the widget's transfer size, and how soon its first cards show
+//! in headless Chromium against a stack loaded with the demo fixture, side by side with the
+//! plain-JavaScript floor (`bench_floor.html`: fetch + DOM, no framework) reading the same
+//! view. Each load is a new browser session (cold cache); the median of 10 loads per page.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Deserialize;
+
+use crate::bundle::cargo;
+use crate::error::{Result, XtaskError};
+use crate::paths::target_dir;
+use crate::process::run_captured;
+use crate::progress::Step;
+use crate::stack::RunningStack;
+
+/// The plain-JavaScript floor page.
+const FLOOR_HTML: &str = include_str!("bench_floor.html");
+
+/// Records when the first card appears; put first in each page's `<head>`.
+const FIRST_CARD_OBSERVER: &str = "<script>new MutationObserver((_, o) => { \
+    if (document.querySelector('.vss-card')) { window.__firstCard = performance.now(); o.disconnect(); } \
+    }).observe(document.documentElement, { childList: true, subtree: true });</script>";
+
+/// Loads of each page.
+const LOADS: u32 = 10;
+
+/// What `vantage-first-cards` printed: milliseconds per load, per page.
+#[derive(Debug, Deserialize)]
+struct FirstCards {
+    ms: Vec<Vec<f64>>,
+}
+
+/// Sizes, then first-card times of the widget and the floor on `stack` (the bench stack).
+pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
+    let step = Step::start("Loading the demo fixture (one resource in every state)");
+    stack.psql.sql(crate::demo::DEMO_DATA_SQL)?;
+    step.done();
+    let app_url = crate::demo_widget::serve(stack)?;
+    let served = stack.dir.join("widget");
+    crate::widget::print_sizes(&crate::widget::bundle_sizes(&served)?);
+    instrument(&served)?;
+    let (base, fragment) = app_url
+        .split_once('#')
+        .ok_or_else(|| XtaskError::Stack(format!("APP_URL has no fragment: {app_url}")))?;
+    let floor_url = format!("{base}floor.html#{fragment}");
+
+    let step = Step::start("Building the timer (cargo build --release --bin vantage-first-cards)");
+    run_captured(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "vantage-sync-tests",
+        "--bin",
+        "vantage-first-cards",
+    ]))?;
+    step.done();
+    let step = Step::start(format!(
+        "Timing {LOADS} cold loads of each page in headless Chromium"
+    ));
+    let out = run_captured(
+        Command::new(target_dir().join("release").join("vantage-first-cards"))
+            .args(["--loads", &LOADS.to_string()])
+            .args([&app_url, &floor_url]),
+    )?;
+    step.done();
+    let times: FirstCards = serde_json::from_str(out.trim()).map_err(|e| {
+        XtaskError::Stack(format!(
+            "vantage-first-cards printed no report ({e}):\n{out}"
+        ))
+    })?;
+    let [widget, floor] = times.ms.as_slice() else {
+        return Err(XtaskError::Stack(format!("expected two pages:\n{out}")));
+    };
+    let (widget, floor) = (median(widget), median(floor));
+    println!("\n  navigation to first cards, median of {LOADS} cold loads:");
+    println!("    the widget (Leptos, wasm)            {widget:>8.1} ms");
+    println!("    plain JavaScript floor (fetch + DOM) {floor:>8.1} ms");
+    println!(
+        "    widget / floor                       {:>8.2}    (goal ≤ 1.50)",
+        widget / floor
+    );
+    Ok(())
+}
+
+/// Adds the observer to the widget's page and writes the floor page beside it.
+fn instrument(served: &Path) -> Result<()> {
+    let index = served.join("index.html");
+    let html = std::fs::read_to_string(&index).map_err(XtaskError::io("reading", &index))?;
+    std::fs::write(&index, with_observer(&html)).map_err(XtaskError::io("writing", &index))?;
+    let floor = served.join("floor.html");
+    std::fs::write(&floor, with_observer(FLOOR_HTML)).map_err(XtaskError::io("writing", &floor))
+}
+
+/// `html` with the observer right after its doctype (a minified page has no `<head>` tag,
+/// and nothing may come before the doctype).
+fn with_observer(html: &str) -> String {
+    let after_doctype = html
+        .to_ascii_lowercase()
+        .find("<!doctype html>")
+        .map_or(0, |at| at + "<!doctype html>".len());
+    format!(
+        "{}{FIRST_CARD_OBSERVER}{}",
+        &html[..after_doctype],
+        &html[after_doctype..]
+    )
+}
+
+/// The median of `values` (0 for none).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
