@@ -119,8 +119,8 @@ pub fn define_custom_element() {
     mount.forget();
 }
 
-/// The options object as setting pairs (camelCase names become kebab-case; numbers become
-/// text) and the `getAccessToken` function, if any.
+/// The options object as setting pairs (camelCase names become kebab-case; whole numbers
+/// become text) and the `getAccessToken` function, if any.
 fn read_options(options: &JsValue) -> (Vec<(String, String)>, Option<Function>) {
     let mut pairs = Vec::new();
     let mut get_token = None;
@@ -135,12 +135,20 @@ fn read_options(options: &JsValue) -> (Vec<(String, String)>, Option<Function>) 
             get_token = value.dyn_into::<Function>().ok();
         } else if let Some(text) = value
             .as_string()
-            .or_else(|| value.as_f64().map(|n| n.to_string()))
+            .or_else(|| value.as_f64().and_then(whole_number_text))
         {
             pairs.push((kebab_case(&key), text));
         }
     }
     (pairs, get_token)
+}
+
+/// A whole number as setting text (`30`); `None` for fractions. Settings hold no fractions,
+/// and formatting one would ship the float printer (6 KB of wasm) in the bundle.
+pub fn whole_number_text(n: f64) -> Option<String> {
+    // Whole and far inside i64, so the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    (n.fract() == 0.0 && n.abs() < 9.0e15).then(|| (n as i64).to_string())
 }
 
 /// `refreshSeconds` → `refresh-seconds`; kebab-case names stay as they are.
@@ -159,7 +167,15 @@ pub fn kebab_case(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::kebab_case;
+    use super::{kebab_case, whole_number_text};
+
+    #[test]
+    fn whole_numbers_become_text_and_fractions_do_not() {
+        assert_eq!(whole_number_text(30.0).as_deref(), Some("30"));
+        assert_eq!(whole_number_text(-5.0).as_deref(), Some("-5"));
+        assert_eq!(whole_number_text(2.5), None);
+        assert_eq!(whole_number_text(f64::NAN), None);
+    }
 
     #[test]
     fn option_names_become_setting_names() {

@@ -35,7 +35,7 @@ pub async fn config_file_settings() -> Vec<(String, String)> {
     }
 }
 
-/// An object's string and number fields as setting pairs.
+/// An object's string and whole-number fields as setting pairs.
 pub fn object_settings(value: &JsValue) -> Vec<(String, String)> {
     let Some(object) = value.dyn_ref::<Object>() else {
         return Vec::new();
@@ -47,7 +47,7 @@ pub fn object_settings(value: &JsValue) -> Vec<(String, String)> {
             let field = Reflect::get(object, &key).ok()?;
             let text = field
                 .as_string()
-                .or_else(|| field.as_f64().map(|n| n.to_string()))?;
+                .or_else(|| field.as_f64().and_then(crate::embed::whole_number_text))?;
             Some((crate::embed::kebab_case(&name), text))
         })
         .collect()
