@@ -4,7 +4,7 @@
 //! the pgTAP and HTTP suites. A failing step does not hide the others: all run, the summary
 //! names every failure, and the exit code is non-zero if any failed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::ValueEnum;
@@ -33,6 +33,8 @@ pub enum Suite {
     /// The widget: component tests in headless Chromium, the release build (Trunk, offline),
     /// and a scan of `dist/` for secrets.
     Widget,
+    /// Faults and load with figures (`tests/tests/reliability.rs`) on a fresh stack.
+    Reliability,
 }
 
 impl Suite {
@@ -56,6 +58,7 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
         Suite::Http,
         Suite::Checks,
         Suite::Widget,
+        Suite::Reliability,
     ];
     let suites: Vec<Suite> = if selected.is_empty() {
         all.to_vec()
@@ -107,6 +110,14 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
     }
     if suites.contains(&Suite::Widget) {
         outcomes.extend(widget_suite(stack_secrets));
+    }
+    if suites.contains(&Suite::Reliability) {
+        outcomes.extend(on_fresh_stack(
+            "reliability",
+            "reliability: faults and load (tests/tests/reliability.rs)",
+            &["--test", "reliability"],
+            &[],
+        ));
     }
     summarize(&outcomes)
 }
@@ -209,27 +220,45 @@ fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
 /// The built widget in headless Chromium against a fresh test stack of its own (the test
 /// resets the data to the demo fixture, so it never shares a stack with other tests).
 fn widget_end_to_end() -> Vec<Outcome> {
+    let dist = widget::dist_dir();
+    on_fresh_stack(
+        "widget",
+        "widget: end to end in headless Chromium (screenshots in target/widget-e2e/)",
+        &["--test", "widget_e2e"],
+        &[("VANTAGE_WIDGET_DIST", dist.as_path())],
+    )
+}
+
+/// Runs the ignored tests of `test_args` (tests that reset data, stop servers or load the
+/// stack) on a fresh test stack, then stops it.
+fn on_fresh_stack(
+    label: &str,
+    name: &str,
+    test_args: &[&str],
+    env: &[(&str, &Path)],
+) -> Vec<Outcome> {
     let stack = Stack::at(test_stack_dir());
     let mut outcomes = Vec::new();
     let mut started = None;
-    outcomes.push(timed("widget: start a fresh test stack", || {
+    outcomes.push(timed(&format!("{label}: start a fresh test stack"), || {
         stack.down()?;
         started = Some(stack.up()?);
         Ok(())
     }));
     if let Some(running) = &started {
-        outcomes.push(timed(
-            "widget: end to end in headless Chromium (screenshots in target/widget-e2e/)",
-            || {
-                run(cargo()
-                    .args(["test", "-p", "vantage-sync-tests", "--test", "widget_e2e"])
-                    .args(["--", "--ignored", "--nocapture"])
-                    .env("VANTAGE_STACK_ENV", running.dir.join("env"))
-                    .env("VANTAGE_WIDGET_DIST", widget::dist_dir()))
-            },
-        ));
+        outcomes.push(timed(name, || {
+            let mut cmd = cargo();
+            cmd.args(["test", "-p", "vantage-sync-tests"])
+                .args(test_args)
+                .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
+                .env("VANTAGE_STACK_ENV", running.dir.join("env"));
+            for (key, value) in env {
+                cmd.env(key, value);
+            }
+            run(&mut cmd)
+        }));
     }
-    outcomes.push(timed("widget: stop the test stack", || {
+    outcomes.push(timed(&format!("{label}: stop the test stack"), || {
         stack.down().map(|_| ())
     }));
     outcomes
