@@ -69,6 +69,9 @@ pub struct LoadReport {
     pub p50_ms: f64,
     /// 99th percentile latency of answered requests, in milliseconds.
     pub p99_ms: f64,
+    /// The run id of every accepted start (to check each is in the history).
+    #[serde(skip)]
+    pub accepted_run_ids: Vec<String>,
 }
 
 /// What one worker saw.
@@ -79,6 +82,7 @@ struct WorkerTally {
     transport_errors: u64,
     starts_accepted: u64,
     finishes_accepted: u64,
+    run_ids: Vec<String>,
 }
 
 /// The three calls of a cycle, in a target's dialect.
@@ -226,6 +230,7 @@ impl Worker {
                 continue;
             };
             tally.starts_accepted += 1;
+            tally.run_ids.push(run_id.clone());
             let fails = self
                 .fail_every
                 .is_some_and(|n| n > 0 && cycle.is_multiple_of(n));
@@ -282,6 +287,7 @@ impl LoadReport {
             report.transport_errors += tally.transport_errors;
             report.starts_accepted += tally.starts_accepted;
             report.finishes_accepted += tally.finishes_accepted;
+            report.accepted_run_ids.extend(tally.run_ids);
         }
         report.requests = report.by_status.values().sum::<u64>() + report.transport_errors;
         report.requests_per_second = rate(report.requests, elapsed);
