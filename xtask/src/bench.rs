@@ -42,6 +42,23 @@ pub fn run(bench: Bench, seconds: u32) -> Result<()> {
     result
 }
 
+/// Builds the measuring tool `name` (a binary of `vantage-sync-tests`) in release mode;
+/// returns its path.
+pub fn build_tool_binary(name: &str) -> Result<std::path::PathBuf> {
+    let step = Step::start(format!("Building {name} (cargo build --release)"));
+    run_captured(crate::bundle::cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "vantage-sync-tests",
+        "--bin",
+        name,
+    ]))?;
+    step.done();
+    Ok(crate::paths::target_dir().join("release").join(name))
+}
+
 /// One pgbench run: transactions per second and average latency.
 struct Rate {
     tps: f64,

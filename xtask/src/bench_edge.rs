@@ -68,7 +68,7 @@ pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
             .map(str::to_owned)
             .ok_or_else(|| XtaskError::Stack(format!("the bench stack has no {key}")))
     };
-    let load = build_load_generator()?;
+    let load = crate::bench::build_tool_binary("vantage-load")?;
     let native = NativeEdge::start(stack, &setting)?;
     let bundle = bundle_supabase()?;
 
@@ -163,23 +163,6 @@ pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
     drop((wasm, peer, native));
     print_table(&targets, &throughput, &latency, &ratios, seconds);
     Ok(())
-}
-
-/// Builds `vantage-load` in release mode; returns its path.
-fn build_load_generator() -> Result<PathBuf> {
-    let step =
-        Step::start("Building the load generator (cargo build --release --bin vantage-load)");
-    run_captured(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "vantage-sync-tests",
-        "--bin",
-        "vantage-load",
-    ]))?;
-    step.done();
-    Ok(target_dir().join("release").join("vantage-load"))
 }
 
 /// `jobs` fresh resources for target number `index` in `round`.

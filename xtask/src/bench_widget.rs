@@ -8,9 +8,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::bundle::cargo;
 use crate::error::{Result, XtaskError};
-use crate::paths::target_dir;
 use crate::process::run_captured;
 use crate::progress::Step;
 use crate::stack::RunningStack;
@@ -46,22 +44,12 @@ pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
         .ok_or_else(|| XtaskError::Stack(format!("APP_URL has no fragment: {app_url}")))?;
     let floor_url = format!("{base}floor.html#{fragment}");
 
-    let step = Step::start("Building the timer (cargo build --release --bin vantage-first-cards)");
-    run_captured(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "vantage-sync-tests",
-        "--bin",
-        "vantage-first-cards",
-    ]))?;
-    step.done();
+    let stopwatch = crate::bench::build_tool_binary("vantage-first-cards")?;
     let step = Step::start(format!(
         "Timing {LOADS} cold loads of each page in headless Chromium"
     ));
     let out = run_captured(
-        Command::new(target_dir().join("release").join("vantage-first-cards"))
+        Command::new(stopwatch)
             .args(["--loads", &LOADS.to_string()])
             .args([&app_url, &floor_url]),
     )?;
