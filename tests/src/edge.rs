@@ -237,6 +237,65 @@ impl Edge {
         self.send("GET", &format!("{FUNCTION_PATH}/{route}"), &headers, None)
     }
 
+    /// Sends a body the edge will refuse as too large, the way a careful client would: in
+    /// 8 KiB pieces (as `chunked` transfer coding, or with a `Content-Length`), looking for the
+    /// answer between pieces and stopping as soon as it comes. A client that writes on would
+    /// get its connection reset once the server closes with the rest unread, and could lose
+    /// the answer with it (which is what made an HTTP library's test of this flaky).
+    pub fn send_oversized(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        chunked: bool,
+    ) -> Result<EdgeResponse> {
+        use std::io::Write;
+        let origin = self
+            .base_url
+            .strip_suffix(FUNCTION_PATH)
+            .and_then(|o| o.strip_prefix("http://"))
+            .ok_or_else(|| Error::Edge(format!("not a loopback edge: {}", self.base_url)))?;
+        let io = |source: std::io::Error| Error::Io {
+            path: PathBuf::from(origin),
+            source,
+        };
+        let mut stream = TcpStream::connect(origin).map_err(io)?;
+        stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
+        let mut head = format!("POST {path} HTTP/1.1\r\nHost: {origin}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.extend([name, ": ", value, "\r\n"]);
+        }
+        let length = body.len().to_string();
+        if chunked {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        } else {
+            head.extend(["Content-Length: ", &length, "\r\n\r\n"]);
+        }
+        stream.write_all(head.as_bytes()).map_err(io)?;
+        for piece in body.chunks(8 * 1024) {
+            if answer_waiting(&stream)? {
+                break;
+            }
+            let written = if chunked {
+                stream
+                    .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                    .and_then(|()| stream.write_all(piece))
+                    .and_then(|()| stream.write_all(b"\r\n"))
+            } else {
+                stream.write_all(piece)
+            };
+            if written.is_err() {
+                break;
+            }
+            // Give the server time to answer before the next piece.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut raw = Vec::new();
+        // The server closes after answering; a reset after the answer is read is fine.
+        let _ = stream.read_to_end(&mut raw);
+        parse_answer(&raw)
+    }
+
     /// Signs `claims` with the stack's ES256 key (from its `keys.json`), like Supabase Auth
     /// signs session tokens.
     pub fn sign_es256(&self, claims: &Value) -> Result<String> {
@@ -279,6 +338,43 @@ pub fn closed_port() -> Result<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| Error::Edge(format!("reading the bound port: {e}")))
+}
+
+/// Whether the server has started to answer on `stream` (without blocking).
+fn answer_waiting(stream: &TcpStream) -> Result<bool> {
+    let io = |source: std::io::Error| Error::Io {
+        path: PathBuf::from("edge connection"),
+        source,
+    };
+    stream.set_nonblocking(true).map_err(io)?;
+    let mut byte = [0_u8; 1];
+    let waiting = matches!(stream.peek(&mut byte), Ok(n) if n > 0);
+    stream.set_nonblocking(false).map_err(io)?;
+    Ok(waiting)
+}
+
+/// An HTTP/1.1 answer read from a socket: status, lowercase headers, body (not chunked: the
+/// edge answers errors with a `Content-Length`).
+fn parse_answer(raw: &[u8]) -> Result<EdgeResponse> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| Error::Edge(format!("no HTTP answer: {text:?}")))?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| Error::Edge(format!("no status line: {head:?}")))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(EdgeResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
 }
 
 /// The configuration of a native edge server like the stack's, calling PostgREST at

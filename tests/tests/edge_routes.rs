@@ -585,17 +585,12 @@ fn bodies_over_64_kib_are_413() -> Result<()> {
         ("content-type", "application/json"),
         ("authorization", auth.as_str()),
     ];
+    let body = body.to_string().into_bytes();
     // With Content-Length: refused from the head.
-    let answer = edge.send("POST", &path, &headers, Some(body.to_string().into()))?;
+    let answer = edge.send_oversized(&path, &headers, &body, false)?;
     expect(&answer, 413, "payload_too_large")?;
     // Chunked, no Content-Length: refused while reading.
-    let reader = std::io::Cursor::new(body.to_string().into_bytes());
-    let answer = edge.send(
-        "POST",
-        &path,
-        &headers,
-        Some(reqwest::blocking::Body::new(reader)),
-    )?;
+    let answer = edge.send_oversized(&path, &headers, &body, true)?;
     expect(&answer, 413, "payload_too_large")?;
     check(db.state(&resource)?.is_none(), || {
         "a large body wrote".into()
