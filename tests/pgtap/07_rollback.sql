@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(73);
+SELECT plan(75);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -46,6 +46,16 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261125020100_vantage_sync_pure_rules_for_anon_rollback.sql
+
+SELECT ok(NOT has_function_privilege('anon', 'public.vantage_sync_health_name(integer)', 'EXECUTE'),
+  '020100 rollback takes EXECUTE on the pure rules back from anon');
+
+\ir ../../migrations/20261125020000_vantage_sync_health_read_only_rollback.sql
+
+SELECT hasnt_function('public'::name, 'vantage_sync_health_refuse_write'::name,
+  '020000 rollback drops the health view''s read-only trigger function');
+
 \ir ../../migrations/20261124220000_vantage_sync_start_run_rollback.sql
 
 SELECT hasnt_function('public'::name, 'start_vantage_sync_run'::name, '220000 rollback drops start_vantage_sync_run');
@@ -166,6 +176,8 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261124190200_vantage_sync_state_machine.sql
 \ir ../../migrations/20261124190300_vantage_sync_health.sql
 \ir ../../migrations/20261124220000_vantage_sync_start_run.sql
+\ir ../../migrations/20261125020000_vantage_sync_health_read_only.sql
+\ir ../../migrations/20261125020100_vantage_sync_pure_rules_for_anon.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 

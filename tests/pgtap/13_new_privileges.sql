@@ -9,7 +9,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(97);
+SELECT plan(98);
 
 -- data to read: two runs and a schedule
 SELECT start_vantage_sync('accounts'), complete_vantage_sync('accounts', 1, 1, 0);
@@ -100,8 +100,17 @@ SELECT is_empty(
   $$SELECT p.oid::regprocedure, r.rolname
       FROM pg_proc p, (VALUES ('public'), ('anon')) AS r(rolname)
      WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE '%vantage%'
-       AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
-  'PUBLIC and anon execute no vantage function at all');
+       AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')
+       AND NOT (r.rolname = 'anon' AND p.proname IN ('vantage_sync_default_schedule',
+                'vantage_sync_health_name', 'vantage_sync_health_rank_of', 'vantage_sync_alerts_of'))$$,
+  'PUBLIC executes no vantage function; anon none but the pure health rules');
+SELECT set_eq(
+  $$SELECT p.proname::text FROM pg_proc p
+     WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE '%vantage%'
+       AND has_function_privilege('anon', p.oid, 'EXECUTE')$$,
+  ARRAY['vantage_sync_default_schedule', 'vantage_sync_health_name', 'vantage_sync_health_rank_of',
+        'vantage_sync_alerts_of'],
+  'anon executes exactly the four pure health rules (20261125020100: a REVOKE cannot hold for them)');
 SELECT ok(
   has_function_privilege('authenticated', 'public.vantage_sync_effective_schedule(text)', 'EXECUTE'),
   'authenticated may execute vantage_sync_effective_schedule (read-only, used by the view)');

@@ -97,18 +97,14 @@ impl Drop for ServedWidget {
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
-    };
-    std::fs::create_dir_all(to).map_err(io(to))?;
-    for entry in std::fs::read_dir(from).map_err(io(from))? {
-        let entry = entry.map_err(io(from))?;
+    std::fs::create_dir_all(to).map_err(Error::io(to))?;
+    for entry in std::fs::read_dir(from).map_err(Error::io(from))? {
+        let entry = entry.map_err(Error::io(from))?;
         let target = to.join(entry.file_name());
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+            std::fs::copy(entry.path(), &target).map_err(Error::io(&target))?;
         }
     }
     Ok(())

@@ -101,6 +101,30 @@ impl Db {
         Ok(self.query_one(&sql, &[&prefix])?.try_get(0)?)
     }
 
+    /// md5 of every row of every table in every schema but Postgres's own (partitioned tables
+    /// once, through their parent): any write anywhere changes it.
+    pub fn checksum_all_tables(&self) -> Result<String> {
+        let tables = self.query(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                AND n.nspname NOT LIKE 'pg\\_%' \
+              ORDER BY 1",
+            &[],
+        )?;
+        let mut sums = Vec::with_capacity(tables.len());
+        for row in tables {
+            let table: String = row.try_get(0)?;
+            let sql = format!(
+                "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+            );
+            let sum: String = self.query_one(&sql, &[])?.try_get(0)?;
+            sums.push(format!("{table}:{sum}"));
+        }
+        Ok(sums.join(","))
+    }
+
     /// The `resource` of every row.
     pub fn resources(&self) -> Result<BTreeSet<String>> {
         let sql = format!("SELECT resource FROM {TABLE}");

@@ -64,6 +64,19 @@ pub enum Error {
     /// An edge server started by a test did not come up, or the stack has no edge.
     #[error("edge: {0}")]
     Edge(String),
+    /// A server a test stops, restarts or measures misbehaved, or a figure is out of bounds.
+    #[error("{0}")]
+    Check(String),
+}
+
+impl Error {
+    /// A `map_err` adapter for I/O on `path`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 impl fmt::Debug for Error {

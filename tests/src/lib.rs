@@ -7,7 +7,9 @@
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
-//! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST.
+//! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST;
+//! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
+//! - [`figures`] records the reliability suite's figures for its final table.
 //!
 //! ```no_run
 //! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
@@ -25,7 +27,9 @@ pub mod browser;
 pub mod db;
 pub mod edge;
 pub mod error;
+pub mod figures;
 pub mod load;
+pub mod postgres_server;
 pub mod rest;
 pub mod spec;
 pub mod stack;

@@ -1,5 +1,6 @@
 //! A load generator of simulated ETL jobs: one worker per resource, each looping `start` then
-//! `complete` (or `fail`) as fast as the target answers, until a deadline. It speaks both the
+//! `complete` (or `fail`) as fast as the target answers, until a deadline; a finish without an
+//! answer, or answered 503, is retried, as a careful job would. It speaks both the
 //! edge function's routes and PostgREST's RPCs, so the same loop measures either, and counts
 //! what a reliability check needs (accepted starts and finishes, answers by status).
 //!
@@ -65,6 +66,11 @@ pub struct LoadReport {
     pub starts_accepted: u64,
     /// `complete` and `fail` calls answered 2xx.
     pub finishes_accepted: u64,
+    /// Finishes whose retry was answered 409: an earlier try had finished the run, only its
+    /// answer was lost.
+    pub finishes_answered_lost: u64,
+    /// Finishes sent again after a 503 or no answer.
+    pub finish_retries: u64,
     /// Median latency of answered requests, in milliseconds.
     pub p50_ms: f64,
     /// 99th percentile latency of answered requests, in milliseconds.
@@ -82,6 +88,8 @@ struct WorkerTally {
     transport_errors: u64,
     starts_accepted: u64,
     finishes_accepted: u64,
+    finishes_answered_lost: u64,
+    finish_retries: u64,
     run_ids: Vec<String>,
 }
 
@@ -224,8 +232,12 @@ impl Worker {
         while Instant::now() < deadline {
             cycle = cycle.wrapping_add(1);
             let start = self.calls.start_body(&self.resource);
-            let answer = self.send(&self.calls.start_url, &start, &mut tally).await;
-            let body = answer.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            let Answer::Accepted(bytes) =
+                self.send(&self.calls.start_url, &start, &mut tally).await
+            else {
+                continue;
+            };
+            let body = serde_json::from_slice(&bytes).ok();
             let Some(run_id) = body.and_then(|body| self.calls.run_id(&body)) else {
                 continue;
             };
@@ -246,31 +258,76 @@ impl Worker {
                         .complete_body(&self.resource, &run_id, cycle % 1000 * 4),
                 )
             };
-            if self.send(url, &finish, &mut tally).await.is_some() {
-                tally.finishes_accepted += 1;
-            }
+            self.finish(url, &finish, deadline, &mut tally).await;
         }
         tally
     }
 
-    /// Sends one call; the body of a 2xx answer, `None` otherwise (counted either way).
-    async fn send(&self, url: &str, body: &Value, tally: &mut WorkerTally) -> Option<bytes::Bytes> {
+    /// Sends a run's `complete` or `fail` like a careful ETL job: an answer that did not
+    /// arrive, or a 503, is retried (for at most [`FINISH_RETRY_GRACE`] past the deadline),
+    /// because the run must not stay open. A 409 to a retry means an earlier attempt finished
+    /// the run and only its answer was lost.
+    async fn finish(&self, url: &str, body: &Value, deadline: Instant, tally: &mut WorkerTally) {
+        let give_up = deadline + FINISH_RETRY_GRACE;
+        let mut retried = false;
+        loop {
+            match self.send(url, body, tally).await {
+                Answer::Accepted(_) => {
+                    tally.finishes_accepted += 1;
+                    return;
+                }
+                Answer::Refused(409) if retried => {
+                    tally.finishes_answered_lost += 1;
+                    return;
+                }
+                Answer::Refused(503) | Answer::Silence if Instant::now() < give_up => {
+                    retried = true;
+                    tally.finish_retries += 1;
+                    tokio::time::sleep(FINISH_RETRY_PAUSE).await;
+                }
+                Answer::Refused(_) | Answer::Silence => return,
+            }
+        }
+    }
+
+    /// Sends one call and counts its answer.
+    async fn send(&self, url: &str, body: &Value, tally: &mut WorkerTally) -> Answer {
         let sent = Instant::now();
         let Ok(answer) = self.client.post(url).json(body).send().await else {
             tally.transport_errors += 1;
-            return None;
+            return Answer::Silence;
         };
         let status = answer.status().as_u16();
         let bytes = answer.bytes().await;
         let Ok(bytes) = bytes else {
             tally.transport_errors += 1;
-            return None;
+            return Answer::Silence;
         };
         tally.latencies.push(sent.elapsed());
         *tally.by_status.entry(status).or_default() += 1;
-        (200..300).contains(&status).then_some(bytes)
+        if (200..300).contains(&status) {
+            Answer::Accepted(bytes)
+        } else {
+            Answer::Refused(status)
+        }
     }
 }
+
+/// How one call ended.
+enum Answer {
+    /// A 2xx, with its body.
+    Accepted(bytes::Bytes),
+    /// Any other status.
+    Refused(u16),
+    /// No answer arrived (refused connection, reset, timeout).
+    Silence,
+}
+
+/// How long after the deadline a job keeps retrying the finish of its open run.
+const FINISH_RETRY_GRACE: Duration = Duration::from_secs(15);
+
+/// The pause between two tries of a finish.
+const FINISH_RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 impl LoadReport {
     fn from_tallies(tallies: Vec<WorkerTally>, elapsed: Duration) -> Self {
@@ -287,6 +344,8 @@ impl LoadReport {
             report.transport_errors += tally.transport_errors;
             report.starts_accepted += tally.starts_accepted;
             report.finishes_accepted += tally.finishes_accepted;
+            report.finishes_answered_lost += tally.finishes_answered_lost;
+            report.finish_retries += tally.finish_retries;
             report.accepted_run_ids.extend(tally.run_ids);
         }
         report.requests = report.by_status.values().sum::<u64>() + report.transport_errors;

@@ -29,6 +29,8 @@ pub enum Method {
     Patch,
     /// `DELETE` (`.delete()`).
     Delete,
+    /// `PUT` (PostgREST's single-row upsert by primary key).
+    Put,
 }
 
 impl Method {
@@ -38,6 +40,7 @@ impl Method {
             Self::Post => "POST",
             Self::Patch => "PATCH",
             Self::Delete => "DELETE",
+            Self::Put => "PUT",
         }
     }
 
@@ -47,6 +50,7 @@ impl Method {
             Self::Post => reqwest::Method::POST,
             Self::Patch => reqwest::Method::PATCH,
             Self::Delete => reqwest::Method::DELETE,
+            Self::Put => reqwest::Method::PUT,
         }
     }
 }
@@ -86,6 +90,11 @@ impl Request {
     /// `PATCH path` with a JSON body.
     pub fn patch(path: impl Into<String>, body: Value) -> Self {
         Self::new(Method::Patch, path, Some(body))
+    }
+
+    /// `PUT path` with a JSON body.
+    pub fn put(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::Put, path, Some(body))
     }
 
     /// `DELETE path`.

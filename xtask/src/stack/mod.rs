@@ -98,6 +98,25 @@ impl Stack {
         serde_json::from_str(&text).ok()
     }
 
+    /// The Postgres data folder of this stack.
+    fn data_dir(&self) -> PathBuf {
+        self.dir.join("pgdata")
+    }
+
+    /// The PID of the stack's Postgres. Its own `postmaster.pid` is the authority: a restart
+    /// (the reliability suite's, or `pg_ctl restart` by hand) gives the server a new PID that
+    /// `state.json` cannot know.
+    fn db_pid(&self, state: &StackState) -> u32 {
+        std::fs::read_to_string(self.data_dir().join("postmaster.pid"))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .next()
+                    .and_then(|line| line.trim().parse().ok())
+            })
+            .unwrap_or(state.db_pid)
+    }
+
     fn write_state(&self, state: &StackState) -> Result<()> {
         let path = self.state_file();
         let text =
@@ -109,7 +128,7 @@ impl Stack {
     pub fn up(&self) -> Result<RunningStack> {
         let tools = ensure_stack_tools()?;
         if let Some(state) = self.read_state() {
-            let db_alive = is_running_as(state.db_pid, "postgres");
+            let db_alive = is_running_as(self.db_pid(&state), "postgres");
             let rest_alive = state
                 .rest_pid
                 .is_some_and(|pid| is_running_as(pid, "postgrest"));
@@ -166,7 +185,7 @@ impl Stack {
 
         let cluster = Cluster::new(
             &tools.pg_bin,
-            self.dir.join("pgdata"),
+            self.data_dir(),
             self.dir.join("postgres.log"),
         );
         let step = Step::start("Creating a throwaway Postgres 15 cluster");
@@ -339,10 +358,10 @@ impl Stack {
             stop_server(pid, "TERM");
         }
         // SIGINT is Postgres's "fast shutdown": abort transactions, exit cleanly.
-        if is_running_as(state.db_pid, "postgres") && !stop_server(state.db_pid, "INT") {
+        let db_pid = self.db_pid(&state);
+        if is_running_as(db_pid, "postgres") && !stop_server(db_pid, "INT") {
             return Err(XtaskError::Stack(format!(
-                "Postgres (PID {}) did not stop; stop it by hand",
-                state.db_pid
+                "Postgres (PID {db_pid}) did not stop; stop it by hand"
             )));
         }
         remove_dir(&self.dir)?;

@@ -1,0 +1,563 @@
+//! The attack matrix, with a count per cell: every credential an attacker can hold × every
+//! table, view and function PostgREST exposes (found in the live catalog, so a new object is
+//! attacked the day it is added) × every verb; and the same credentials plus a revoked writer
+//! token × every route of the edge function × every verb.
+//!
+//! An attempt that should fail must be answered 401, 403 or 404 (405 for a verb the endpoint
+//! does not offer at all) and must change nothing in any table. The only attempts allowed to
+//! succeed are a signed-in user's reads, listed below, and the writer token's own routes; they
+//! are the controls that prove the other refusals come from the credential.
+//!
+//! Run by `cargo xtask test reliability` on a fresh stack (it starts edge servers of its own).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, server_env, sha256_hex};
+use vantage_sync_tests::figures::{Figures, Kind};
+use vantage_sync_tests::{
+    Credential, CredentialKind, Db, Error, Request, Response, Rest, Result, Stack,
+};
+
+/// What a signed-in user may read: the dashboard's data.
+const READABLE_BY_USERS: [&str; 4] = [
+    "vantage_sync_state",
+    "vantage_sync_schedules",
+    "vantage_sync_runs",
+    "vantage_sync_health",
+];
+
+/// What a signed-in user may call besides the pure rules: a resource's effective schedule.
+const CALLABLE_BY_USERS: [&str; 1] = ["vantage_sync_effective_schedule"];
+
+/// What anybody with the project's key may call: the pure health rules, which read no table
+/// (see migration 20261125020100 for why a REVOKE could not hold for them).
+const CALLABLE_BY_ANYONE: [&str; 4] = [
+    "vantage_sync_default_schedule",
+    "vantage_sync_health_rank_of",
+    "vantage_sync_health_name",
+    "vantage_sync_alerts_of",
+];
+
+/// A table or view in the exposed schema, with a row a writer would send.
+struct Relation {
+    name: String,
+    is_table: bool,
+    /// Column names of the primary key (for PUT).
+    key: Vec<String>,
+    /// A plausible row: every column that needs a value.
+    row: serde_json::Map<String, Value>,
+}
+
+/// A function in the exposed schema, with arguments it would accept.
+struct Function {
+    name: String,
+    args: serde_json::Map<String, Value>,
+}
+
+/// A value of SQL type `ty` for a column or argument called `name`: aimed at real rows
+/// (`accounts`), well-formed so that a refusal comes from the credential, not the shape.
+fn sample(name: &str, ty: &str) -> Value {
+    match ty {
+        "text" | "character varying" if name.contains("resource") || name == "depends_on" => {
+            json!("accounts")
+        }
+        "text" | "character varying" | "name" => json!(format!("attack_{name}")),
+        "uuid" => json!("00000000-0000-4000-8000-00000000a77a"),
+        "integer" | "bigint" | "smallint" | "numeric" | "double precision" | "real" => json!(1),
+        "jsonb" | "json" if name.contains("error") => {
+            json!([{ "code": "ATTACK", "message": "attack" }])
+        }
+        "jsonb" | "json" => json!({}),
+        "timestamp with time zone" | "timestamp without time zone" => {
+            json!("2026-01-01T00:00:00Z")
+        }
+        "interval" => json!("01:00:00"),
+        "boolean" => json!(true),
+        t if t.ends_with("[]") => json!([]),
+        _ => Value::Null,
+    }
+}
+
+fn relations(db: &Db) -> Result<Vec<Relation>> {
+    let rows = db.query(
+        "SELECT c.relname::text, c.relkind IN ('r', 'p'),
+                coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum)
+                            FROM pg_index i JOIN pg_attribute a
+                              ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                           WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
+                coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum)
+                            FROM pg_attribute a
+                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                             AND a.attgenerated = '' AND a.attidentity = ''
+                             AND (a.attnotnull AND NOT a.atthasdef OR a.attname = 'resource')), '{}'),
+                coalesce((SELECT array_agg(format_type(a.atttypid, NULL) ORDER BY a.attnum)
+                            FROM pg_attribute a
+                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                             AND a.attgenerated = '' AND a.attidentity = ''
+                             AND (a.attnotnull AND NOT a.atthasdef OR a.attname = 'resource')), '{}')
+           FROM pg_class c
+          WHERE c.relnamespace = 'public'::regnamespace
+            AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+          ORDER BY 1",
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let columns: Vec<String> = row.try_get(3)?;
+            let types: Vec<String> = row.try_get(4)?;
+            let row_values = columns
+                .iter()
+                .zip(&types)
+                .map(|(column, ty)| (column.clone(), sample(column, ty)))
+                .collect();
+            Ok(Relation {
+                name: row.try_get(0)?,
+                is_table: row.try_get(1)?,
+                key: row.try_get(2)?,
+                row: row_values,
+            })
+        })
+        .collect()
+}
+
+fn functions(db: &Db) -> Result<Vec<Function>> {
+    // The arguments of every function PostgREST can call (not triggers, not an extension's).
+    let rows = db.query(
+        "SELECT p.proname::text,
+                coalesce(p.proargnames[1:p.pronargs], '{}')::text[],
+                array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) AS t)
+           FROM pg_proc p
+          WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
+            AND p.prorettype <> 'trigger'::regtype
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+          ORDER BY 1",
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let names: Vec<String> = row.try_get(1)?;
+            let types: Vec<String> = row.try_get(2)?;
+            Ok(Function {
+                name: row.try_get(0)?,
+                args: names
+                    .iter()
+                    .zip(&types)
+                    .map(|(name, ty)| (name.clone(), sample(name, ty)))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Every request to `relation`, one per verb.
+fn relation_requests(relation: &Relation, kind: CredentialKind) -> Vec<Request> {
+    let path = format!("/{}", relation.name);
+    let mut row = relation.row.clone();
+    if row.contains_key("resource") {
+        row.insert("resource".into(), json!(format!("it_attack_{kind}")));
+    }
+    let mut requests = vec![
+        Request::get(format!("{path}?select=*&limit=5")),
+        Request::post(&path, Value::Object(row.clone())),
+        // Without a filter: every row.
+        Request::patch(&path, Value::Object(relation.row.clone())),
+        Request::delete(&path),
+    ];
+    if relation.is_table && !relation.key.is_empty() {
+        let filter: Vec<String> = relation
+            .key
+            .iter()
+            .map(|column| {
+                let value = relation.row.get(column).cloned().unwrap_or(Value::Null);
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                format!("{column}=eq.{text}")
+            })
+            .collect();
+        requests.push(Request::put(
+            format!("{path}?{}", filter.join("&")),
+            Value::Object(relation.row.clone()),
+        ));
+    }
+    requests
+}
+
+/// Every request to `function`: `POST` with a JSON body and `GET` with a query string.
+fn function_requests(function: &Function) -> Vec<Request> {
+    let query: Vec<String> = function
+        .args
+        .iter()
+        .map(|(name, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            format!("{name}={}", url_escape(&text))
+        })
+        .collect();
+    vec![
+        Request::rpc(&function.name, Value::Object(function.args.clone())),
+        Request::get(format!("/rpc/{}?{}", function.name, query.join("&"))),
+    ]
+}
+
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One cell of the matrix: a credential against one object.
+#[derive(Default)]
+struct Cell {
+    attempts: u64,
+    allowed: u64,
+    let_in: u64,
+}
+
+/// The counts of the matrix, by credential and object.
+#[derive(Default)]
+struct Matrix {
+    cells: BTreeMap<(String, String), Cell>,
+    problems: Vec<String>,
+}
+
+impl Matrix {
+    fn attempts(&self) -> u64 {
+        self.cells.values().map(|c| c.attempts).sum()
+    }
+
+    fn let_in(&self) -> u64 {
+        self.cells.values().map(|c| c.let_in).sum()
+    }
+
+    fn allowed(&self) -> u64 {
+        self.cells.values().map(|c| c.allowed).sum()
+    }
+
+    /// Counts one attempt against what is expected of it.
+    fn count(
+        &mut self,
+        credential: &str,
+        object: &str,
+        attempt: &Attempt,
+        expected: Expected,
+        what: impl FnOnce() -> String,
+    ) {
+        let cell = self
+            .cells
+            .entry((credential.to_owned(), object.to_owned()))
+            .or_default();
+        cell.attempts += 1;
+        let succeeded = (200..300).contains(&attempt.status);
+        if expected != Expected::Refused {
+            if succeeded && (expected == Expected::Write || !attempt.changed) {
+                cell.allowed += 1;
+            } else {
+                self.problems.push(format!(
+                    "{credential} → {object}: the control should succeed ({expected:?}): {} (changed: {})",
+                    what(),
+                    attempt.changed
+                ));
+            }
+            return;
+        }
+        if succeeded || attempt.changed {
+            cell.let_in += 1;
+            self.problems.push(format!(
+                "{credential} → {object}: LET IN: {} (changed: {})",
+                what(),
+                attempt.changed
+            ));
+        } else if let Some(problem) = &attempt.refusal_problem {
+            self.problems
+                .push(format!("{credential} → {object}: {problem}: {}", what()));
+        }
+    }
+
+    fn print(&self, title: &str) {
+        println!("  {title}: attempts / let in (allowed controls) per credential × object");
+        for ((credential, object), cell) in &self.cells {
+            let allowed = if cell.allowed > 0 {
+                format!(" ({} allowed)", cell.allowed)
+            } else {
+                String::new()
+            };
+            println!(
+                "    {credential:<22} {object:<34} {:>3} / {}{allowed}",
+                cell.attempts, cell.let_in
+            );
+        }
+    }
+}
+
+/// What an attempt should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    /// Be refused and change nothing (every attempt but the controls).
+    Refused,
+    /// Succeed and change nothing: a signed-in user's read.
+    Read,
+    /// Succeed and change the sync state: a sync admin's abort.
+    Write,
+}
+
+/// How an attempt ended.
+struct Attempt {
+    status: u16,
+    changed: bool,
+    /// Why a refusal is not good enough (wrong status, or refused as malformed).
+    refusal_problem: Option<String>,
+}
+
+/// Why PostgREST's refusal of an attempt is not good enough, if it is not.
+fn postgrest_refusal_problem(kind: CredentialKind, response: &Response) -> Option<String> {
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return None;
+    }
+    let allowed =
+        matches!(status, 401 | 403 | 404 | 405) || (status == 400 && kind.is_invalid_token());
+    if !allowed {
+        return Some(format!("expected 401/403/404/405, got {response}"));
+    }
+    let code = response
+        .json()
+        .ok()
+        .and_then(|body| body.get("code").and_then(Value::as_str).map(str::to_owned));
+    // PGRST1xx (bad request) and PGRST2xx (no such table, column or function) mean the request
+    // itself was wrong: such a refusal proves nothing about the credential. 405 (a verb the
+    // endpoint does not offer) is decided before any credential is looked at: it is accepted.
+    match code {
+        Some(code)
+            if status != 405 && (code.starts_with("PGRST1") || code.starts_with("PGRST2")) =>
+        {
+            Some(format!(
+                "refused as a malformed request, not for the credential: {response}"
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+#[ignore = "attacks the stack and starts edge servers: run by `cargo xtask test reliability`"]
+fn nobody_gets_into_postgrest() -> Result<()> {
+    let stack = Stack::load()?;
+    let rest = Rest::new(&stack)?;
+    let db = Db::connect(&stack)?;
+    let relations = relations(&db)?;
+    let functions = functions(&db)?;
+    let mut matrix = Matrix::default();
+    for kind in CredentialKind::CANNOT_WRITE {
+        let credential = Credential::new(kind, &stack)?;
+        let user = matches!(
+            kind,
+            CredentialKind::Authenticated | CredentialKind::AuthenticatedLegacy
+        );
+        // PostgREST refuses an invalid token before any query: only these reach a function.
+        let valid = user || matches!(kind, CredentialKind::None | CredentialKind::Anon);
+        let targets = relations
+            .iter()
+            .map(|r| (r.name.as_str(), relation_requests(r, kind)))
+            .chain(
+                functions
+                    .iter()
+                    .map(|f| (f.name.as_str(), function_requests(f))),
+            );
+        for (object, requests) in targets {
+            for request in requests {
+                let before = db.checksum_all_tables()?;
+                let response = rest.send(&request, &credential)?;
+                let changed = db.checksum_all_tables()? != before;
+                let is_read = request.method() == vantage_sync_tests::Method::Get;
+                let readable = (is_read && READABLE_BY_USERS.contains(&object))
+                    || CALLABLE_BY_USERS.contains(&object);
+                let expected =
+                    if (user && readable) || (valid && CALLABLE_BY_ANYONE.contains(&object)) {
+                        Expected::Read
+                    } else {
+                        Expected::Refused
+                    };
+                let attempt = Attempt {
+                    status: response.status(),
+                    changed,
+                    refusal_problem: postgrest_refusal_problem(kind, &response),
+                };
+                matrix.count(kind.name(), object, &attempt, expected, || {
+                    format!("{request}: {response}")
+                });
+            }
+        }
+    }
+    matrix.print("PostgREST");
+    report(
+        &matrix,
+        "PostgREST: 8 credentials × every table, view and function × every verb",
+    )
+}
+
+/// Records the matrix's figures, then fails on any problem.
+fn report(matrix: &Matrix, name: &str) -> Result<()> {
+    let figures = Figures {
+        kind: Kind::Attack,
+        name: name.to_owned(),
+        tried: matrix.attempts(),
+        bad: matrix.let_in(),
+        runs_lost: 0,
+        detail: format!(
+            "{} cells, {} attempts, {} let in; {} allowed controls succeeded",
+            matrix.cells.len(),
+            matrix.attempts(),
+            matrix.let_in(),
+            matrix.allowed()
+        ),
+    };
+    println!("  {name}: {}", figures.detail);
+    figures.record()?;
+    if matrix.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Check(format!(
+            "{} problems in the attack matrix:\n  {}",
+            matrix.problems.len(),
+            matrix.problems.join("\n  ")
+        )))
+    }
+}
+
+/// A writer token that was valid until it was rotated out.
+const REVOKED_WRITER_TOKEN: &str = "vantage-writer-token-rotated-out-0123456789abcdef";
+
+/// The edge's credentials: the PostgREST ones as bearer tokens, plus the revoked writer token.
+fn edge_credentials(stack: &Stack) -> Result<Vec<(String, Option<String>)>> {
+    let mut credentials = Vec::new();
+    for kind in CredentialKind::CANNOT_WRITE {
+        let credential = Credential::new(kind, stack)?;
+        credentials.push((
+            kind.name().to_owned(),
+            credential.bearer().map(|token| format!("Bearer {token}")),
+        ));
+    }
+    credentials.push((
+        "service_role_key".to_owned(),
+        Some(format!("Bearer {}", stack.service_role_key())),
+    ));
+    credentials.push((
+        "revoked_writer_token".to_owned(),
+        Some(format!("Bearer {REVOKED_WRITER_TOKEN}")),
+    ));
+    Ok(credentials)
+}
+
+/// The resource whose run the sync admin's abort (the one allowed write) ends.
+const ABORT_TARGET: &str = "it_attack_abort";
+
+/// A body each route would accept, aimed at a real resource.
+fn edge_body(route: &str) -> Value {
+    match route {
+        "complete" => json!({ "resource": "accounts", "records_synced": 1,
+                              "records_created": 1, "records_updated": 0 }),
+        "fail" => json!({ "resource": "accounts",
+                          "errors": [{ "code": "ATTACK", "message": "attack" }] }),
+        "abort" => json!({ "resource": ABORT_TARGET, "reason": "attack matrix control" }),
+        _ => json!({ "resource": "accounts" }),
+    }
+}
+
+#[test]
+#[ignore = "attacks the stack and starts edge servers: run by `cargo xtask test reliability`"]
+fn nobody_gets_into_the_edge_function() -> Result<()> {
+    let stack = Stack::load()?;
+    let db = Db::connect(&stack)?;
+    let edge = Edge::load(&stack)?;
+    let mut env = server_env(
+        &stack,
+        &edge,
+        stack.postgrest_url(),
+        stack.service_role_key(),
+    )?;
+    let hashes = |list: &[&str]| {
+        list.iter()
+            .map(|t| sha256_hex(t))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let set_hashes = |env: &mut Vec<(&'static str, String)>, value: String| {
+        env.retain(|(name, _)| *name != "VANTAGE_WRITER_TOKEN_SHA256");
+        env.push(("VANTAGE_WRITER_TOKEN_SHA256", value));
+    };
+
+    // Before the rotation both tokens work; after it (the old hash removed), only the new one.
+    set_hashes(
+        &mut env,
+        hashes(&[REVOKED_WRITER_TOKEN, edge.writer_token()]),
+    );
+    let before_rotation = EdgeProcess::start(edge.binary(), &env)?;
+    let old = edge.at(&before_rotation.base_url())?;
+    let accepted = old.get("health", Some(&format!("Bearer {REVOKED_WRITER_TOKEN}")))?;
+    drop(before_rotation);
+    set_hashes(&mut env, hashes(&[edge.writer_token()]));
+    let process = EdgeProcess::start(edge.binary(), &env)?;
+    let own = edge.at(&process.base_url())?;
+
+    // A run for the one write the matrix allows: the stack's user is a sync admin.
+    let started = own.post_as_writer("start", &json!({ "resource": ABORT_TARGET }))?;
+    let mut matrix = Matrix::default();
+    if started.status != 200 {
+        matrix
+            .problems
+            .push(format!("start of {ABORT_TARGET}: {started}"));
+    }
+    if accepted.status != 200 {
+        matrix.problems.push(format!(
+            "the writer token to be revoked did not work before the rotation: {accepted}"
+        ));
+    }
+    let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let routes = ["start", "complete", "fail", "abort", "health"];
+    for (credential, authorization) in edge_credentials(&stack)? {
+        for route in routes {
+            for verb in verbs {
+                let mut headers = vec![("content-type", "application/json")];
+                if let Some(auth) = &authorization {
+                    headers.push(("authorization", auth.as_str()));
+                }
+                let body = (verb != "GET").then(|| edge_body(route).to_string().into());
+                let path = format!("/functions/v1/vantage-sync/{route}");
+                let before = db.checksum_all_tables()?;
+                let response = own.send(verb, &path, &headers, body)?;
+                let changed = db.checksum_all_tables()? != before;
+                // A signed-in user may read the health summary, and the stack's user (a sync
+                // admin, unlike the legacy token's) may abort; nothing else is allowed.
+                let expected = match (credential.as_str(), route, verb) {
+                    ("authenticated" | "authenticated_legacy", "health", "GET") => Expected::Read,
+                    ("authenticated", "abort", "POST") => Expected::Write,
+                    _ => Expected::Refused,
+                };
+                let refusal_problem =
+                    (!matches!(response.status, 200..=299 | 401 | 403 | 404 | 405))
+                        .then(|| format!("expected 401/403/404/405, got {response}"));
+                let attempt = Attempt {
+                    status: response.status,
+                    changed,
+                    refusal_problem,
+                };
+                matrix.count(&credential, route, &attempt, expected, || {
+                    format!("{verb} {path}: {response}")
+                });
+            }
+        }
+    }
+    matrix.print("edge function");
+    report(
+        &matrix,
+        "edge: 10 credentials (incl. a revoked writer token) × 5 routes × 5 verbs",
+    )
+}
