@@ -64,6 +64,9 @@ pub enum XtaskError {
     /// Key generation or encoding failed.
     #[error("could not generate the stack's signing key: {0}")]
     Key(String),
+    /// A reliability check saw what must not happen (a 5xx, a crash); the message says what.
+    #[error("{0}")]
+    Check(String),
     /// Some steps of `cargo xtask test` failed.
     #[error("{failed} of {total} test steps failed: {names}")]
     TestsFailed {

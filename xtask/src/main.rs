@@ -10,9 +10,12 @@ mod demo_etl;
 mod demo_widget;
 mod deno_function;
 mod error;
+mod figures;
 mod paths;
 mod process;
 mod progress;
+mod reliability;
+mod schemathesis;
 mod stack;
 mod test_suite;
 mod tools;
@@ -80,6 +83,10 @@ enum Cmd {
         /// Leave the test stack running afterwards, for debugging.
         #[arg(long)]
         keep_stack: bool,
+        /// Longer reliability settings: 1,000 jobs for 60 s, 10 min of fuzzing, 500
+        /// schemathesis examples per operation (the default fits in a few minutes of CI).
+        #[arg(long)]
+        long: bool,
     },
 }
 
@@ -142,6 +149,10 @@ fn run(command: Cmd) -> Result<()> {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());
             bundle::run_bundle(target, env.as_deref())
         }
-        Cmd::Test { suites, keep_stack } => test_suite::run_suites(&suites, keep_stack),
+        Cmd::Test {
+            suites,
+            keep_stack,
+            long,
+        } => test_suite::run_suites(&suites, keep_stack, long),
     }
 }

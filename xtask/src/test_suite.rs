@@ -4,7 +4,8 @@
 //! the pgTAP and HTTP suites. A failing step does not hide the others: all run, the summary
 //! names every failure, and the exit code is non-zero if any failed.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::Command;
 
 use clap::ValueEnum;
@@ -13,6 +14,7 @@ use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
 use crate::process::run;
 use crate::progress::Step;
+use crate::reliability;
 use crate::stack::{RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::tools::{ensure_test_tools, ensure_widget_tools};
 use crate::widget;
@@ -33,7 +35,8 @@ pub enum Suite {
     /// The widget: component tests in headless Chromium, the release build (Trunk, offline),
     /// and a scan of `dist/` for secrets.
     Widget,
-    /// Faults and load with figures (`tests/tests/reliability.rs`) on a fresh stack.
+    /// Faults, load, the attack matrix, bad input (schemathesis, cargo fuzz) on a fresh stack,
+    /// ending with a table of figures.
     Reliability,
 }
 
@@ -43,14 +46,16 @@ impl Suite {
     }
 }
 
-struct Outcome {
+/// One step of the test command and how it went.
+pub(crate) struct Outcome {
     name: String,
     result: Result<()>,
     secs: f64,
 }
 
 /// Runs the selected suites (all when `selected` is empty).
-pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
+/// `long` gives the reliability suite its longer settings.
+pub fn run_suites(selected: &[Suite], keep_stack: bool, long: bool) -> Result<()> {
     let all = [
         Suite::Static,
         Suite::Unit,
@@ -112,12 +117,7 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool) -> Result<()> {
         outcomes.extend(widget_suite(stack_secrets));
     }
     if suites.contains(&Suite::Reliability) {
-        outcomes.extend(on_fresh_stack(
-            "reliability",
-            "reliability: faults and load (tests/tests/reliability.rs)",
-            &["--test", "reliability"],
-            &[],
-        ));
+        outcomes.extend(reliability::run(&reliability::Settings::new(long)));
     }
     summarize(&outcomes)
 }
@@ -221,21 +221,20 @@ fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
 /// resets the data to the demo fixture, so it never shares a stack with other tests).
 fn widget_end_to_end() -> Vec<Outcome> {
     let dist = widget::dist_dir();
-    on_fresh_stack(
-        "widget",
-        "widget: end to end in headless Chromium (screenshots in target/widget-e2e/)",
-        &["--test", "widget_e2e"],
-        &[("VANTAGE_WIDGET_DIST", dist.as_path())],
-    )
+    on_fresh_stack("widget", |running| {
+        vec![ignored_tests(
+            running,
+            "widget: end to end in headless Chromium (screenshots in target/widget-e2e/)",
+            &["--test", "widget_e2e"],
+            &[("VANTAGE_WIDGET_DIST", dist.into_os_string())],
+        )]
+    })
 }
 
-/// Runs the ignored tests of `test_args` (tests that reset data, stop servers or load the
-/// stack) on a fresh test stack, then stops it.
-fn on_fresh_stack(
+/// Starts a fresh test stack, runs `steps` on it, then stops it.
+pub(crate) fn on_fresh_stack(
     label: &str,
-    name: &str,
-    test_args: &[&str],
-    env: &[(&str, &Path)],
+    steps: impl FnOnce(&RunningStack) -> Vec<Outcome>,
 ) -> Vec<Outcome> {
     let stack = Stack::at(test_stack_dir());
     let mut outcomes = Vec::new();
@@ -246,22 +245,33 @@ fn on_fresh_stack(
         Ok(())
     }));
     if let Some(running) = &started {
-        outcomes.push(timed(name, || {
-            let mut cmd = cargo();
-            cmd.args(["test", "-p", "vantage-sync-tests"])
-                .args(test_args)
-                .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
-                .env("VANTAGE_STACK_ENV", running.dir.join("env"));
-            for (key, value) in env {
-                cmd.env(key, value);
-            }
-            run(&mut cmd)
-        }));
+        outcomes.extend(steps(running));
     }
     outcomes.push(timed(&format!("{label}: stop the test stack"), || {
         stack.down().map(|_| ())
     }));
     outcomes
+}
+
+/// Runs the ignored tests of `test_args` (tests that reset data, stop servers or load the
+/// stack) against `running`, one at a time, with `env` added.
+pub(crate) fn ignored_tests(
+    running: &RunningStack,
+    name: &str,
+    test_args: &[&str],
+    env: &[(&str, OsString)],
+) -> Outcome {
+    timed(name, || {
+        let mut cmd = cargo();
+        cmd.args(["test", "-p", "vantage-sync-tests"])
+            .args(test_args)
+            .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("VANTAGE_STACK_ENV", running.dir.join("env"));
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        run(&mut cmd)
+    })
 }
 
 fn pg_prove(stack: &RunningStack) -> Result<()> {
@@ -316,11 +326,12 @@ fn shared_checks() -> Vec<Outcome> {
         .collect()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-fn timed(name: &str, f: impl FnOnce() -> Result<()>) -> Outcome {
+/// Runs `f` as a step named `name`, with progress and its time.
+pub(crate) fn timed(name: &str, f: impl FnOnce() -> Result<()>) -> Outcome {
     let step = Step::start(name);
     let result = f();
     let secs = step.elapsed_secs();

@@ -31,6 +31,7 @@ mod handlers;
 pub mod log;
 pub mod postgrest;
 pub mod routes;
+mod strict_json;
 pub mod upstream;
 pub mod validation;
 

@@ -167,7 +167,7 @@ impl Fields {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(EdgeError::invalid("the body is empty; send a JSON object"));
         }
-        let value: Value = serde_json::from_slice(body)
+        let value = crate::strict_json::from_slice(body)
             .map_err(|e| EdgeError::invalid(format!("the body is not valid JSON: {e}")))?;
         let Value::Object(map) = value else {
             return Err(EdgeError::invalid(format!(

@@ -1,0 +1,116 @@
+//! JSON parsing that refuses a key given twice in one object, at any depth.
+//!
+//! `serde_json` keeps the last of duplicate keys. A body like
+//! `{"resource":"staging","resource":"accounts"}` would then be checked by whatever reads the
+//! first key (a proxy, a log, a reviewer) and acted on for the second: a request-smuggling
+//! shape that no ETL job sends by accident. So it is refused, naming the key.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Parses `bytes` as JSON, refusing duplicate keys; the error is `serde_json`'s, with its
+/// line and column.
+pub fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice::<Strict>(bytes).map(|strict| strict.0)
+}
+
+/// A JSON value parsed without duplicate keys.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "the key {key:?} is given twice in one object"
+                )));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_serde_json_parses() {
+        let text = r#"{"a":[1,-2,3.5,"x",null,true,{"b":{}}],"c":18446744073709551615}"#;
+        let strict = from_slice(text.as_bytes()).expect("valid JSON");
+        let plain: Value = serde_json::from_str(text).expect("valid JSON");
+        assert_eq!(strict, plain);
+    }
+
+    #[test]
+    fn refuses_a_duplicate_key_at_any_depth() {
+        for text in [
+            r#"{"resource":"staging","resource":"accounts"}"#,
+            r#"{"errors":[{"code":"A","code":"B","message":"m"}]}"#,
+        ] {
+            let error = from_slice(text.as_bytes()).expect_err("a duplicate key");
+            assert!(error.to_string().contains("given twice"), "{error}");
+        }
+    }
+
+    #[test]
+    fn keeps_serde_json_recursion_limit() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(from_slice(deep.as_bytes()).is_err());
+    }
+}
