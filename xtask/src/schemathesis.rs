@@ -78,7 +78,9 @@ pub fn run_against(st: &Path, rest_url: &str, role: &Role<'_>, examples: u32) ->
     let har = figures::dir().join(format!("schemathesis-{}.har", role.name));
     let _ = std::fs::remove_file(&har);
     let mut cmd = Command::new(st);
-    cmd.arg("run")
+    // Its cache folder (`.schemathesis/`) goes beside the reports, not into the work tree.
+    cmd.current_dir(figures::dir())
+        .arg("run")
         .arg(format!("{}/", rest_url.trim_end_matches('/')))
         .args(["--checks", "not_a_server_error"])
         .args(["--max-examples", &examples.to_string()])
