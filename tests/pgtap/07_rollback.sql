@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (anon on the pure rules, health view read-only, one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(75);
+SELECT plan(77);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -46,6 +46,13 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261125040000_vantage_sync_webhooks_rollback.sql
+
+SELECT hasnt_table('public', 'vantage_sync_webhooks', '040000 rollback drops the webhook subscriptions');
+SELECT is_empty(
+  $$SELECT tgname FROM pg_trigger WHERE tgname = 'vantage_sync_state_webhook_events'$$,
+  '040000 rollback drops the webhook outbox trigger');
+
 \ir ../../migrations/20261125020100_vantage_sync_pure_rules_for_anon_rollback.sql
 
 SELECT ok(NOT has_function_privilege('anon', 'public.vantage_sync_health_name(integer)', 'EXECUTE'),
@@ -178,6 +185,7 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261124220000_vantage_sync_start_run.sql
 \ir ../../migrations/20261125020000_vantage_sync_health_read_only.sql
 \ir ../../migrations/20261125020100_vantage_sync_pure_rules_for_anon.sql
+\ir ../../migrations/20261125040000_vantage_sync_webhooks.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 

@@ -123,8 +123,14 @@ SELECT set_eq(
   $$SELECT p.oid::regprocedure::text FROM pg_proc p
      WHERE p.prosecdef AND (p.proname LIKE '%vantage%' OR p.pronamespace = 'vantage_sync_private'::regnamespace)$$,
   $$SELECT sig::text FROM t_writers
-    UNION ALL SELECT 'vantage_sync_private.fail_run_of_deleted_state()'$$,
-  'the SECURITY DEFINER functions are the 6 state-changing ones and the delete guard');
+    UNION ALL SELECT 'vantage_sync_private.fail_run_of_deleted_state()'
+    UNION ALL VALUES ('vantage_sync_private.check_webhook()'),
+                     ('vantage_sync_private.enqueue_webhook_event(text,text,uuid,text)'),
+                     ('vantage_sync_private.enqueue_transition_events()'),
+                     ('claim_vantage_sync_deliveries(integer,interval)'),
+                     ('record_vantage_sync_delivery(uuid,integer,text,integer)'),
+                     ('sweep_vantage_syncs()')$$,
+  'the SECURITY DEFINER functions are the 6 state-changing ones, the delete guard and the webhook outbox''s 6');
 SELECT is_empty(
   $$SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.prosecdef

@@ -61,3 +61,7 @@ CREATE TABLE supabase_migrations.schema_migrations (
   name text NOT NULL,
   inserted_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Local stack only: webhook receivers of the tests and the demo listen on 127.0.0.1, which a
+-- real project's subscriptions may not point at (migration 20261125040000).
+ALTER DATABASE postgres SET vantage_sync.webhooks_allow_private = 'on';
