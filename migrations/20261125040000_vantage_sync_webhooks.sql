@@ -22,6 +22,8 @@ CREATE TABLE public.vantage_sync_webhooks (
   webhook_id  uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
   url         text        NOT NULL,
   events      text[]      NOT NULL,
+  -- Only these resources' events; NULL: every resource.
+  resources   text[],
   secret      text        NOT NULL,
   description text,
   active      boolean     NOT NULL DEFAULT true,
@@ -173,8 +175,9 @@ DECLARE
   v_payload jsonb;
   v_count   integer;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM public.vantage_sync_webhooks
-                  WHERE active AND p_event = ANY (events)) THEN
+  IF NOT EXISTS (SELECT 1 FROM public.vantage_sync_webhooks AS w
+                  WHERE w.active AND p_event = ANY (w.events)
+                    AND (w.resources IS NULL OR p_resource = ANY (w.resources))) THEN
     RETURN 0;
   END IF;
   SELECT jsonb_build_object(
@@ -195,6 +198,7 @@ BEGIN
   SELECT w.webhook_id, p_event, p_key, p_resource, p_run_id, v_payload
     FROM public.vantage_sync_webhooks AS w
    WHERE w.active AND p_event = ANY (w.events)
+     AND (w.resources IS NULL OR p_resource = ANY (w.resources))
   ON CONFLICT ON CONSTRAINT vantage_sync_webhook_deliveries_once DO NOTHING;
   GET DIAGNOSTICS v_count = ROW_COUNT;
   IF v_count > 0 THEN

@@ -400,6 +400,8 @@ pub fn server_env(
             sha256_hex(edge.writer_token()),
         ),
         ("VANTAGE_UPSTREAM_TIMEOUT_MS", "3000".to_owned()),
+        // The tests' webhook receivers listen on loopback.
+        ("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
     ])
 }
 

@@ -9,7 +9,8 @@
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
 //! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST;
 //! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
-//! - [`figures`] records the reliability suite's figures for its final table.
+//! - [`figures`] records the reliability suite's figures for its final table;
+//! - [`receiver`] is a webhook receiver on loopback.
 //!
 //! ```no_run
 //! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
@@ -30,6 +31,7 @@ pub mod error;
 pub mod figures;
 pub mod load;
 pub mod postgres_server;
+pub mod receiver;
 pub mod rest;
 pub mod spec;
 pub mod stack;

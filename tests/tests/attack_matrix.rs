@@ -521,7 +521,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
         ));
     }
     let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-    let routes = ["start", "complete", "fail", "abort", "health"];
+    let routes = ["start", "complete", "fail", "abort", "health", "sweep"];
     for (credential, authorization) in edge_credentials(&stack)? {
         for route in routes {
             for verb in verbs {
@@ -558,6 +558,6 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     matrix.print("edge function");
     report(
         &matrix,
-        "edge: 10 credentials (incl. a revoked writer token) × 5 routes × 5 verbs",
+        "edge: 10 credentials (incl. a revoked writer token) × 6 routes × 5 verbs",
     )
 }

@@ -33,6 +33,11 @@ pub const VANTAGE_CORS_ORIGINS: &str = "VANTAGE_CORS_ORIGINS";
 /// Timeout of each upstream call in milliseconds (default 10,000).
 pub const VANTAGE_UPSTREAM_TIMEOUT_MS: &str = "VANTAGE_UPSTREAM_TIMEOUT_MS";
 
+/// The dashboard's address, linked from every webhook event (optional).
+pub const VANTAGE_DASHBOARD_URL: &str = "VANTAGE_DASHBOARD_URL";
+/// `true` lets webhooks reach loopback and private addresses: local stacks and tests only.
+pub const VANTAGE_WEBHOOKS_ALLOW_PRIVATE: &str = "VANTAGE_WEBHOOKS_ALLOW_PRIVATE";
+
 /// The default upstream timeout.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 10_000;
 
@@ -92,8 +97,12 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// Browser origins allowed on `abort` and `health`.
     pub cors_origins: CorsOrigins,
-    /// Timeout of each upstream call (enforced by the adapter).
+    /// Timeout of each upstream call (enforced by the adapter), webhook deliveries included.
     pub upstream_timeout_ms: u64,
+    /// The dashboard linked from webhook events, without a trailing slash.
+    pub dashboard_url: Option<String>,
+    /// Whether webhooks may be delivered to loopback and private addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl fmt::Debug for Config {
@@ -108,6 +117,8 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| ".."))
             .field("cors_origins", &self.cors_origins)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .field("dashboard_url", &self.dashboard_url)
+            .field("webhooks_allow_private", &self.webhooks_allow_private)
             .finish()
     }
 }
@@ -175,6 +186,19 @@ impl Config {
                 })?,
             None => DEFAULT_UPSTREAM_TIMEOUT_MS,
         };
+        let dashboard_url = get(VANTAGE_DASHBOARD_URL)
+            .map(|url| http_url(VANTAGE_DASHBOARD_URL, &url))
+            .transpose()?;
+        let webhooks_allow_private = match get(VANTAGE_WEBHOOKS_ALLOW_PRIVATE).as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    var: VANTAGE_WEBHOOKS_ALLOW_PRIVATE,
+                    problem: "must be true or false".into(),
+                });
+            }
+        };
         Ok(Self {
             supabase_url,
             rest_url,
@@ -184,6 +208,8 @@ impl Config {
             jwt_secret: get(SUPABASE_JWT_SECRET),
             cors_origins,
             upstream_timeout_ms,
+            dashboard_url,
+            webhooks_allow_private,
         })
     }
 

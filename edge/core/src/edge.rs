@@ -23,6 +23,7 @@ use crate::postgrest::Postgrest;
 use crate::routes::{Resolved, Route, resolve};
 use crate::upstream::Upstream;
 use crate::validation::{self, MAX_BODY_BYTES};
+use crate::webhooks;
 
 /// The request-id response header.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -63,6 +64,9 @@ pub struct Handled {
     pub response: Response<Bytes>,
     /// The line to log.
     pub log: LogLine,
+    /// The request queued webhook deliveries: after sending the response, the adapter runs
+    /// [`Edge::deliver_webhooks`] (in the background: never before the answer).
+    pub deliveries_pending: bool,
 }
 
 impl<U: Upstream, C: Clock> Edge<U, C> {
@@ -193,6 +197,9 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
                 "writer tokens cannot abort runs; sign in as a sync admin".into(),
             )),
             (Route::Health, _) => handlers::health(&pg, trace).await,
+            (Route::Sweep, _) => {
+                handlers::sweep(&pg, &self.upstream, &self.clock, &self.config, trace).await
+            }
         }
     }
 
@@ -257,6 +264,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         }
         let latency_ms =
             ((self.clock.now_unix_ms() - ctx.started_ms).max(0.0) * 10.0).round() / 10.0;
+        let deliveries_pending = trace.webhooks_pending && response.status().is_success();
         let detail = error
             .and_then(EdgeError::log_detail)
             .map(str::to_owned)
@@ -271,7 +279,52 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             error: error.map(EdgeError::code),
             detail,
         };
-        Handled { response, log }
+        Handled {
+            response,
+            log,
+            deliveries_pending,
+        }
+    }
+
+    /// Sends the webhook deliveries that are due (claimed from the database's outbox, each
+    /// outcome recorded there); its log line has route `deliveries`. Adapters call it after
+    /// answering a request whose [`Handled::deliveries_pending`] is set.
+    pub async fn deliver_webhooks(&self, request_id: &str) -> LogLine {
+        let started_ms = self.clock.now_unix_ms();
+        let pg = Postgrest::new(
+            &self.config.rest_url,
+            &self.config.service_key,
+            &self.upstream,
+        );
+        let mut trace = Trace::default();
+        let result =
+            webhooks::deliver_due(&pg, &self.upstream, &self.clock, &self.config, &mut trace).await;
+        let latency_ms = ((self.clock.now_unix_ms() - started_ms).max(0.0) * 10.0).round() / 10.0;
+        let (status, error, detail) = match &result {
+            Ok(report) => (
+                200,
+                None,
+                Some(format!(
+                    "claimed {}, delivered {}, retrying {}, gave up {}",
+                    report.claimed, report.delivered, report.retrying, report.gave_up
+                )),
+            ),
+            Err(e) => (
+                e.status().as_u16(),
+                Some(e.code()),
+                e.log_detail().map(str::to_owned),
+            ),
+        };
+        LogLine {
+            request_id: request_id.to_owned(),
+            method: "POST".to_owned(),
+            route: "deliveries",
+            status,
+            latency_ms,
+            upstream_calls: trace.upstream_calls,
+            error,
+            detail,
+        }
     }
 }
 
@@ -293,7 +346,11 @@ pub fn misconfigured(error: &ConfigError, method: &str, request_id: &str) -> Han
         error: Some(edge_error.code()),
         detail: edge_error.log_detail().map(str::to_owned),
     };
-    Handled { response, log }
+    Handled {
+        response,
+        log,
+        deliveries_pending: false,
+    }
 }
 
 fn resolved_route(resolved: Resolved) -> Route {

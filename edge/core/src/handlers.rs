@@ -4,11 +4,14 @@
 use serde_json::{Value, json};
 
 use crate::auth::user_jwt::UserClaims;
+use crate::clock::Clock;
+use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
 use crate::postgrest::{Action, Postgrest, map_error};
 use crate::upstream::Upstream;
 use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
+use crate::webhooks;
 
 /// The health view's columns the function serves, in this order.
 pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id";
@@ -191,6 +194,36 @@ pub(crate) async fn health<U: Upstream>(
     Ok(json!({
         "resources": rows,
         "summary": { "red": red, "yellow": yellow, "green": green },
+    }))
+}
+
+/// `sweep` (a cron's call): `sweep_vantage_syncs` fails stuck runs and queues `stale` events,
+/// then the due webhook deliveries are sent before answering (nobody waits on a cron).
+pub(crate) async fn sweep<U: Upstream, C: Clock>(
+    pg: &Postgrest<'_, U>,
+    upstream: &U,
+    clock: &C,
+    config: &Config,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    let action = Action {
+        verb: "sweep",
+        resource: "",
+        run_id: None,
+    };
+    let raw = pg
+        .rpc("sweep_vantage_syncs", &json!({}), trace)
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let swept = first_row(&raw)
+        .ok_or_else(|| EdgeError::internal("sweep_vantage_syncs returned no row"))?;
+    let deliveries = webhooks::deliver_due(pg, upstream, clock, config, trace).await?;
+    // Sent here: the adapter must not start them again.
+    trace.webhooks_pending = false;
+    Ok(json!({
+        "swept": swept.get("swept").cloned().unwrap_or(Value::Null),
+        "stale_events": swept.get("stale_events").cloned().unwrap_or(Value::Null),
+        "deliveries": deliveries,
     }))
 }
 

@@ -34,6 +34,7 @@ pub mod routes;
 mod strict_json;
 pub mod upstream;
 pub mod validation;
+pub mod webhooks;
 
 pub use auth::writer_token::sha256_hex;
 pub use clock::{Clock, FixedClock};

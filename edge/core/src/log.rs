@@ -46,6 +46,8 @@ pub(crate) struct Trace {
     pub upstream_calls: u32,
     /// Something an operator should know even when the answer is a success.
     pub note: Option<String>,
+    /// A transition queued webhook deliveries (PostgREST said so in a header).
+    pub webhooks_pending: bool,
 }
 
 impl Trace {

@@ -104,6 +104,12 @@ impl<'a, U: Upstream> Postgrest<'a, U> {
             .map_err(CallError::Transport)?;
         let status = response.status();
         if status.is_success() {
+            if response
+                .headers()
+                .contains_key(crate::webhooks::PENDING_HEADER)
+            {
+                trace.webhooks_pending = true;
+            }
             return Ok(response.into_body());
         }
         let mut error: PostgrestError = serde_json::from_slice(response.body()).unwrap_or_default();

@@ -22,6 +22,8 @@ pub enum Route {
     Abort,
     /// `GET health`.
     Health,
+    /// `POST sweep`: fail stuck runs, queue stale events, deliver due webhooks (for a cron).
+    Sweep,
 }
 
 /// What a method and path resolve to.
@@ -35,12 +37,13 @@ pub enum Resolved {
 
 impl Route {
     /// Every route.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Start,
         Self::Complete,
         Self::Fail,
         Self::Abort,
         Self::Health,
+        Self::Sweep,
     ];
 
     /// The route's path segment and log name.
@@ -51,6 +54,7 @@ impl Route {
             Self::Fail => "fail",
             Self::Abort => "abort",
             Self::Health => "health",
+            Self::Sweep => "sweep",
         }
     }
 
@@ -79,7 +83,7 @@ impl Route {
     /// Which credentials it takes.
     pub fn accepts(self) -> Accepts {
         match self {
-            Self::Start | Self::Complete | Self::Fail => Accepts::Writer,
+            Self::Start | Self::Complete | Self::Fail | Self::Sweep => Accepts::Writer,
             Self::Abort => Accepts::User,
             Self::Health => Accepts::WriterOrUser,
         }
@@ -87,7 +91,7 @@ impl Route {
 
     /// Whether it takes a JSON body.
     pub fn has_body(self) -> bool {
-        self != Self::Health
+        !matches!(self, Self::Health | Self::Sweep)
     }
 }
 

@@ -90,11 +90,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_what_serde_json_parses() {
+    fn parses_what_serde_json_parses() -> Result<(), serde_json::Error> {
         let text = r#"{"a":[1,-2,3.5,"x",null,true,{"b":{}}],"c":18446744073709551615}"#;
-        let strict = from_slice(text.as_bytes()).expect("valid JSON");
-        let plain: Value = serde_json::from_str(text).expect("valid JSON");
+        let strict = from_slice(text.as_bytes())?;
+        let plain: Value = serde_json::from_str(text)?;
         assert_eq!(strict, plain);
+        Ok(())
     }
 
     #[test]
@@ -103,8 +104,11 @@ mod tests {
             r#"{"resource":"staging","resource":"accounts"}"#,
             r#"{"errors":[{"code":"A","code":"B","message":"m"}]}"#,
         ] {
-            let error = from_slice(text.as_bytes()).expect_err("a duplicate key");
-            assert!(error.to_string().contains("given twice"), "{error}");
+            let error = from_slice(text.as_bytes()).err().map(|e| e.to_string());
+            assert!(
+                error.as_deref().is_some_and(|e| e.contains("given twice")),
+                "{text}: {error:?}"
+            );
         }
     }
 

@@ -33,3 +33,23 @@ extern "C" {
         init: &web_sys::ResponseInit,
     ) -> Result<BytesResponse, JsValue>;
 }
+
+/// Runs `work` after the response has gone out. On Supabase the isolate may be stopped once
+/// the response is sent, unless the work is handed to `EdgeRuntime.waitUntil`; elsewhere
+/// (plain Deno) the promise simply runs on.
+pub fn run_after_response(work: impl Future<Output = ()> + 'static) {
+    let promise = wasm_bindgen_futures::future_to_promise(async move {
+        work.await;
+        Ok(JsValue::UNDEFINED)
+    });
+    let global = js_sys::global();
+    let runtime = js_sys::Reflect::get(&global, &JsValue::from_str("EdgeRuntime")).ok();
+    let wait_until = runtime
+        .as_ref()
+        .filter(|r| r.is_object())
+        .and_then(|r| js_sys::Reflect::get(r, &JsValue::from_str("waitUntil")).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let (Some(runtime), Some(wait_until)) = (runtime, wait_until) {
+        let _ = wait_until.call1(&runtime, &promise);
+    }
+}

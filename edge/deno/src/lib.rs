@@ -84,6 +84,15 @@ impl EdgeFunction {
                 Err(error) => misconfigured(error, &request.method(), &js::random_uuid()),
             };
             js::console_log(&handled.log.to_json());
+            if handled.deliveries_pending {
+                let state = Rc::clone(&state);
+                let request_id = handled.log.request_id.clone();
+                js::run_after_response(async move {
+                    if let Ok(edge) = state.as_ref() {
+                        js::console_log(&edge.deliver_webhooks(&request_id).await.to_json());
+                    }
+                });
+            }
             convert::to_web_response(handled.response)
         })
     }

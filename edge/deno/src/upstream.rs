@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
+use vantage_edge_core::webhooks::PENDING_HEADER;
 use vantage_edge_core::{Upstream, UpstreamError, UpstreamErrorKind};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -14,10 +15,10 @@ use crate::js;
 /// resources is about 4 MB).
 pub const MAX_UPSTREAM_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
-/// The answer headers handed to the core. It reads none today (only status and body), so
-/// copying every header across the boundary would be work for nothing; add names here if the
-/// core starts to read them.
-const FORWARDED_ANSWER_HEADERS: [&str; 1] = ["content-type"];
+/// The answer headers handed to the core: it reads only the webhook outbox's flag (besides
+/// status and body), so copying every header across the boundary would be work for nothing;
+/// add names here if the core starts to read more.
+const FORWARDED_ANSWER_HEADERS: [&str; 2] = ["content-type", PENDING_HEADER];
 
 /// `fetch` with a timeout on every call.
 #[derive(Debug, Clone, Copy)]

@@ -93,6 +93,8 @@ pub fn start(config: &EdgeConfig<'_>) -> Result<u32> {
             sha256_hex(config.writer_token),
         )
         .env("VANTAGE_CORS_ORIGINS", CORS_ORIGINS)
+        // The local stack's webhook receivers (tests, demo) listen on loopback.
+        .env("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", "true")
         .env("VANTAGE_EDGE_ADDR", format!("127.0.0.1:{}", config.port));
     spawn_server(&mut cmd, &config.log)
 }

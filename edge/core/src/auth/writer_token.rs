@@ -66,10 +66,15 @@ impl WriterTokens {
 
 /// The SHA-256 of `token` as lowercase hex: what to put in `VANTAGE_WRITER_TOKEN_SHA256`.
 pub fn sha256_hex(token: &str) -> String {
+    lower_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// `bytes` as lowercase hex.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
     use fmt::Write;
-    Sha256::digest(token.as_bytes())
+    bytes
         .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
+        .fold(String::with_capacity(bytes.len() * 2), |mut hex, b| {
             let _ = write!(hex, "{b:02x}");
             hex
         })

@@ -1,0 +1,388 @@
+//! Webhook delivery from the database's outbox (migration `20261125040000`): claim the due
+//! deliveries, sign each body and POST it to its subscriber, record every outcome.
+//!
+//! Deliveries run after the ETL call has been answered (the adapter starts them when
+//! PostgREST's answer carried [`PENDING_HEADER`]) or inside `POST sweep` (a cron): a slow or
+//! dead receiver never delays an ETL route. The outbox makes them at-least-once and never
+//! twice for one transition; `Vantage-Delivery` lets a receiver drop the rare repeat (a sender
+//! that died between sending and recording).
+//!
+//! Signature, Stripe-style: `Vantage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+//! "<t>.<body>" keyed with the subscription's secret>`. A receiver recomputes it over the raw
+//! body, compares in constant time and refuses a `t` more than 5 minutes from its clock.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::{Method, Request};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::auth::writer_token::lower_hex;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::EdgeError;
+use crate::log::Trace;
+use crate::postgrest::{Action, Postgrest, map_error};
+use crate::upstream::Upstream;
+
+/// The answer header of PostgREST that says the transition queued deliveries.
+pub const PENDING_HEADER: &str = "x-vantage-webhooks";
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "vantage-signature";
+/// The event header (`failed`, `stuck`, `repeated_failures`, `recovered`, `stale`).
+pub const EVENT_HEADER: &str = "vantage-event";
+/// The delivery id header (the same on every retry of one delivery).
+pub const DELIVERY_HEADER: &str = "vantage-delivery";
+/// How far a receiver should let `t` stray from its clock.
+pub const TOLERANCE_SECS: i64 = 5 * 60;
+
+/// Deliveries claimed per round, and rounds per run: a backlog is worked off by later runs
+/// (the sweep's cron), not by one request that never ends.
+const CLAIM_LIMIT: u32 = 20;
+const MAX_ROUNDS: u32 = 5;
+
+/// One claimed delivery, as `claim_vantage_sync_deliveries` returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Delivery {
+    /// Its id (sent as `Vantage-Delivery`).
+    pub delivery_id: String,
+    /// The subscriber.
+    pub url: String,
+    /// The subscription's signing secret.
+    pub secret: String,
+    /// The event.
+    pub event: String,
+    /// The resource.
+    pub resource: String,
+    /// What the database recorded at the transition.
+    pub payload: Value,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+}
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    /// Deliveries claimed.
+    pub claimed: u32,
+    /// Answered 2xx.
+    pub delivered: u32,
+    /// Not delivered this time, to be retried.
+    pub retrying: u32,
+    /// Not delivered, and no retry left.
+    pub gave_up: u32,
+}
+
+/// `t=<timestamp>,v1=<hex>`: the HMAC-SHA256 of `"<timestamp>.<body>"` keyed with `secret`.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    // An HMAC takes a key of any length: new_from_slice cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        lower_hex(&mac.finalize().into_bytes())
+    )
+}
+
+/// The body sent for `delivery`: the database's payload plus the delivery's id and attempt,
+/// the dashboard link and a Slack-compatible `text`.
+pub fn body(delivery: &Delivery, dashboard_url: Option<&str>) -> Value {
+    let mut body = match &delivery.payload {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    body.insert("delivery_id".into(), json!(delivery.delivery_id));
+    body.insert("attempt".into(), json!(delivery.attempt));
+    let link = dashboard_url.map(|url| format!("{url}#resource={}", delivery.resource));
+    body.insert("dashboard_url".into(), json!(link));
+    body.insert("text".into(), json!(slack_text(delivery, link.as_deref())));
+    Value::Object(body)
+}
+
+/// One line a person reads in Slack: what happened, the first error, where to look.
+fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
+    let resource = &delivery.resource;
+    let payload = &delivery.payload;
+    let failures = payload
+        .get("consecutive_failures")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let mut text = match delivery.event.as_str() {
+        "failed" => format!(":red_circle: {resource} sync failed"),
+        "stuck" => format!(":hourglass: {resource} sync was stuck and has been failed"),
+        "repeated_failures" => {
+            format!(":rotating_light: {resource} has failed {failures} times in a row")
+        }
+        "recovered" => format!(":large_green_circle: {resource} synced again after failing"),
+        "stale" => format!(":warning: {resource} has not synced successfully for too long"),
+        other => format!("{resource}: {other}"),
+    };
+    let first_error = payload
+        .get("errors")
+        .and_then(|errors| errors.get(0))
+        .map(|error| {
+            let field = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or("");
+            format!("{} {}", field("code"), field("message"))
+        });
+    if let Some(error) = first_error.filter(|e| !e.trim().is_empty()) {
+        let error: String = error.trim().chars().take(200).collect();
+        let _ = write!(text, ": {error}");
+    }
+    if let Some(link) = link {
+        let _ = write!(text, " <{link}|open the dashboard>");
+    }
+    text
+}
+
+/// Why `url` may not be called, if it may not: only http(s), and no loopback, private,
+/// link-local or unspecified address given literally, nor localhost, unless allowed. (The
+/// database refuses such subscriptions already; this holds if one slips in by hand.)
+pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return Some("is not a URL".into());
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Some("is not http(s)".into());
+    }
+    let host = uri
+        .host()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if host.is_empty() {
+        return Some("has no host".into());
+    }
+    if allow_private {
+        return None;
+    }
+    let local_name =
+        host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost");
+    let private_ip = host.parse::<IpAddr>().is_ok_and(|ip| match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some()
+        }
+    });
+    (local_name || private_ip).then(|| format!("points at {host}, a loopback or private address"))
+}
+
+/// Claims due deliveries, sends them, records each outcome; rounds until none is due (or
+/// [`MAX_ROUNDS`]).
+pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
+    pg: &Postgrest<'_, U>,
+    upstream: &U,
+    clock: &C,
+    config: &Config,
+    trace: &mut Trace,
+) -> Result<DeliveryReport, EdgeError> {
+    let action = Action {
+        verb: "deliver webhooks",
+        resource: "",
+        run_id: None,
+    };
+    let mut report = DeliveryReport::default();
+    for _ in 0..MAX_ROUNDS {
+        let raw = pg
+            .rpc(
+                "claim_vantage_sync_deliveries",
+                &json!({ "p_limit": CLAIM_LIMIT }),
+                trace,
+            )
+            .await
+            .map_err(|e| map_error(e, &action))?;
+        let claimed: Vec<Delivery> = serde_json::from_slice(&raw)
+            .map_err(|_| EdgeError::internal("claim_vantage_sync_deliveries answered no list"))?;
+        let count = u32::try_from(claimed.len()).unwrap_or(u32::MAX);
+        report.claimed += count;
+        let outcomes = futures_util::future::join_all(
+            claimed
+                .iter()
+                .map(|delivery| send_one(delivery, upstream, clock, config)),
+        )
+        .await;
+        for (delivery, outcome) in claimed.iter().zip(outcomes) {
+            let status = record(pg, delivery, &outcome, trace).await?;
+            match status.as_str() {
+                "delivered" => report.delivered += 1,
+                "gave_up" => report.gave_up += 1,
+                _ => report.retrying += 1,
+            }
+        }
+        if count < CLAIM_LIMIT {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// How one attempt ended.
+struct Outcome {
+    status: Option<u16>,
+    error: Option<String>,
+    duration_ms: u64,
+}
+
+async fn send_one<U: Upstream, C: Clock>(
+    delivery: &Delivery,
+    upstream: &U,
+    clock: &C,
+    config: &Config,
+) -> Outcome {
+    let started = clock.now_unix_ms();
+    let refused = |error: String| Outcome {
+        status: None,
+        error: Some(error),
+        duration_ms: 0,
+    };
+    if let Some(problem) = url_problem(&delivery.url, config.webhooks_allow_private) {
+        return refused(format!("not sent: the URL {problem}"));
+    }
+    let body = Bytes::from(body(delivery, config.dashboard_url.as_deref()).to_string());
+    // Whole seconds since the epoch; the clock gives milliseconds as f64.
+    #[allow(clippy::cast_possible_truncation)]
+    let timestamp = (started / 1000.0).floor() as i64;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(&delivery.url)
+        .header(CONTENT_TYPE, "application/json")
+        .header(USER_AGENT, "vantage-sync-webhooks/1")
+        .header(EVENT_HEADER, &delivery.event)
+        .header(DELIVERY_HEADER, &delivery.delivery_id)
+        .header(
+            SIGNATURE_HEADER,
+            signature(&delivery.secret, timestamp, &body),
+        )
+        .body(body);
+    let Ok(request) = request else {
+        return refused("not sent: the URL or a header is not valid HTTP".into());
+    };
+    let answer = upstream.send(request).await;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let duration_ms = (clock.now_unix_ms() - started).max(0.0) as u64;
+    match answer {
+        Ok(response) => Outcome {
+            status: Some(response.status().as_u16()),
+            error: (!response.status().is_success())
+                .then(|| format!("the receiver answered {}", response.status().as_u16())),
+            duration_ms,
+        },
+        Err(e) => Outcome {
+            status: None,
+            error: Some(format!("no answer: {:?}", e.kind)),
+            duration_ms,
+        },
+    }
+}
+
+async fn record<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    delivery: &Delivery,
+    outcome: &Outcome,
+    trace: &mut Trace,
+) -> Result<String, EdgeError> {
+    let action = Action {
+        verb: "record a webhook delivery",
+        resource: &delivery.resource,
+        run_id: None,
+    };
+    let raw = pg
+        .rpc(
+            "record_vantage_sync_delivery",
+            &json!({
+                "p_delivery_id": delivery.delivery_id,
+                "p_response_code": outcome.status,
+                "p_error": outcome.error,
+                "p_duration_ms": outcome.duration_ms,
+            }),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    let rows: Vec<Value> = serde_json::from_slice(&raw).unwrap_or_default();
+    Ok(rows
+        .first()
+        .and_then(|row| row.get("status"))
+        .and_then(Value::as_str)
+        .unwrap_or("pending")
+        .to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_of_timestamp_dot_body() {
+        // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
+        assert_eq!(
+            signature("secret", 1_700_000_000, br#"{"a":1}"#),
+            "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[test]
+    fn private_and_loopback_urls_are_refused_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://10.0.0.1/x",
+            "http://[::1]/x",
+            "http://169.254.169.254/",
+            "http://100.64.0.1/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "ftp://example.com/",
+        ] {
+            assert!(url_problem(url, false).is_some(), "{url} should be refused");
+        }
+        assert!(url_problem("http://127.0.0.1:9/x", true).is_none());
+        assert!(url_problem("https://hooks.slack.com/services/x", false).is_none());
+        assert!(url_problem("https://93.184.216.34/x", false).is_none());
+    }
+
+    #[test]
+    fn the_body_carries_the_payload_a_link_and_slack_text() {
+        let delivery = Delivery {
+            delivery_id: "d1".into(),
+            url: "https://example.com".into(),
+            secret: "s".into(),
+            event: "repeated_failures".into(),
+            resource: "funds".into(),
+            payload: json!({ "event": "repeated_failures", "resource": "funds", "health": "red",
+                             "consecutive_failures": 3,
+                             "errors": [{ "code": "E3", "message": "third" }] }),
+            attempt: 2,
+        };
+        let body = body(&delivery, Some("https://app.example.com/sync"));
+        assert_eq!(body["health"], "red");
+        assert_eq!(body["delivery_id"], "d1");
+        assert_eq!(body["attempt"], 2);
+        assert_eq!(
+            body["dashboard_url"],
+            "https://app.example.com/sync#resource=funds"
+        );
+        assert_eq!(
+            body["text"],
+            ":rotating_light: funds has failed 3 times in a row: E3 third <https://app.example.com/sync#resource=funds|open the dashboard>"
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! Webhooks end to end: a real receiver on loopback, an edge server of the test's own, the
+//! stack's PostgREST and Postgres. The signature verifies (HMAC-SHA256 over "t.body", checked
+//! here with its own code, not the edge's); `failed` then `recovered` arrive in order; a
+//! receiver that is down gets the event exactly once after it comes back (through the sweep);
+//! a slow receiver does not hold up the ETL call; the sweep delivers `stuck`; bad subscription
+//! URLs are refused.
+//!
+//! Each test owns its subscription (deleted at the end) and its resources (`it_flow_…`);
+//! counts are per resource, since other tests' transitions may reach the same receiver.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use vantage_sync_tests::edge::{Edge, EdgeProcess, server_env};
+use vantage_sync_tests::receiver::{Received, Receiver};
+use vantage_sync_tests::spec::flow_resource;
+use vantage_sync_tests::{Credential, CredentialKind, Db, Error, Request, Rest, Result, Stack};
+
+const SECRET: &str = "whsec_test_0123456789abcdefghijklmnop";
+const DASHBOARD: &str = "https://app.example.com/sync";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Error::Check(what()))
+    }
+}
+
+/// An edge server of the test's own (dashboard link set, loopback receivers allowed), a
+/// subscription to every event of its own resource at `url`, and a way to delete it.
+struct Setup {
+    db: Db,
+    edge: Edge,
+    process: EdgeProcess,
+    webhook_id: String,
+    resource: String,
+}
+
+impl Setup {
+    fn new(url: &str, test: &str) -> Result<Self> {
+        let resource = flow_resource(test);
+        let stack = Stack::load()?;
+        let db = Db::connect(&stack)?;
+        let stack_edge = Edge::load(&stack)?;
+        let mut env = server_env(
+            &stack,
+            &stack_edge,
+            stack.postgrest_url(),
+            stack.service_role_key(),
+        )?;
+        env.push(("VANTAGE_DASHBOARD_URL", DASHBOARD.to_owned()));
+        let process = EdgeProcess::start(stack_edge.binary(), &env)?;
+        let edge = stack_edge.at(&process.base_url())?;
+        db.query(
+            "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
+            &[&resource],
+        )?;
+        let webhook_id: String = db
+            .query_one(
+                "INSERT INTO public.vantage_sync_webhooks (url, events, resources, secret)
+                 VALUES ($1, '{failed,stuck,repeated_failures,recovered,stale}', ARRAY[$2], $3)
+                 RETURNING webhook_id::text",
+                &[&url, &resource, &SECRET],
+            )?
+            .try_get(0)?;
+        Ok(Self {
+            db,
+            edge,
+            process,
+            webhook_id,
+            resource,
+        })
+    }
+
+    fn run(&self, resource: &str, finish: &str) -> Result<String> {
+        let started = self
+            .edge
+            .post_as_writer("start", &json!({ "resource": resource }))?;
+        check(started.status == 200, || format!("start: {started}"))?;
+        let run_id = started.json()["run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let body = if finish == "fail" {
+            json!({ "resource": resource, "run_id": run_id,
+                    "errors": [{ "code": "E_TEST", "message": "the source said no" }] })
+        } else {
+            json!({ "resource": resource, "run_id": run_id, "records_synced": 3,
+                    "records_created": 1, "records_updated": 2 })
+        };
+        let done = self.edge.post_as_writer(finish, &body)?;
+        check(done.status == 200, || format!("{finish}: {done}"))?;
+        Ok(run_id)
+    }
+
+    /// The deliveries of `resource`: (event, status, attempts), oldest first.
+    fn deliveries(&self, resource: &str) -> Result<Vec<(String, String, i32)>> {
+        self.db
+            .query(
+                "SELECT event, status, attempts FROM public.vantage_sync_webhook_deliveries
+                  WHERE resource = $1 AND webhook_id::text = $2 ORDER BY created_at",
+                &[&resource, &self.webhook_id],
+            )?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.db.query(
+            "DELETE FROM public.vantage_sync_webhooks WHERE webhook_id::text = $1",
+            &[&self.webhook_id],
+        );
+    }
+}
+
+fn for_resource(received: &[Received], resource: &str) -> Vec<Received> {
+    received
+        .iter()
+        .filter(|r| r.json()["resource"] == resource)
+        .cloned()
+        .collect()
+}
+
+/// Verifies `Vantage-Signature` the way the README tells a receiver to.
+fn signature_problem(received: &Received) -> Option<String> {
+    let header = received.header("vantage-signature")?;
+    let mut timestamp = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", hex)) => v1 = Some(hex.to_owned()),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(v1)) = (timestamp, v1) else {
+        return Some(format!("malformed signature header {header:?}"));
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    if (now - timestamp).abs() > 300 {
+        return Some(format!(
+            "timestamp {timestamp} is more than 5 minutes from {now}"
+        ));
+    }
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()) else {
+        return Some("bad key".into());
+    };
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(&received.body);
+    let Some(expected) = decode_hex(&v1) else {
+        return Some(format!("v1 is not hex: {v1}"));
+    };
+    mac.verify_slice(&expected)
+        .err()
+        .map(|_| "the HMAC does not match the body".to_owned())
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[test]
+fn failed_then_recovered_arrive_in_order_signed() -> Result<()> {
+    let receiver = Receiver::start(0)?;
+    let setup = Setup::new(&receiver.url(), "wh_order")?;
+    let resource = setup.resource.clone();
+    let failed_run = setup.run(&resource, "fail")?;
+    let got = for_resource(&receiver.wait_for(1, PATIENCE), &resource);
+    check(got.len() == 1, || {
+        format!("expected the failed event, got {got:?}")
+    })?;
+    let recovered_run = setup.run(&resource, "complete")?;
+    let _ = receiver.wait_for(2, PATIENCE);
+    let got = for_resource(&receiver.received(), &resource);
+    let events: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["event"].as_str().unwrap_or("").to_owned())
+        .collect();
+    check(events == ["failed", "recovered"], || {
+        format!("events in order: {events:?}")
+    })?;
+    for (received, run_id) in got.iter().zip([&failed_run, &recovered_run]) {
+        if let Some(problem) = signature_problem(received) {
+            return Err(Error::Check(problem));
+        }
+        let body = received.json();
+        check(body["run_id"] == run_id.as_str(), || {
+            format!("run id of {body}")
+        })?;
+        check(
+            received.header("vantage-event") == body["event"].as_str(),
+            || "the Vantage-Event header names the event".into(),
+        )?;
+        check(
+            received.header("vantage-delivery") == body["delivery_id"].as_str(),
+            || "the Vantage-Delivery header is the delivery id".into(),
+        )?;
+        check(
+            body["dashboard_url"] == format!("{DASHBOARD}#resource={resource}").as_str(),
+            || format!("dashboard link: {body}"),
+        )?;
+        check(
+            body["text"].as_str().is_some_and(|t| t.contains(&resource)),
+            || format!("a Slack text naming the resource: {body}"),
+        )?;
+    }
+    check(got[0].json()["health"] == "red", || "failed is red".into())?;
+    check(got[1].json()["health"] == "green", || {
+        "recovered is green".into()
+    })?;
+    // A tampered body does not verify.
+    let mut tampered = got[0].clone();
+    tampered.body = br#"{"event":"recovered"}"#.to_vec();
+    check(signature_problem(&tampered).is_some(), || {
+        "a tampered body must not verify".into()
+    })?;
+    let deliveries = setup.deliveries(&resource)?;
+    check(
+        deliveries
+            == [
+                ("failed".to_owned(), "delivered".to_owned(), 1),
+                ("recovered".to_owned(), "delivered".to_owned(), 1),
+            ],
+        || format!("deliveries: {deliveries:?}"),
+    )
+}
+
+#[test]
+fn a_receiver_that_was_down_gets_the_event_exactly_once() -> Result<()> {
+    let mut receiver = Receiver::start_on_a_reserved_port()?;
+    receiver.stop();
+    let setup = Setup::new(&receiver.url(), "wh_down")?;
+    let resource = setup.resource.clone();
+    setup.run(&resource, "fail")?;
+    // The first attempt (right after the answer) finds nobody listening.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while setup
+        .deliveries(&resource)?
+        .first()
+        .is_none_or(|d| d.2 == 0)
+    {
+        check(std::time::Instant::now() < deadline, || {
+            format!(
+                "the first attempt was never recorded: {:?}; the edge logged:\n{}",
+                setup.deliveries(&resource).ok(),
+                setup.process.log_text()
+            )
+        })?;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after_first = setup.deliveries(&resource)?;
+    check(
+        after_first == [("failed".into(), "pending".into(), 1)],
+        || format!("after the refused attempt: {after_first:?}"),
+    )?;
+    // The receiver comes back; the retry falls due (time moved on by hand); the cron sweeps.
+    receiver.resume()?;
+    setup.db.query(
+        "UPDATE public.vantage_sync_webhook_deliveries SET next_attempt_at = now() WHERE resource = $1",
+        &[&resource],
+    )?;
+    for _ in 0..2 {
+        let swept = setup.edge.post_as_writer("sweep", &json!({}))?;
+        check(swept.status == 200, || format!("sweep: {swept}"))?;
+    }
+    let got = for_resource(&receiver.received(), &resource);
+    check(got.len() == 1, || {
+        format!(
+            "exactly one delivery after the receiver came back, got {}",
+            got.len()
+        )
+    })?;
+    let deliveries = setup.deliveries(&resource)?;
+    check(
+        deliveries == [("failed".into(), "delivered".into(), 2)],
+        || format!("deliveries: {deliveries:?}"),
+    )?;
+    let attempts: Vec<(Option<i32>, Option<String>)> = setup
+        .db
+        .query(
+            "SELECT a.response_code, a.error FROM public.vantage_sync_webhook_attempts a
+               JOIN public.vantage_sync_webhook_deliveries d USING (delivery_id)
+              WHERE d.resource = $1 ORDER BY a.attempt",
+            &[&resource],
+        )?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_>>()?;
+    check(
+        attempts.len() == 2
+            && attempts[0].0.is_none()
+            && attempts[0]
+                .1
+                .as_deref()
+                .is_some_and(|e| e.contains("no answer"))
+            && attempts[1].0 == Some(200),
+        || format!("both attempts recorded: {attempts:?}"),
+    )
+}
+
+#[test]
+fn a_slow_receiver_does_not_hold_up_the_etl_call() -> Result<()> {
+    let receiver = Receiver::start(0)?;
+    receiver.delay_answers(Duration::from_secs(3));
+    let setup = Setup::new(&receiver.url(), "wh_slow")?;
+    let resource = setup.resource.clone();
+    setup.run(&resource, "fail")?;
+    // The ETL call has its answer while the receiver has not answered yet.
+    let right_after = setup.deliveries(&resource)?;
+    check(
+        right_after == [("failed".into(), "pending".into(), 0)],
+        || format!("the fail call waited for the receiver: {right_after:?}"),
+    )?;
+    let got = for_resource(&receiver.wait_for(1, PATIENCE), &resource);
+    check(got.len() == 1, || "the event still arrives".into())
+}
+
+#[test]
+fn the_sweep_fails_a_stuck_run_and_delivers_stuck() -> Result<()> {
+    let receiver = Receiver::start(0)?;
+    let setup = Setup::new(&receiver.url(), "wh_stuck")?;
+    let resource = setup.resource.clone();
+    setup.db.query(
+        "INSERT INTO public.vantage_sync_schedules (resource, stuck_after) VALUES ($1, interval '1 second')",
+        &[&resource],
+    )?;
+    let started = setup
+        .edge
+        .post_as_writer("start", &json!({ "resource": resource }))?;
+    check(started.status == 200, || format!("start: {started}"))?;
+    std::thread::sleep(Duration::from_millis(1100));
+    let swept = setup.edge.post_as_writer("sweep", &json!({}))?;
+    check(swept.status == 200, || format!("sweep: {swept}"))?;
+    let answer = swept.json();
+    check(answer["swept"].as_i64() >= Some(1), || {
+        format!("the sweep's answer: {answer}")
+    })?;
+    check(
+        answer["deliveries"]["delivered"].as_u64() >= Some(1),
+        || format!("the sweep delivers before answering: {answer}"),
+    )?;
+    let got = for_resource(&receiver.received(), &resource);
+    let body: Value = got.first().map(Received::json).unwrap_or_default();
+    check(
+        body["event"] == "stuck" && body["errors"][0]["code"] == "STUCK_TIMEOUT",
+        || format!("the stuck event: {body}"),
+    )
+}
+
+#[test]
+fn only_the_writer_token_may_sweep() -> Result<()> {
+    let stack = Stack::load()?;
+    let edge = Edge::load(&stack)?;
+    for auth in [
+        None,
+        Some(format!("Bearer {}", stack.authenticated_jwt())),
+        Some(format!("Bearer {}", stack.service_role_key())),
+    ] {
+        let answer = edge.post("sweep", auth.as_deref(), &json!({}))?;
+        check(matches!(answer.status, 401 | 403), || {
+            format!("sweep without the writer token: {answer}")
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_subscription_urls_are_refused() -> Result<()> {
+    let stack = Stack::load()?;
+    let rest = Rest::new(&stack)?;
+    let service = Credential::new(CredentialKind::ServiceRole, &stack)?;
+    for url in [
+        "ftp://hooks.example.com/x",
+        "https://user:password@hooks.example.com/x",
+        "hooks.example.com/x",
+        "https://hooks.example.com/a b",
+    ] {
+        let answer = rest.send(
+            &Request::post(
+                "/vantage_sync_webhooks",
+                json!({ "url": url, "events": ["failed"], "secret": SECRET }),
+            ),
+            &service,
+        )?;
+        check(answer.status() == 400, || {
+            format!("{url} must be refused with 400: {answer}")
+        })?;
+    }
+    // Loopback and private addresses: refused outside the local stack's test mode.
+    let db = Db::connect(&stack)?;
+    let refused = db.query(
+        "SELECT vantage_sync_private.webhook_url_problem(u) FROM unnest($1::text[]) AS u",
+        &[&vec![
+            "http://127.0.0.1/x",
+            "http://10.0.0.8/x",
+            "http://169.254.169.254/",
+        ]],
+    )?;
+    check(
+        refused
+            .iter()
+            .all(|row| row.try_get::<_, Option<String>>(0).ok().flatten().is_some()),
+        || "private addresses must have a problem".into(),
+    )
+}
