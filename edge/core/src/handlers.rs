@@ -162,6 +162,13 @@ pub(crate) async fn abort<U: Upstream>(
     }))
 }
 
+/// Rows read per page of the health view: PostgREST caps an answer at its `db-max-rows`
+/// (1,000 on Supabase by default), so a bigger project is read page by page.
+const HEALTH_PAGE: usize = 1000;
+
+/// The most pages read (100,000 resources): the answer of one request stays bounded.
+const HEALTH_MAX_PAGES: usize = 100;
+
 /// `health`: the health view's rows in its order (red, yellow, green, then name) and a count
 /// per colour.
 pub(crate) async fn health<U: Upstream>(
@@ -173,15 +180,26 @@ pub(crate) async fn health<U: Upstream>(
         resource: "",
         run_id: None,
     };
-    let raw = pg
-        .get(
-            &format!("/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key"),
-            trace,
-        )
-        .await
-        .map_err(|e| map_error(e, &action))?;
-    let rows: Vec<Value> = serde_json::from_slice(&raw)
-        .map_err(|_| EdgeError::internal("the health view's answer is not a JSON array"))?;
+    let mut rows: Vec<Value> = Vec::new();
+    for page in 0..HEALTH_MAX_PAGES {
+        let raw = pg
+            .get(
+                &format!(
+                    "/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key&limit={HEALTH_PAGE}&offset={}",
+                    page * HEALTH_PAGE
+                ),
+                trace,
+            )
+            .await
+            .map_err(|e| map_error(e, &action))?;
+        let page_rows: Vec<Value> = serde_json::from_slice(&raw)
+            .map_err(|_| EdgeError::internal("the health view's answer is not a JSON array"))?;
+        let full = page_rows.len() >= HEALTH_PAGE;
+        rows.extend(page_rows);
+        if !full {
+            break;
+        }
+    }
     let (mut red, mut yellow, mut green) = (0u32, 0u32, 0u32);
     for row in &rows {
         match row.get("health").and_then(Value::as_str) {

@@ -286,6 +286,31 @@ fn health_serves_the_view_with_a_summary() {
 }
 
 #[test]
+fn health_reads_past_postgrest_row_cap_page_by_page() {
+    // 2,500 resources: PostgREST answers at most 1,000 rows per request.
+    let edge = TestEdge::new(|request| {
+        let offset: usize = request
+            .uri()
+            .to_string()
+            .split("offset=")
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let rows: Vec<Value> = (offset..2500.min(offset + 1000))
+            .map(|n| json!({"resource": format!("r{n:04}"), "health": "green"}))
+            .collect();
+        reply_json(200, &json!(rows))
+    });
+    let answer = edge.get("health", Some(&format!("Bearer {WRITER}")));
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(body["resources"].as_array().map(Vec::len), Some(2500));
+    assert_eq!(body["summary"]["green"], 2500);
+    assert_eq!(body["resources"][2499]["resource"], "r2499");
+    assert_eq!(edge.sent().len(), 3, "three pages: 1,000 + 1,000 + 500");
+}
+
+#[test]
 fn routing_errors_and_body_checks() {
     let edge = TestEdge::new(|_| reply_json(200, &json!("unused")));
     let writer = format!("Bearer {WRITER}");
