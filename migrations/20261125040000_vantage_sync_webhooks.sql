@@ -243,13 +243,16 @@ CREATE TRIGGER vantage_sync_state_webhook_events
   WHEN (OLD.last_sync_status = 'running' AND NEW.last_sync_status IN ('success', 'failed'))
   EXECUTE FUNCTION vantage_sync_private.enqueue_transition_events();
 
--- Claims up to p_limit due deliveries for sending, each with its subscription's URL and secret.
+-- Claims up to p_limit due deliveries for sending (of p_resource only, when given: the edge's
+-- follow-up to one transition; all of them for the sweep), each with its subscription's URL
+-- and secret.
 -- A claim is a lease: next_attempt_at moves p_lease ahead, so a sender that dies before it
 -- records the outcome leaves the delivery to be claimed again, and two senders never claim the
 -- same row (SKIP LOCKED).
 CREATE FUNCTION public.claim_vantage_sync_deliveries(
-  p_limit integer DEFAULT 20,
-  p_lease interval DEFAULT '2 minutes'
+  p_limit    integer DEFAULT 20,
+  p_lease    interval DEFAULT '2 minutes',
+  p_resource text DEFAULT NULL
 )
 RETURNS TABLE (delivery_id uuid, url text, secret text, event text, resource text,
                payload jsonb, attempt integer)
@@ -263,6 +266,7 @@ BEGIN
     SELECT d.delivery_id
       FROM public.vantage_sync_webhook_deliveries AS d
      WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()
+       AND (p_resource IS NULL OR d.resource = p_resource)
      ORDER BY d.next_attempt_at, d.created_at
      LIMIT greatest(1, least(p_limit, 100))
        FOR UPDATE SKIP LOCKED
@@ -356,7 +360,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval) IS
+COMMENT ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval, text) IS
   'Leases up to p_limit due webhook deliveries (with URL and secret) to the caller for sending.';
 COMMENT ON FUNCTION public.record_vantage_sync_delivery(uuid, integer, text, integer) IS
   'Records one delivery attempt: 2xx delivers; otherwise retried with backoff, given up after 10.';
@@ -366,9 +370,9 @@ COMMENT ON FUNCTION public.sweep_vantage_syncs() IS
 REVOKE ALL ON FUNCTION vantage_sync_private.webhook_url_problem(text),
   vantage_sync_private.check_webhook(), vantage_sync_private.enqueue_webhook_event(text, text, uuid, text),
   vantage_sync_private.enqueue_transition_events() FROM PUBLIC, anon, authenticated, service_role;
-REVOKE ALL ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval),
+REVOKE ALL ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval, text),
   public.record_vantage_sync_delivery(uuid, integer, text, integer),
   public.sweep_vantage_syncs() FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval),
+GRANT EXECUTE ON FUNCTION public.claim_vantage_sync_deliveries(integer, interval, text),
   public.record_vantage_sync_delivery(uuid, integer, text, integer),
   public.sweep_vantage_syncs() TO service_role;

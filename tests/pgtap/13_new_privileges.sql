@@ -127,7 +127,7 @@ SELECT set_eq(
     UNION ALL VALUES ('vantage_sync_private.check_webhook()'),
                      ('vantage_sync_private.enqueue_webhook_event(text,text,uuid,text)'),
                      ('vantage_sync_private.enqueue_transition_events()'),
-                     ('claim_vantage_sync_deliveries(integer,interval)'),
+                     ('claim_vantage_sync_deliveries(integer,interval,text)'),
                      ('record_vantage_sync_delivery(uuid,integer,text,integer)'),
                      ('sweep_vantage_syncs()')$$,
   'the SECURITY DEFINER functions are the 6 state-changing ones, the delete guard and the webhook outbox''s 6');

@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(58);
+SELECT plan(59);
 
 -- objects and privileges -------------------------------------------------------------------------
 SELECT has_table('public', t, format('%s exists', t))
@@ -32,10 +32,10 @@ SELECT table_privs_are('public', 'vantage_sync_webhook_deliveries', 'service_rol
   'service_role only reads deliveries (the functions write them)');
 SELECT ok(NOT has_function_privilege(r, f, 'EXECUTE'), format('%s may not execute %s', r, f))
   FROM unnest(ARRAY['anon', 'authenticated']) AS r,
-       unnest(ARRAY['public.claim_vantage_sync_deliveries(integer, interval)',
+       unnest(ARRAY['public.claim_vantage_sync_deliveries(integer, interval, text)',
                     'public.record_vantage_sync_delivery(uuid, integer, text, integer)',
                     'public.sweep_vantage_syncs()']) AS f;
-SELECT ok(has_function_privilege('service_role', 'public.claim_vantage_sync_deliveries(integer, interval)', 'EXECUTE'),
+SELECT ok(has_function_privilege('service_role', 'public.claim_vantage_sync_deliveries(integer, interval, text)', 'EXECUTE'),
   'service_role may claim deliveries');
 
 -- subscriptions: where and what --------------------------------------------------------------
@@ -126,6 +126,8 @@ SELECT is(current_setting('response.headers', true), '[{"X-Vantage-Webhooks": "p
   'queuing tells PostgREST''s caller, through a response header');
 
 -- claim and record ------------------------------------------------------------------------------
+SELECT is((SELECT array_agg(DISTINCT resource) FROM claim_vantage_sync_deliveries(100, '0 seconds', 'investors')),
+  ARRAY['investors'], 'a claim for one resource returns only its deliveries (a 0 s lease leaves them due)');
 CREATE TEMP TABLE t_claim ON COMMIT DROP AS SELECT * FROM claim_vantage_sync_deliveries(3);
 SELECT is((SELECT count(*)::int FROM t_claim), 3, 'claim returns at most p_limit deliveries');
 SELECT is((SELECT min(url) || ' ' || min(secret) || ' ' || min(attempt) FROM t_claim),

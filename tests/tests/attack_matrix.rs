@@ -19,6 +19,10 @@ use vantage_sync_tests::{
     Credential, CredentialKind, Db, Error, Request, Response, Rest, Result, Stack,
 };
 
+/// Held by each matrix for its whole run: a matrix checks that no table changed, so the two
+/// must not run at the same time (the edge's writes its controls into the database).
+static ONE_MATRIX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What a signed-in user may read: the dashboard's data.
 const READABLE_BY_USERS: [&str; 4] = [
     "vantage_sync_state",
@@ -43,8 +47,8 @@ const CALLABLE_BY_ANYONE: [&str; 4] = [
 struct Relation {
     name: String,
     is_table: bool,
-    /// Column names of the primary key (for PUT).
-    key: Vec<String>,
+    /// The primary key's columns and a value for each (for PUT).
+    key: Vec<(String, Value)>,
     /// A plausible row: every column that needs a value.
     row: serde_json::Map<String, Value>,
 }
@@ -82,7 +86,7 @@ fn sample(name: &str, ty: &str) -> Value {
 fn relations(db: &Db) -> Result<Vec<Relation>> {
     let rows = db.query(
         "SELECT c.relname::text, c.relkind IN ('r', 'p'),
-                coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum)
+                coalesce((SELECT array_agg(a.attname::text || ':' || format_type(a.atttypid, NULL) ORDER BY a.attnum)
                             FROM pg_index i JOIN pg_attribute a
                               ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
                            WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
@@ -111,10 +115,15 @@ fn relations(db: &Db) -> Result<Vec<Relation>> {
                 .zip(&types)
                 .map(|(column, ty)| (column.clone(), sample(column, ty)))
                 .collect();
+            let key: Vec<String> = row.try_get(2)?;
             Ok(Relation {
                 name: row.try_get(0)?,
                 is_table: row.try_get(1)?,
-                key: row.try_get(2)?,
+                key: key
+                    .iter()
+                    .filter_map(|column| column.split_once(':'))
+                    .map(|(column, ty)| (column.to_owned(), sample(column, ty)))
+                    .collect(),
                 row: row_values,
             })
         })
@@ -165,11 +174,17 @@ fn relation_requests(relation: &Relation, kind: CredentialKind) -> Vec<Request> 
         Request::delete(&path),
     ];
     if relation.is_table && !relation.key.is_empty() {
+        // PUT names the whole primary key in the filter and the body, with the same values.
+        let mut put_row = relation.row.clone();
         let filter: Vec<String> = relation
             .key
             .iter()
-            .map(|column| {
-                let value = relation.row.get(column).cloned().unwrap_or(Value::Null);
+            .map(|(column, value)| {
+                let value = put_row
+                    .get(column)
+                    .cloned()
+                    .unwrap_or_else(|| value.clone());
+                put_row.insert(column.clone(), value.clone());
                 let text = value
                     .as_str()
                     .map_or_else(|| value.to_string(), str::to_owned);
@@ -178,7 +193,7 @@ fn relation_requests(relation: &Relation, kind: CredentialKind) -> Vec<Request> 
             .collect();
         requests.push(Request::put(
             format!("{path}?{}", filter.join("&")),
-            Value::Object(relation.row.clone()),
+            Value::Object(put_row),
         ));
     }
     requests
@@ -349,6 +364,9 @@ fn postgrest_refusal_problem(kind: CredentialKind, response: &Response) -> Optio
 #[test]
 #[ignore = "attacks the stack and starts edge servers: run by `cargo xtask test reliability`"]
 fn nobody_gets_into_postgrest() -> Result<()> {
+    let _alone = ONE_MATRIX_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let stack = Stack::load()?;
     let rest = Rest::new(&stack)?;
     let db = Db::connect(&stack)?;
@@ -474,6 +492,9 @@ fn edge_body(route: &str) -> Value {
 #[test]
 #[ignore = "attacks the stack and starts edge servers: run by `cargo xtask test reliability`"]
 fn nobody_gets_into_the_edge_function() -> Result<()> {
+    let _alone = ONE_MATRIX_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
     let edge = Edge::load(&stack)?;

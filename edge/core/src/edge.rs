@@ -64,9 +64,10 @@ pub struct Handled {
     pub response: Response<Bytes>,
     /// The line to log.
     pub log: LogLine,
-    /// The request queued webhook deliveries: after sending the response, the adapter runs
-    /// [`Edge::deliver_webhooks`] (in the background: never before the answer).
-    pub deliveries_pending: bool,
+    /// The resource whose transition queued webhook deliveries, if one did: after sending the
+    /// response, the adapter runs [`Edge::deliver_webhooks`] for it (in the background: never
+    /// before the answer).
+    pub deliveries_pending: Option<String>,
 }
 
 impl<U: Upstream, C: Clock> Edge<U, C> {
@@ -264,7 +265,11 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         }
         let latency_ms =
             ((self.clock.now_unix_ms() - ctx.started_ms).max(0.0) * 10.0).round() / 10.0;
-        let deliveries_pending = trace.webhooks_pending && response.status().is_success();
+        let deliveries_pending = if trace.webhooks_pending && response.status().is_success() {
+            trace.resource.clone()
+        } else {
+            None
+        };
         let detail = error
             .and_then(EdgeError::log_detail)
             .map(str::to_owned)
@@ -286,10 +291,10 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         }
     }
 
-    /// Sends the webhook deliveries that are due (claimed from the database's outbox, each
-    /// outcome recorded there); its log line has route `deliveries`. Adapters call it after
-    /// answering a request whose [`Handled::deliveries_pending`] is set.
-    pub async fn deliver_webhooks(&self, request_id: &str) -> LogLine {
+    /// Sends the webhook deliveries of `resource` that are due (claimed from the database's
+    /// outbox, each outcome recorded there); its log line has route `deliveries`. Adapters call
+    /// it after answering a request whose [`Handled::deliveries_pending`] names a resource.
+    pub async fn deliver_webhooks(&self, request_id: &str, resource: &str) -> LogLine {
         let started_ms = self.clock.now_unix_ms();
         let pg = Postgrest::new(
             &self.config.rest_url,
@@ -297,8 +302,15 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             &self.upstream,
         );
         let mut trace = Trace::default();
-        let result =
-            webhooks::deliver_due(&pg, &self.upstream, &self.clock, &self.config, &mut trace).await;
+        let result = webhooks::deliver_due(
+            &pg,
+            &self.upstream,
+            &self.clock,
+            &self.config,
+            Some(resource),
+            &mut trace,
+        )
+        .await;
         let latency_ms = ((self.clock.now_unix_ms() - started_ms).max(0.0) * 10.0).round() / 10.0;
         let (status, error, detail) = match &result {
             Ok(report) => (
@@ -349,7 +361,7 @@ pub fn misconfigured(error: &ConfigError, method: &str, request_id: &str) -> Han
     Handled {
         response,
         log,
-        deliveries_pending: false,
+        deliveries_pending: None,
     }
 }
 

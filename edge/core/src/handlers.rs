@@ -23,6 +23,7 @@ pub(crate) async fn start<U: Upstream>(
     body: StartBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
+    trace.resource = Some(body.resource.clone());
     let action = Action {
         verb: "start",
         resource: &body.resource,
@@ -65,6 +66,7 @@ pub(crate) async fn complete<U: Upstream>(
     body: CompleteBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
+    trace.resource = Some(body.resource.clone());
     let run_id = match body.run_id {
         Some(id) => Some(id),
         None => running_run(pg, &body.resource, "complete", trace).await?,
@@ -103,6 +105,7 @@ pub(crate) async fn fail<U: Upstream>(
     body: FailBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
+    trace.resource = Some(body.resource.clone());
     let run_id = match body.run_id {
         Some(id) => Some(id),
         None => running_run(pg, &body.resource, "fail", trace).await?,
@@ -135,6 +138,7 @@ pub(crate) async fn abort<U: Upstream>(
     user: &UserClaims,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
+    trace.resource = Some(body.resource.clone());
     let action = Action {
         verb: "abort",
         resource: &body.resource,
@@ -235,7 +239,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
         .map_err(|e| map_error(e, &action))?;
     let swept = first_row(&raw)
         .ok_or_else(|| EdgeError::internal("sweep_vantage_syncs returned no row"))?;
-    let deliveries = webhooks::deliver_due(pg, upstream, clock, config, trace).await?;
+    let deliveries = webhooks::deliver_due(pg, upstream, clock, config, None, trace).await?;
     // Sent here: the adapter must not start them again.
     trace.webhooks_pending = false;
     Ok(json!({

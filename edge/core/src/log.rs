@@ -48,6 +48,8 @@ pub(crate) struct Trace {
     pub note: Option<String>,
     /// A transition queued webhook deliveries (PostgREST said so in a header).
     pub webhooks_pending: bool,
+    /// The resource the request is about, once its body is read.
+    pub resource: Option<String>,
 }
 
 impl Trace {

@@ -185,13 +185,15 @@ pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
     (local_name || private_ip).then(|| format!("points at {host}, a loopback or private address"))
 }
 
-/// Claims due deliveries, sends them, records each outcome; rounds until none is due (or
-/// [`MAX_ROUNDS`]).
+/// Claims due deliveries (of `resource` only, when given: the follow-up to one transition
+/// leaves the rest to the sweep), sends them, records each outcome; rounds until none is due
+/// (or [`MAX_ROUNDS`]).
 pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
     pg: &Postgrest<'_, U>,
     upstream: &U,
     clock: &C,
     config: &Config,
+    resource: Option<&str>,
     trace: &mut Trace,
 ) -> Result<DeliveryReport, EdgeError> {
     let action = Action {
@@ -204,7 +206,7 @@ pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
         let raw = pg
             .rpc(
                 "claim_vantage_sync_deliveries",
-                &json!({ "p_limit": CLAIM_LIMIT }),
+                &json!({ "p_limit": CLAIM_LIMIT, "p_resource": resource }),
                 trace,
             )
             .await

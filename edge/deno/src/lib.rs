@@ -84,12 +84,13 @@ impl EdgeFunction {
                 Err(error) => misconfigured(error, &request.method(), &js::random_uuid()),
             };
             js::console_log(&handled.log.to_json());
-            if handled.deliveries_pending {
+            if let Some(resource) = handled.deliveries_pending {
                 let state = Rc::clone(&state);
                 let request_id = handled.log.request_id.clone();
                 js::run_after_response(async move {
                     if let Ok(edge) = state.as_ref() {
-                        js::console_log(&edge.deliver_webhooks(&request_id).await.to_json());
+                        let line = edge.deliver_webhooks(&request_id, &resource).await;
+                        js::console_log(&line.to_json());
                     }
                 });
             }

@@ -51,11 +51,11 @@ async fn handle(State(edge): State<Arc<NativeEdge>>, request: Request) -> Respon
     };
     // One line per request; a closed stdout must not take the server down.
     let _ = writeln!(std::io::stdout().lock(), "{}", handled.log.to_json());
-    if handled.deliveries_pending {
+    if let Some(resource) = handled.deliveries_pending {
         // After the answer, never before it: a slow receiver must not slow the ETL job.
         let request_id = handled.log.request_id.clone();
         tokio::spawn(async move {
-            let line = edge.deliver_webhooks(&request_id).await;
+            let line = edge.deliver_webhooks(&request_id, &resource).await;
             let _ = writeln!(std::io::stdout().lock(), "{}", line.to_json());
         });
     }
