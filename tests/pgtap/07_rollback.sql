@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(77);
+SELECT plan(79);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -46,6 +46,12 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261125050000_vantage_sync_retry_policy_rollback.sql
+
+SELECT hasnt_column('public', 'vantage_sync_state', 'next_attempt_at', '050000 rollback drops next_attempt_at');
+SELECT has_trigger('public', 'vantage_sync_health', 'vantage_sync_health_read_only',
+  '050000 rollback keeps the health view read-only (020000''s trigger is back on the recreated view)');
+
 \ir ../../migrations/20261125040000_vantage_sync_webhooks_rollback.sql
 
 SELECT hasnt_table('public', 'vantage_sync_webhooks', '040000 rollback drops the webhook subscriptions');
@@ -186,6 +192,7 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261125020000_vantage_sync_health_read_only.sql
 \ir ../../migrations/20261125020100_vantage_sync_pure_rules_for_anon.sql
 \ir ../../migrations/20261125040000_vantage_sync_webhooks.sql
+\ir ../../migrations/20261125050000_vantage_sync_retry_policy.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 

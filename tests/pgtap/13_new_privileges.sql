@@ -129,8 +129,10 @@ SELECT set_eq(
                      ('vantage_sync_private.enqueue_transition_events()'),
                      ('claim_vantage_sync_deliveries(integer,interval,text)'),
                      ('record_vantage_sync_delivery(uuid,integer,text,integer)'),
-                     ('sweep_vantage_syncs()')$$,
-  'the SECURITY DEFINER functions are the 6 state-changing ones, the delete guard and the webhook outbox''s 6');
+                     ('sweep_vantage_syncs()'),
+                     ('vantage_sync_private.apply_retry_policy()'),
+                     ('vantage_sync_private.number_attempt()')$$,
+  'the SECURITY DEFINER functions: the 6 state-changing ones, the delete guard, the webhook outbox''s 6 and the retry policy''s 2 triggers');
 SELECT is_empty(
   $$SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.prosecdef
