@@ -159,6 +159,78 @@ fn start_then_fail_keeps_the_errors_and_the_watermark() -> Result<()> {
 }
 
 #[test]
+fn fail_says_when_the_retry_policy_allows_the_next_attempt() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_retry");
+    db.query(
+        "INSERT INTO public.vantage_sync_schedules (resource, retry_max_attempts, retry_initial_backoff)
+         VALUES ($1, 2, interval '10 minutes')",
+        &[&resource],
+    )?;
+    let errors = json!([{ "code": "E", "message": "boom" }]);
+    let run = start(&edge, &resource)?;
+    let failed = edge.post_as_writer(
+        "fail",
+        &json!({ "resource": resource, "run_id": run, "errors": errors }),
+    )?;
+    expect(&failed, 200, "")?;
+    let body = failed.json();
+    check(
+        body["attempt"] == 1 && body["max_attempts"] == 2 && body["will_retry"] == true,
+        || format!("fail's answer: {body}"),
+    )?;
+    let next = body["next_attempt_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    check(!next.is_empty(), || format!("no next_attempt_at: {body}"))?;
+
+    // Too early: 409 with the time, and nothing changes.
+    let early = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&early, 409, "conflict")?;
+    check(
+        early.json()["error"]["retry"]["next_attempt_at"] == next.as_str()
+            && early.json()["error"]["retry"]["attempt"] == 2
+            && early.body.contains("may not start before"),
+        || format!("the early start's refusal: {early}"),
+    )?;
+    check(runs_of(&db, &resource)? == 1, || {
+        "a refused start wrote a run".into()
+    })?;
+
+    // Once due (time moved on by hand), attempt 2 fails too and the policy gives up.
+    db.query(
+        "UPDATE public.vantage_sync_state SET next_attempt_at = now() WHERE resource = $1",
+        &[&resource],
+    )?;
+    let run = start(&edge, &resource)?;
+    let failed = edge.post_as_writer(
+        "fail",
+        &json!({ "resource": resource, "run_id": run, "errors": errors }),
+    )?;
+    let body = failed.json();
+    check(
+        body["attempt"] == 2 && body["will_retry"] == false && body["next_attempt_at"].is_null(),
+        || format!("the last attempt's answer: {body}"),
+    )?;
+    let health = edge.get("health", Some(&edge.writer_auth()))?;
+    let row = health.json()["resources"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["resource"] == resource.as_str())
+                .cloned()
+        })
+        .unwrap_or_default();
+    check(
+        row["alerts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "retries_exhausted")),
+        || format!("health after giving up: {row}"),
+    )
+}
+
+#[test]
 fn a_second_start_is_409_with_the_current_run() -> Result<()> {
     let (_, edge, _) = setup()?;
     let resource = flow_resource("e_twice");

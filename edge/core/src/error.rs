@@ -58,8 +58,10 @@ pub enum EdgeError {
         message: String,
         /// The resource's current run (`run_id`, `status`, `started_at`, `completed_at`).
         current_run: Option<Value>,
-        /// For a start refused by a dependency: which one, and when it last synced.
-        dependency: Option<Value>,
+        /// Why a start was refused, as a named object for the caller: `dependency` (which
+        /// one, and when it last synced) or `retry` (when the retry policy allows the next
+        /// attempt, and which attempt it is).
+        reason: Option<(&'static str, Value)>,
     },
     /// PostgREST (or Supabase Auth) did not answer, timed out, or answered 5xx.
     #[error("the database is unavailable right now; retry in a few seconds")]
@@ -154,14 +156,14 @@ impl EdgeError {
             }
             Self::Conflict {
                 current_run,
-                dependency,
+                reason,
                 ..
             } => {
                 if let Some(run) = current_run {
                     error.insert("current_run".into(), run.clone());
                 }
-                if let Some(dependency) = dependency {
-                    error.insert("dependency".into(), dependency.clone());
+                if let Some((name, value)) = reason {
+                    error.insert((*name).into(), value.clone());
                 }
             }
             Self::UpstreamUnavailable { .. } => {
@@ -211,7 +213,7 @@ mod tests {
                 EdgeError::Conflict {
                     message: "x".into(),
                     current_run: None,
-                    dependency: None,
+                    reason: None,
                 },
                 "conflict",
                 409,
@@ -249,7 +251,7 @@ mod tests {
         let error = EdgeError::Conflict {
             message: "busy".into(),
             current_run: Some(json!({ "run_id": "r" })),
-            dependency: None,
+            reason: None,
         };
         assert_eq!(error.body()["error"]["current_run"]["run_id"], "r");
         assert!(error.body()["error"].get("dependency").is_none());

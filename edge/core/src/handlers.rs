@@ -14,7 +14,7 @@ use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 use crate::webhooks;
 
 /// The health view's columns the function serves, in this order.
-pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id";
+pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted";
 
 /// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id and
 /// `started_at` (the database's clock, read in the same transaction).
@@ -99,7 +99,8 @@ pub(crate) async fn complete<U: Upstream>(
     }))
 }
 
-/// `fail`: `fail_vantage_sync` with the error objects as sent.
+/// `fail`: `fail_vantage_sync_run` with the error objects as sent; the answer says whether
+/// and when the resource's retry policy allows the next attempt.
 pub(crate) async fn fail<U: Upstream>(
     pg: &Postgrest<'_, U>,
     body: FailBody,
@@ -116,18 +117,26 @@ pub(crate) async fn fail<U: Upstream>(
         run_id: run_id.as_deref(),
     };
     let error_count = body.errors.len();
-    pg.rpc(
-        "fail_vantage_sync",
-        &json!({ "p_resource": body.resource, "p_errors": body.errors, "p_run_id": run_id }),
-        trace,
-    )
-    .await
-    .map_err(|e| map_error(e, &action))?;
+    let raw = pg
+        .rpc(
+            "fail_vantage_sync_run",
+            &json!({ "p_resource": body.resource, "p_errors": body.errors, "p_run_id": run_id }),
+            trace,
+        )
+        .await
+        .map_err(|e| map_error(e, &action))?;
+    // One object (OUT parameters); read leniently: the failure is recorded either way.
+    let retry: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let field = |name: &str| retry.get(name).cloned().unwrap_or(Value::Null);
     Ok(json!({
         "resource": body.resource,
         "run_id": run_id,
         "status": "failed",
         "error_count": error_count,
+        "attempt": field("attempt"),
+        "max_attempts": field("max_attempts"),
+        "will_retry": field("will_retry"),
+        "next_attempt_at": field("next_attempt_at"),
     }))
 }
 

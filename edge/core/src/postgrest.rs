@@ -224,10 +224,31 @@ fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
                 "\"{resource}\" depends on \"{dependency}\", which has not synced successfully since \"{resource}\" last did; sync \"{dependency}\" first"
             ),
             current_run: None,
-            dependency: Some(json!({
-                "resource": dependency,
-                "last_sync_time": details.get("dependency_last_sync_time").cloned().unwrap_or(Value::Null),
-            })),
+            reason: Some((
+                "dependency",
+                json!({
+                    "resource": dependency,
+                    "last_sync_time": details.get("dependency_last_sync_time").cloned().unwrap_or(Value::Null),
+                }),
+            )),
+        };
+    }
+    if let Some(next) = text("next_attempt_at") {
+        let attempt = details.get("attempt").and_then(Value::as_i64).unwrap_or(0);
+        let max = details
+            .get("max_attempts")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        return EdgeError::Conflict {
+            message: format!(
+                "\"{resource}\" may not start before {next}: attempt {} of {max} failed and its retry policy waits (clear next_attempt_at to start now)",
+                attempt - 1
+            ),
+            current_run: None,
+            reason: Some((
+                "retry",
+                json!({ "next_attempt_at": next, "attempt": attempt, "max_attempts": max }),
+            )),
         };
     }
     let Some(status) = text("status") else {
@@ -237,7 +258,7 @@ fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
                 action.verb
             ),
             current_run: None,
-            dependency: None,
+            reason: None,
         };
     };
     let current = text("current_run_id");
@@ -267,7 +288,7 @@ fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
             "started_at": details.get("started_at").cloned().unwrap_or(Value::Null),
             "completed_at": details.get("completed_at").cloned().unwrap_or(Value::Null),
         })),
-        dependency: None,
+        reason: None,
     }
 }
 
@@ -355,6 +376,27 @@ mod tests {
             error.to_string(),
             "cannot abort \"accounts\": it is not running (status success)"
         );
+    }
+
+    #[test]
+    fn a_start_refused_by_the_retry_policy_says_when() {
+        let detail = json!({"resource":"accounts","status":"failed",
+                            "next_attempt_at":"2026-11-25T14:32:00+00:00","attempt":2,"max_attempts":5});
+        let error = map_error(
+            refused(409, "PT409", "may not start before", Some(detail)),
+            &action("start", None),
+        );
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            error.to_string(),
+            "\"accounts\" may not start before 2026-11-25T14:32:00+00:00: attempt 1 of 5 failed and its retry policy waits (clear next_attempt_at to start now)"
+        );
+        let body = error.body();
+        assert_eq!(
+            body["error"]["retry"]["next_attempt_at"],
+            "2026-11-25T14:32:00+00:00"
+        );
+        assert_eq!(body["error"]["retry"]["attempt"], 2);
     }
 
     #[test]
