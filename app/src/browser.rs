@@ -32,6 +32,16 @@ pub fn local_time_text(t: Timestamp) -> String {
     date.to_locale_string("default", &options).into()
 }
 
+/// An instant as a time of day in the user's locale and time zone: `14:32` or `2:32 PM`.
+pub fn local_clock_text(t: Timestamp) -> String {
+    #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit an f64 exactly
+    let date = Date::new(&JsValue::from_f64(t.millis() as f64));
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    date.to_locale_time_string_with_options("default", &options)
+        .into()
+}
+
 /// Name/value pairs from the page's query string and fragment (a Supabase auth redirect puts
 /// the session there: `#access_token=...`). The fragment wins: it never reaches a server.
 pub fn page_settings() -> Vec<(String, String)> {

@@ -92,6 +92,10 @@ fn row(value: &JsValue) -> Option<SyncRow> {
         stuck_after: string_field(value, "stuck_after"),
         slow_after: string_field(value, "slow_after"),
         expected_interval: string_field(value, "expected_interval"),
+        next_attempt: int(value, "next_attempt"),
+        retry_max_attempts: int(value, "retry_max_attempts"),
+        next_attempt_at: time(value, "next_attempt_at").ok()?,
+        retries_exhausted: get(value, "retries_exhausted").as_bool(),
     })
 }
 

@@ -57,6 +57,10 @@ fn row(resource: &str, status: Status) -> SyncRow {
         stuck_after: None,
         slow_after: None,
         expected_interval: None,
+        next_attempt: None,
+        retry_max_attempts: None,
+        next_attempt_at: None,
+        retries_exhausted: None,
     }
 }
 

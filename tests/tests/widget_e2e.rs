@@ -176,6 +176,12 @@ fn seven_cards_in_order(browser: &Browser) -> Result<()> {
     check(funds == "Failed 5 minutes ago \u{b7} 2 errors", || {
         format!("funds says {funds:?}")
     })?;
+    // Its retry policy: the fourth of five attempts, due 20 minutes after the failure.
+    let retry = card_text(browser, "funds", ".vss-retry")?;
+    check(
+        retry.starts_with("Retry 4 of 5 at ") && retry.ends_with("(in 14 minutes)"),
+        || format!("funds' retry line: {retry:?}"),
+    )?;
     let counts = browser.texts(".vss-filter .vss-count")?;
     check(counts == ["7", "2", "2", "3"], || {
         format!("summary counts {counts:?}")

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::{AbortButton, ErrorList, RunHistory};
-use crate::browser::local_time_text;
+use crate::browser::{local_clock_text, local_time_text};
 
 use crate::model::{Card, State, Timestamp};
 
@@ -39,6 +39,16 @@ pub fn HealthCard(
             <p class="vss-subline">{move || card.last_success_line(now.get())}</p>
         }
     });
+    let retry = card
+        .retry_line(now.get_untracked(), local_clock_text)
+        .map(|_| {
+            let card = Arc::clone(&card);
+            view! {
+                <p class="vss-subline vss-retry">
+                    {move || card.retry_line(now.get(), local_clock_text)}
+                </p>
+            }
+        });
     let alerts = (!card.alerts.is_empty()).then(|| {
         let badges = card
             .alerts
@@ -68,6 +78,7 @@ pub fn HealthCard(
             </header>
             <p class="vss-line">{line}</p>
             {last_success}
+            {retry}
             {alerts}
             {errors}
             {(state == State::Stuck).then(|| view! { <AbortButton resource=card.resource.clone()/> })}

@@ -74,6 +74,27 @@ impl State {
     }
 }
 
+/// Where a failing resource stands with its retry policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// No policy, or nothing pending.
+    None,
+    /// The policy allows attempt `attempt` (of `max`, when known) at `at`.
+    Waiting {
+        /// The attempt the next start will be.
+        attempt: i64,
+        /// The policy's limit, if the row says it.
+        max: Option<i64>,
+        /// When it may start.
+        at: Timestamp,
+    },
+    /// The policy used up its attempts.
+    GaveUp {
+        /// How many attempts failed.
+        attempts: i64,
+    },
+}
+
 /// Everything a card shows about one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Card {
@@ -93,6 +114,8 @@ pub struct Card {
     pub health: Health,
     /// Its alerts, in the view's order.
     pub alerts: Vec<Alert>,
+    /// Its retry policy's next step.
+    pub retry: Retry,
 }
 
 impl Card {
@@ -125,6 +148,17 @@ impl Card {
             Some(names) => names.iter().filter_map(|n| Alert::from_name(n)).collect(),
             None => alerts_of(&facts, &thresholds, now),
         };
+        let retry = match (row.retries_exhausted, row.next_attempt_at) {
+            (Some(true), _) => Retry::GaveUp {
+                attempts: facts.consecutive_failures,
+            },
+            (_, Some(at)) if facts.status == Status::Failed => Retry::Waiting {
+                attempt: row.next_attempt.unwrap_or(facts.consecutive_failures + 1),
+                max: row.retry_max_attempts,
+                at,
+            },
+            _ => Retry::None,
+        };
         Self {
             resource: row.resource,
             facts,
@@ -134,6 +168,7 @@ impl Card {
             thresholds,
             health,
             alerts,
+            retry,
         }
     }
 
@@ -197,6 +232,32 @@ impl Card {
         }
     }
 
+    /// A line for a failing resource with a retry policy: `Retry 2 of 5 at 14:32 (in 4
+    /// minutes)`, `Retry 2 of 5 due now`, or `Gave up after 5 attempts`. `clock` writes an
+    /// instant as a time of day in the user's time zone (the browser's `Intl`).
+    pub fn retry_line(
+        &self,
+        now: Timestamp,
+        clock: impl Fn(Timestamp) -> String,
+    ) -> Option<String> {
+        match self.retry {
+            Retry::None => None,
+            Retry::GaveUp { attempts } => Some(gave_up_text(attempts)),
+            Retry::Waiting { attempt, max, at } => {
+                let which = match max {
+                    Some(max) => format!("Retry {attempt} of {max}"),
+                    None => format!("Retry {attempt}"),
+                };
+                let wait = at.since(now);
+                Some(if wait > 0 {
+                    format!("{which} at {} (in {})", clock(at), span(wait))
+                } else {
+                    format!("{which} due now")
+                })
+            }
+        }
+    }
+
     /// The instant the main line is about, for its `<time>` element.
     pub fn line_time(&self) -> Option<Timestamp> {
         match self.facts.status {
@@ -248,6 +309,7 @@ impl Card {
                 Some(every) => format!("Missed schedule: due every {}", short_span(every)),
                 None => "Missed schedule".to_owned(),
             },
+            Alert::RetriesExhausted => gave_up_text(f.consecutive_failures),
         }
     }
 
@@ -319,6 +381,11 @@ impl Counts {
     }
 }
 
+/// `Gave up after 5 attempts`.
+fn gave_up_text(attempts: i64) -> String {
+    format!("Gave up after {}", count(attempts, "attempt"))
+}
+
 /// How fresh the shown data is: `Updated 12 s ago`, `Updated 3 min ago`, `Updated 2 h ago`.
 pub fn updated_text(elapsed: i64) -> String {
     format!("Updated {} ago", short_span(elapsed))
@@ -334,7 +401,11 @@ mod tests {
     }
 
     fn card(status: Status) -> Card {
-        let row = SyncRow {
+        Card::from_row(row(status), now())
+    }
+
+    fn row(status: Status) -> SyncRow {
+        SyncRow {
             resource: "accounts".to_owned(),
             status,
             last_sync_time: Some(now().plus(-2 * HOUR)),
@@ -351,8 +422,11 @@ mod tests {
             stuck_after: None,
             slow_after: None,
             expected_interval: None,
-        };
-        Card::from_row(row, now())
+            next_attempt: None,
+            retry_max_attempts: None,
+            next_attempt_at: None,
+            retries_exhausted: None,
+        }
     }
 
     #[test]
@@ -412,6 +486,70 @@ mod tests {
 
         let never = card(Status::NeverRun);
         assert_eq!(never.status_line(now()), "Never synced");
+    }
+
+    #[test]
+    fn retry_lines_say_which_attempt_and_when() {
+        let clock = |t: Timestamp| format!("T{}", t.millis() / 1000);
+        let mut c = card(Status::Failed);
+        assert_eq!(c.retry_line(now(), clock), None, "no policy, no line");
+        let at = now().plus(4 * MINUTE);
+        c.retry = Retry::Waiting {
+            attempt: 2,
+            max: Some(5),
+            at,
+        };
+        assert_eq!(
+            c.retry_line(now(), clock).as_deref(),
+            Some(format!("Retry 2 of 5 at T{} (in 4 minutes)", at.millis() / 1000).as_str())
+        );
+        assert_eq!(
+            c.retry_line(now().plus(5 * MINUTE), clock).as_deref(),
+            Some("Retry 2 of 5 due now")
+        );
+        c.retry = Retry::GaveUp { attempts: 5 };
+        assert_eq!(
+            c.retry_line(now(), clock).as_deref(),
+            Some("Gave up after 5 attempts")
+        );
+        c.facts.consecutive_failures = 1;
+        assert_eq!(
+            c.alert_text(Alert::RetriesExhausted, now()),
+            "Gave up after 1 attempt"
+        );
+    }
+
+    #[test]
+    fn a_view_row_with_a_policy_becomes_a_retry() {
+        let c = Card::from_row(
+            SyncRow {
+                next_attempt: Some(3),
+                retry_max_attempts: Some(4),
+                next_attempt_at: Some(now().plus(MINUTE)),
+                consecutive_failures: Some(2),
+                ..row(Status::Failed)
+            },
+            now(),
+        );
+        assert_eq!(
+            c.retry,
+            Retry::Waiting {
+                attempt: 3,
+                max: Some(4),
+                at: now().plus(MINUTE)
+            }
+        );
+        let gave_up = Card::from_row(
+            SyncRow {
+                retries_exhausted: Some(true),
+                consecutive_failures: Some(4),
+                alerts: Some(vec!["retries_exhausted".to_owned()]),
+                ..row(Status::Failed)
+            },
+            now(),
+        );
+        assert_eq!(gave_up.retry, Retry::GaveUp { attempts: 4 });
+        assert_eq!(gave_up.alerts, [Alert::RetriesExhausted]);
     }
 
     #[test]

@@ -95,11 +95,13 @@ pub enum Alert {
     Slow,
     /// Not started within its schedule's `expected_interval`.
     MissedSchedule,
+    /// The retry policy used up its attempts (view only).
+    RetriesExhausted,
 }
 
 impl Alert {
     /// The view's name for it (`stuck`, `stale`, `repeated_failures`, `slow`,
-    /// `missed_schedule`).
+    /// `missed_schedule`, `retries_exhausted`).
     pub const fn name(self) -> &'static str {
         match self {
             Self::Stuck => "stuck",
@@ -107,6 +109,7 @@ impl Alert {
             Self::RepeatedFailures => "repeated_failures",
             Self::Slow => "slow",
             Self::MissedSchedule => "missed_schedule",
+            Self::RetriesExhausted => "retries_exhausted",
         }
     }
 
@@ -118,6 +121,7 @@ impl Alert {
             Self::RepeatedFailures,
             Self::Slow,
             Self::MissedSchedule,
+            Self::RetriesExhausted,
         ]
         .into_iter()
         .find(|a| a.name() == name)

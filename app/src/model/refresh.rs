@@ -108,6 +108,10 @@ mod tests {
             stuck_after: None,
             slow_after: None,
             expected_interval: None,
+            next_attempt: None,
+            retry_max_attempts: None,
+            next_attempt_at: None,
+            retries_exhausted: None,
         };
         Card::from_row(row, Timestamp::from_millis(0))
     }

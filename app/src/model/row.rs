@@ -49,6 +49,14 @@ pub struct SyncRow {
     pub slow_after: Option<String>,
     /// See `stale_after`; `None` without a schedule.
     pub expected_interval: Option<String>,
+    /// The attempt the next start will be (view only, retry policy migration).
+    pub next_attempt: Option<i64>,
+    /// The retry policy's limit of attempts; `None` without a policy (view only).
+    pub retry_max_attempts: Option<i64>,
+    /// When the retry policy allows the next attempt after a failure.
+    pub next_attempt_at: Option<Timestamp>,
+    /// Whether the retry policy gave up (view only).
+    pub retries_exhausted: Option<bool>,
 }
 
 /// One entry of a failed run's `errors`: its code and message, and any other fields as text.
