@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::{Edge, EdgeResponse, FUNCTION_PATH, sha256_hex};
+use vantage_sync_tests::receiver::Receiver as WebhookReceiver;
 use vantage_sync_tests::spec::{flow_resource, spec_errors};
 use vantage_sync_tests::{Db, Error, Result, Stack};
 
@@ -128,6 +129,8 @@ impl DenoFunction {
             .env("SUPABASE_JWT_SECRET", stack.jwt_secret())
             .env("VANTAGE_WRITER_TOKEN_SHA256", sha256_hex(writer_token))
             .env("VANTAGE_CORS_ORIGINS", CORS_ORIGINS)
+            // The webhook test's receiver listens on loopback.
+            .env("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", "true")
             .env("VANTAGE_EDGE_PORT", "0")
             .arg("run")
             .arg("--allow-net=127.0.0.1")
@@ -449,6 +452,68 @@ fn one_log_line_each(edge: &Edge, function: &DenoFunction, answers: &[EdgeRespon
         "the log holds the writer token".to_owned()
     })?;
     Ok(())
+}
+
+#[test]
+fn a_failure_through_the_bundle_reaches_a_webhook_after_the_answer() -> Result<()> {
+    let (_stack, edge, db, function) = setup()?;
+    let receiver = WebhookReceiver::start(0)?;
+    let resource = flow_resource("deno_webhook");
+    db.query(
+        "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
+        &[&resource],
+    )?;
+    let webhook_id: String = db
+        .query_one(
+            "INSERT INTO public.vantage_sync_webhooks (url, events, resources, secret)
+             VALUES ($1, '{failed}', ARRAY[$2], 'whsec_deno_0123456789abcdefghij')
+             RETURNING webhook_id::text",
+            &[&receiver.url(), &resource],
+        )?
+        .try_get(0)?;
+    let outcome = (|| {
+        let started = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+        expect(&started, 200, "")?;
+        let failed = edge.post_as_writer(
+            "fail",
+            &json!({ "resource": resource, "errors": [{ "code": "E", "message": "deno" }] }),
+        )?;
+        expect(&failed, 200, "")?;
+        let got = receiver.wait_for(1, Duration::from_secs(15));
+        check(
+            got.len() == 1
+                && got[0].json()["event"] == "failed"
+                && got[0]
+                    .header("vantage-signature")
+                    .is_some_and(|s| s.contains(",v1=")),
+            || {
+                format!(
+                    "the receiver got {got:?}; the function logged {:?}",
+                    function.log_lines()
+                )
+            },
+        )?;
+        // The delivery ran after the answer, under the request's id, with its own log line.
+        let request_id = failed.header("x-request-id").unwrap_or_default().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let delivered = function.log_lines().iter().any(|line| {
+                line.contains(&request_id) && line.contains("\"route\":\"deliveries\"")
+            });
+            if delivered {
+                return Ok(());
+            }
+            check(Instant::now() < deadline, || {
+                format!("no deliveries log line: {:?}", function.log_lines())
+            })?;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })();
+    db.query(
+        "DELETE FROM public.vantage_sync_webhooks WHERE webhook_id::text = $1",
+        &[&webhook_id],
+    )?;
+    outcome
 }
 
 #[test]
