@@ -31,8 +31,12 @@ const READABLE_BY_USERS: [&str; 4] = [
     "vantage_sync_health",
 ];
 
-/// What a signed-in user may call besides the pure rules: a resource's effective schedule.
-const CALLABLE_BY_USERS: [&str; 1] = ["vantage_sync_effective_schedule"];
+/// What a signed-in user may call besides the pure rules: a resource's effective schedule and
+/// retry policy (read from `vantage_sync_schedules`, which users may read).
+const CALLABLE_BY_USERS: [&str; 2] = [
+    "vantage_sync_effective_schedule",
+    "vantage_sync_retry_policy",
+];
 
 /// What anybody with the project's key may call: the pure health rules, which read no table
 /// (see migration 20261125020100 for why a REVOKE could not hold for them).

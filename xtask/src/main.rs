@@ -11,6 +11,7 @@ mod demo_widget;
 mod deno_function;
 mod error;
 mod figures;
+mod fuzz;
 mod paths;
 mod process;
 mod progress;
@@ -41,7 +42,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install every tool the stack and the tests need (Debian packages, PostgREST, rust target).
+    /// Install every tool the stack and the tests need (Debian packages, PostgREST, rust target,
+    /// the widget's tools, cargo-fuzz, schemathesis).
     Install,
     /// Start the local stack (Postgres 15 + Supabase roles + migrations + PostgREST 12).
     Up,
@@ -104,6 +106,8 @@ fn run(command: Cmd) -> Result<()> {
     match command {
         Cmd::Install => tools::ensure_test_tools()
             .and_then(|_| tools::ensure_widget_tools())
+            .and_then(|_| tools::ensure_cargo_fuzz())
+            .and_then(|_| schemathesis::ensure())
             .map(|_| println!("All tools are installed.")),
         Cmd::Up => {
             let stack = Stack::at(dev_stack_dir());

@@ -4,9 +4,10 @@
 //! On the stack: the Rust suites `reliability` (PostgREST stopped and Postgres restarted under
 //! load, a killed job, a retried complete, 200 jobs at full speed), `attack_matrix` and
 //! `bad_inputs`, then schemathesis against PostgREST as anon and as a user. Without a stack:
-//! the edge's fuzz target. `--long` stretches each for a night run.
+//! the edge's fuzz target (`fuzz/`). `--long` stretches each for a night run.
 
 use crate::figures;
+use crate::fuzz;
 use crate::schemathesis::{self, Role};
 use crate::stack::RunningStack;
 use crate::test_suite::{Outcome, ignored_tests, on_fresh_stack, timed};
@@ -20,6 +21,8 @@ pub struct Settings {
     pub load_seconds: u32,
     /// Schemathesis examples per API operation.
     pub schemathesis_examples: u32,
+    /// Seconds the edge's fuzz target runs.
+    pub fuzz_seconds: u64,
 }
 
 impl Settings {
@@ -30,12 +33,14 @@ impl Settings {
                 load_resources: 1000,
                 load_seconds: 60,
                 schemathesis_examples: 500,
+                fuzz_seconds: 600,
             }
         } else {
             Self {
                 load_resources: 200,
                 load_seconds: 10,
                 schemathesis_examples: 20,
+                fuzz_seconds: 30,
             }
         }
     }
@@ -48,6 +53,10 @@ pub fn run(settings: &Settings) -> Vec<Outcome> {
     outcomes.extend(on_fresh_stack("reliability", |running| {
         on_stack(running, settings)
     }));
+    outcomes.push(timed(
+        &format!("reliability: cargo fuzz, {} s", settings.fuzz_seconds),
+        || fuzz::run(settings.fuzz_seconds),
+    ));
     outcomes.push(timed("reliability: the report", figures::print_report));
     outcomes
 }

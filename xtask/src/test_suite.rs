@@ -263,7 +263,8 @@ pub(crate) fn ignored_tests(
 ) -> Outcome {
     timed(name, || {
         let mut cmd = cargo();
-        cmd.args(["test", "-p", "vantage-sync-tests"])
+        // --no-fail-fast: one failing binary must not hide the others' results (and figures).
+        cmd.args(["test", "--no-fail-fast", "-p", "vantage-sync-tests"])
             .args(test_args)
             .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
             .env("VANTAGE_STACK_ENV", running.dir.join("env"));

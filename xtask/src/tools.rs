@@ -271,6 +271,23 @@ pub fn ensure_widget_tools() -> Result<WidgetTools> {
     })
 }
 
+/// The pinned cargo-fuzz (the reliability suite's fuzzer; libFuzzer, stable Rust with
+/// `--sanitizer none`).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// Installs cargo-fuzz into the tools folder unless the pinned version is there; returns it.
+pub fn ensure_cargo_fuzz() -> Result<PathBuf> {
+    ensure_cargo_tool(&CargoTool {
+        binary: "cargo-fuzz",
+        krate: "cargo-fuzz",
+        version: CARGO_FUZZ_VERSION,
+        installed: &format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
+        locked: true,
+        minutes: 2,
+    })?;
+    Ok(tools_dir().join("bin").join("cargo-fuzz"))
+}
+
 /// A binary installed with `cargo install --root <tools dir>`.
 struct CargoTool<'a> {
     /// The binary's name in `<tools dir>/bin`.
