@@ -405,6 +405,11 @@ pub fn server_env(
     ])
 }
 
+/// [`server_env`] for an edge like the stack's own: the stack's PostgREST and service key.
+pub fn stack_server_env(stack: &Stack, edge: &Edge) -> Result<Vec<(&'static str, String)>> {
+    server_env(stack, edge, stack.postgrest_url(), stack.service_role_key())
+}
+
 /// A native edge server started by a test, stopped (killed) when dropped.
 pub struct EdgeProcess {
     child: Child,

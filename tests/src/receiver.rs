@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 /// One request the receiver got.
@@ -208,4 +209,36 @@ fn answer(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
     )?;
     stream.flush()
+}
+
+/// Subscribes `url` to `events` of `resource` alone (so other tests' events stay away) and
+/// creates the resource's state row; returns the subscription's id for [`unsubscribe`].
+pub fn subscribe(
+    db: &Db,
+    url: &str,
+    events: &[&str],
+    resource: &str,
+    secret: &str,
+) -> Result<String> {
+    db.query(
+        "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
+        &[&resource],
+    )?;
+    let events: Vec<String> = events.iter().map(|e| (*e).to_owned()).collect();
+    Ok(db
+        .query_one(
+            "INSERT INTO public.vantage_sync_webhooks (url, events, resources, secret)
+             VALUES ($1, $2, ARRAY[$3], $4) RETURNING webhook_id::text",
+            &[&url, &events, &resource, &secret],
+        )?
+        .try_get(0)?)
+}
+
+/// Deletes a subscription (and, with it, its deliveries).
+pub fn unsubscribe(db: &Db, webhook_id: &str) -> Result<()> {
+    db.query(
+        "DELETE FROM public.vantage_sync_webhooks WHERE webhook_id::text = $1",
+        &[&webhook_id],
+    )?;
+    Ok(())
 }

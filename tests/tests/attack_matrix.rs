@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use vantage_sync_tests::edge::{Edge, EdgeProcess, server_env, sha256_hex};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, sha256_hex, stack_server_env};
 use vantage_sync_tests::figures::{Figures, Kind};
 use vantage_sync_tests::{
     Credential, CredentialKind, Db, Error, Request, Response, Rest, Result, Stack,
@@ -502,12 +502,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
     let edge = Edge::load(&stack)?;
-    let mut env = server_env(
-        &stack,
-        &edge,
-        stack.postgrest_url(),
-        stack.service_role_key(),
-    )?;
+    let mut env = stack_server_env(&stack, &edge)?;
     let hashes = |list: &[&str]| {
         list.iter()
             .map(|t| sha256_hex(t))

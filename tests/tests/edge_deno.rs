@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::{Edge, EdgeResponse, FUNCTION_PATH, sha256_hex};
-use vantage_sync_tests::receiver::Receiver as WebhookReceiver;
+use vantage_sync_tests::receiver::{Receiver as WebhookReceiver, subscribe, unsubscribe};
 use vantage_sync_tests::spec::{flow_resource, spec_errors};
 use vantage_sync_tests::{Db, Error, Result, Stack};
 
@@ -459,18 +459,13 @@ fn a_failure_through_the_bundle_reaches_a_webhook_after_the_answer() -> Result<(
     let (_stack, edge, db, function) = setup()?;
     let receiver = WebhookReceiver::start(0)?;
     let resource = flow_resource("deno_webhook");
-    db.query(
-        "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
-        &[&resource],
+    let webhook_id = subscribe(
+        &db,
+        &receiver.url(),
+        &["failed"],
+        &resource,
+        "whsec_deno_0123456789abcdefghij",
     )?;
-    let webhook_id: String = db
-        .query_one(
-            "INSERT INTO public.vantage_sync_webhooks (url, events, resources, secret)
-             VALUES ($1, '{failed}', ARRAY[$2], 'whsec_deno_0123456789abcdefghij')
-             RETURNING webhook_id::text",
-            &[&receiver.url(), &resource],
-        )?
-        .try_get(0)?;
     let outcome = (|| {
         let started = edge.post_as_writer("start", &json!({ "resource": resource }))?;
         expect(&started, 200, "")?;
@@ -509,10 +504,7 @@ fn a_failure_through_the_bundle_reaches_a_webhook_after_the_answer() -> Result<(
             std::thread::sleep(Duration::from_millis(50));
         }
     })();
-    db.query(
-        "DELETE FROM public.vantage_sync_webhooks WHERE webhook_id::text = $1",
-        &[&webhook_id],
-    )?;
+    unsubscribe(&db, &webhook_id)?;
     outcome
 }
 

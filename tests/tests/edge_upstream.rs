@@ -6,7 +6,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vantage_sync_tests::edge::{Edge, EdgeProcess, EdgeResponse, closed_port, server_env};
+use vantage_sync_tests::edge::{
+    Edge, EdgeProcess, EdgeResponse, closed_port, server_env, stack_server_env,
+};
 use vantage_sync_tests::spec::flow_resource;
 use vantage_sync_tests::{Db, Error, Result, Stack};
 
@@ -179,15 +181,7 @@ fn a_broken_configuration_stops_the_server_at_start_naming_the_variable() -> Res
 fn sigterm_stops_the_server_cleanly() -> Result<()> {
     let stack = Stack::load()?;
     let edge = Edge::load(&stack)?;
-    let mut process = EdgeProcess::start(
-        edge.binary(),
-        &server_env(
-            &stack,
-            &edge,
-            stack.postgrest_url(),
-            stack.service_role_key(),
-        )?,
-    )?;
+    let mut process = EdgeProcess::start(edge.binary(), &stack_server_env(&stack, &edge)?)?;
     let own = edge.at(&process.base_url())?;
     expect(&own.get("health", Some(&own.writer_auth()))?, 200, "")?;
     // Only the process this test started, by its PID.

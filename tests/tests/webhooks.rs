@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use vantage_sync_tests::edge::{Edge, EdgeProcess, server_env};
-use vantage_sync_tests::receiver::{Received, Receiver};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, stack_server_env};
+use vantage_sync_tests::receiver::{Received, Receiver, subscribe, unsubscribe};
 use vantage_sync_tests::spec::flow_resource;
 use vantage_sync_tests::{Credential, CredentialKind, Db, Error, Request, Rest, Result, Stack};
 
@@ -46,27 +46,17 @@ impl Setup {
         let stack = Stack::load()?;
         let db = Db::connect(&stack)?;
         let stack_edge = Edge::load(&stack)?;
-        let mut env = server_env(
-            &stack,
-            &stack_edge,
-            stack.postgrest_url(),
-            stack.service_role_key(),
-        )?;
+        let mut env = stack_server_env(&stack, &stack_edge)?;
         env.push(("VANTAGE_DASHBOARD_URL", DASHBOARD.to_owned()));
         let process = EdgeProcess::start(stack_edge.binary(), &env)?;
         let edge = stack_edge.at(&process.base_url())?;
-        db.query(
-            "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
-            &[&resource],
+        let webhook_id = subscribe(
+            &db,
+            url,
+            &["failed", "stuck", "repeated_failures", "recovered", "stale"],
+            &resource,
+            SECRET,
         )?;
-        let webhook_id: String = db
-            .query_one(
-                "INSERT INTO public.vantage_sync_webhooks (url, events, resources, secret)
-                 VALUES ($1, '{failed,stuck,repeated_failures,recovered,stale}', ARRAY[$2], $3)
-                 RETURNING webhook_id::text",
-                &[&url, &resource, &SECRET],
-            )?
-            .try_get(0)?;
         Ok(Self {
             db,
             edge,
@@ -113,10 +103,7 @@ impl Setup {
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        let _ = self.db.query(
-            "DELETE FROM public.vantage_sync_webhooks WHERE webhook_id::text = $1",
-            &[&self.webhook_id],
-        );
+        let _ = unsubscribe(&self.db, &self.webhook_id);
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget};
-use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, server_env};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, stack_server_env};
 use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
 
 /// The demo fixture: one resource in every state (shared with `cargo xtask demo`).
@@ -98,12 +98,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     let mut postgrest = OwnPostgrest::start(&stack)?;
     // An edge server of the test's own, which lets the widget's origin call `abort`.
     let port = closed_port()?;
-    let mut env = server_env(
-        &stack,
-        &edge,
-        stack.postgrest_url(),
-        stack.service_role_key(),
-    )?;
+    let mut env = stack_server_env(&stack, &edge)?;
     env.push(("VANTAGE_CORS_ORIGINS", format!("http://127.0.0.1:{port}")));
     let own_edge = EdgeProcess::start(edge.binary(), &env)?;
     let functions_url = own_edge

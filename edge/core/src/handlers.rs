@@ -30,13 +30,13 @@ pub(crate) async fn start<U: Upstream>(
         run_id: None,
     };
     let raw = pg
-        .rpc(
+        .call(
             "start_vantage_sync_run",
             &json!({ "p_resource": body.resource }),
+            &action,
             trace,
         )
-        .await
-        .map_err(|e| map_error(e, &action))?;
+        .await?;
     let started = serde_json::from_slice::<StartedRun>(&raw)
         .ok()
         .and_then(|run| Some((uuid::Uuid::try_parse(&run.run_id).ok()?, run.started_at)));
@@ -76,7 +76,7 @@ pub(crate) async fn complete<U: Upstream>(
         resource: &body.resource,
         run_id: run_id.as_deref(),
     };
-    pg.rpc(
+    pg.call(
         "complete_vantage_sync",
         &json!({
             "p_resource": body.resource,
@@ -85,10 +85,10 @@ pub(crate) async fn complete<U: Upstream>(
             "p_records_updated": body.records_updated,
             "p_run_id": run_id,
         }),
+        &action,
         trace,
     )
-    .await
-    .map_err(|e| map_error(e, &action))?;
+    .await?;
     Ok(json!({
         "resource": body.resource,
         "run_id": run_id,
@@ -118,13 +118,13 @@ pub(crate) async fn fail<U: Upstream>(
     };
     let error_count = body.errors.len();
     let raw = pg
-        .rpc(
+        .call(
             "fail_vantage_sync_run",
             &json!({ "p_resource": body.resource, "p_errors": body.errors, "p_run_id": run_id }),
+            &action,
             trace,
         )
-        .await
-        .map_err(|e| map_error(e, &action))?;
+        .await?;
     // One object (OUT parameters); read leniently: the failure is recorded either way.
     let retry: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let field = |name: &str| retry.get(name).cloned().unwrap_or(Value::Null);
@@ -154,7 +154,7 @@ pub(crate) async fn abort<U: Upstream>(
         run_id: body.run_id.as_deref(),
     };
     let raw = pg
-        .rpc(
+        .call(
             "abort_vantage_sync",
             &json!({
                 "p_resource": body.resource,
@@ -162,10 +162,10 @@ pub(crate) async fn abort<U: Upstream>(
                 "p_aborted_by": user.display_name(),
                 "p_run_id": body.run_id,
             }),
+            &action,
             trace,
         )
-        .await
-        .map_err(|e| map_error(e, &action))?;
+        .await?;
     let run_id = serde_json::from_slice::<Value>(&raw).unwrap_or(Value::Null);
     Ok(json!({
         "resource": body.resource,
@@ -243,9 +243,8 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
         run_id: None,
     };
     let raw = pg
-        .rpc("sweep_vantage_syncs", &json!({}), trace)
-        .await
-        .map_err(|e| map_error(e, &action))?;
+        .call("sweep_vantage_syncs", &json!({}), &action, trace)
+        .await?;
     let swept = first_row(&raw)
         .ok_or_else(|| EdgeError::internal("sweep_vantage_syncs returned no row"))?;
     let deliveries = webhooks::deliver_due(pg, upstream, clock, config, None, trace).await?;
@@ -292,7 +291,8 @@ async fn running_run<U: Upstream>(
         .map(str::to_owned))
 }
 
-fn first_row(raw: &[u8]) -> Option<Value> {
+/// The first row of a PostgREST answer that is a JSON array.
+pub(crate) fn first_row(raw: &[u8]) -> Option<Value> {
     match serde_json::from_slice::<Value>(raw).ok()? {
         Value::Array(mut rows) if !rows.is_empty() => Some(rows.swap_remove(0)),
         _ => None,

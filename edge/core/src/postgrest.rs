@@ -82,6 +82,19 @@ impl<'a, U: Upstream> Postgrest<'a, U> {
             .await
     }
 
+    /// [`Postgrest::rpc`] with its errors worded for the caller of `action`.
+    pub async fn call(
+        &self,
+        function: &str,
+        args: &Value,
+        action: &Action<'_>,
+        trace: &mut Trace,
+    ) -> Result<Bytes, EdgeError> {
+        self.rpc(function, args, trace)
+            .await
+            .map_err(|e| map_error(e, action))
+    }
+
     /// `GET <path_and_query>`, e.g. `/vantage_sync_health?select=...`; the body of a 2xx.
     pub async fn get(&self, path_and_query: &str, trace: &mut Trace) -> Result<Bytes, CallError> {
         self.send(Method::GET, path_and_query, Bytes::new(), trace)

@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
-use crate::postgrest::{Action, Postgrest, map_error};
+use crate::postgrest::{Action, Postgrest};
 use crate::upstream::Upstream;
 
 /// The answer header of PostgREST that says the transition queued deliveries.
@@ -204,13 +204,13 @@ pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
     let mut report = DeliveryReport::default();
     for _ in 0..MAX_ROUNDS {
         let raw = pg
-            .rpc(
+            .call(
                 "claim_vantage_sync_deliveries",
                 &json!({ "p_limit": CLAIM_LIMIT, "p_resource": resource }),
+                &action,
                 trace,
             )
-            .await
-            .map_err(|e| map_error(e, &action))?;
+            .await?;
         let claimed: Vec<Delivery> = serde_json::from_slice(&raw)
             .map_err(|_| EdgeError::internal("claim_vantage_sync_deliveries answered no list"))?;
         let count = u32::try_from(claimed.len()).unwrap_or(u32::MAX);
@@ -307,7 +307,7 @@ async fn record<U: Upstream>(
         run_id: None,
     };
     let raw = pg
-        .rpc(
+        .call(
             "record_vantage_sync_delivery",
             &json!({
                 "p_delivery_id": delivery.delivery_id,
@@ -315,17 +315,13 @@ async fn record<U: Upstream>(
                 "p_error": outcome.error,
                 "p_duration_ms": outcome.duration_ms,
             }),
+            &action,
             trace,
         )
-        .await
-        .map_err(|e| map_error(e, &action))?;
-    let rows: Vec<Value> = serde_json::from_slice(&raw).unwrap_or_default();
-    Ok(rows
-        .first()
-        .and_then(|row| row.get("status"))
-        .and_then(Value::as_str)
-        .unwrap_or("pending")
-        .to_owned())
+        .await?;
+    Ok(crate::handlers::first_row(&raw)
+        .and_then(|row| row.get("status").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "pending".to_owned()))
 }
 
 #[cfg(test)]
