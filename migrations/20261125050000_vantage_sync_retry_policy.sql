@@ -203,11 +203,18 @@ SELECT s.resource,
        s.created_at,
        s.updated_at,
        -- Retry policy (20261125050000), appended: the attempt the next start will be, the
-       -- policy's limit, when it may start, and whether the policy gave up.
+       -- policy's limit, when it may start, whether the policy gave up, and all that in words.
        s.consecutive_failures + 1 AS next_attempt,
        sc.retry_max_attempts,
        s.next_attempt_at,
-       x.retries_exhausted
+       x.retries_exhausted,
+       -- The same in words, for SQL users and monitors (time of day in the session's zone).
+       CASE WHEN x.retries_exhausted
+            THEN format('gave up after %s attempts', s.consecutive_failures)
+            WHEN s.next_attempt_at IS NOT NULL AND s.last_sync_status = 'failed'
+            THEN format('retry %s of %s at %s', s.consecutive_failures + 1, sc.retry_max_attempts,
+                        to_char(s.next_attempt_at, 'HH24:MI TZ'))
+       END AS retry_status
   FROM public.vantage_sync_state AS s
   LEFT JOIN public.vantage_sync_schedules AS sc ON sc.resource = s.resource
  CROSS JOIN public.vantage_sync_default_schedule() AS d

@@ -8,7 +8,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(32);
+SELECT plan(34);
 
 -- objects -----------------------------------------------------------------------------------------
 SELECT has_column('public', 'vantage_sync_schedules', c, format('schedules have %s', c))
@@ -72,12 +72,18 @@ SELECT ok((SELECT t.next_attempt_at - s.completed_at BETWEEN interval '2 minutes
   'the second backoff is 1 min x 3 = 3 min, capped at 2 minutes');
 SELECT is((SELECT (next_attempt, retry_max_attempts, retries_exhausted)::text FROM vantage_sync_health WHERE resource = 'accounts'),
   '(3,3,f)', 'the view: next attempt 3 of 3, not given up');
+SET LOCAL TimeZone = 'UTC';
+SELECT is((SELECT retry_status FROM vantage_sync_health WHERE resource = 'accounts'),
+  'retry 3 of 3 at ' || (SELECT to_char(next_attempt_at, 'HH24:MI') FROM vantage_sync_state WHERE resource = 'accounts') || ' UTC',
+  'the view says it in words: "retry 3 of 3 at 14:32 UTC"');
 UPDATE vantage_sync_state SET next_attempt_at = NULL WHERE resource = 'accounts';
 SELECT start_vantage_sync('accounts');
 SELECT is((SELECT will_retry::text || coalesce(next_attempt_at::text, ' none') FROM fail_vantage_sync_run('accounts', '[{"code":"E3","message":"three"}]')),
   'false none', 'the third failure exhausts the policy: no retry');
 SELECT is((SELECT (retries_exhausted, health, 'retries_exhausted' = ANY (alerts))::text FROM vantage_sync_health WHERE resource = 'accounts'),
   '(t,red,t)', 'the view: given up, red, alert retries_exhausted');
+SELECT is((SELECT retry_status FROM vantage_sync_health WHERE resource = 'accounts'), 'gave up after 3 attempts',
+  'and in words');
 SELECT lives_ok($$SELECT start_vantage_sync('accounts')$$, 'after giving up nothing waits: an operator may start');
 SELECT complete_vantage_sync('accounts', 1, 1, 0);
 SELECT is((SELECT (next_attempt_at IS NULL, retries_exhausted, next_attempt)::text FROM vantage_sync_health WHERE resource = 'accounts'),

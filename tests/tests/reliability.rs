@@ -192,6 +192,17 @@ fn survive_under_load(
     // The fault may have cut the superuser's connection too: a new one.
     let figures = history_figures(&Db::connect(&stack)?, prefix, &report)?;
     problems.extend(history_problems(&figures, &report));
+    // What the edge logged for its 500s: the operator's side of the story.
+    let internal: Vec<String> = process
+        .log_lines()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|line| line["status"] == 500)
+        .map(|line| line.to_string())
+        .collect();
+    if !internal.is_empty() {
+        problems.push(format!("the edge logged: {}", internal.join(" | ")));
+    }
     let detail = format!(
         "{what}; calls work again {:.1}s after the load; {}",
         recovered.as_secs_f64(),

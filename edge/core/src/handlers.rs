@@ -14,7 +14,7 @@ use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 use crate::webhooks;
 
 /// The health view's columns the function serves, in this order.
-pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted";
+pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status";
 
 /// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id and
 /// `started_at` (the database's clock, read in the same transaction).

@@ -215,6 +215,15 @@ pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
                 action.verb
             ),
         },
+        // No code at all: not an answer of our SQL (always a SQLSTATE) nor a documented
+        // PostgREST error (PGRST…). Seen once as a bare 400 while Postgres restarted under
+        // load (the reliability suite): a broken upstream, so retryable, never a 500.
+        "" => EdgeError::UpstreamUnavailable {
+            detail: format!(
+                "PostgREST answered HTTP {status} without an error code to {}",
+                action.verb
+            ),
+        },
         _ => EdgeError::internal(format!(
             "PostgREST answered HTTP {status} (code {code:?}) to {}",
             action.verb
@@ -388,6 +397,20 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "cannot abort \"accounts\": it is not running (status success)"
+        );
+    }
+
+    #[test]
+    fn a_codeless_answer_is_a_broken_upstream_not_a_500() {
+        let bare = CallError::Refused(PostgrestError {
+            status: 400,
+            ..PostgrestError::default()
+        });
+        let error = map_error(bare, &action("fail", None));
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            error.log_detail(),
+            Some("PostgREST answered HTTP 400 without an error code to fail")
         );
     }
 
