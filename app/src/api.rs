@@ -129,10 +129,17 @@ pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
     url
 }
 
+/// Rows per read: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase), so a
+/// larger project is read page by page.
+const PAGE: usize = 1000;
+
+/// The most pages read (100,000 resources).
+const MAX_PAGES: usize = 100;
+
 /// Reads every resource's health (or the one resource of compact mode) as the user whose
 /// `token` is given (none: with the publishable key alone).
 pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapshot, ApiError> {
-    let view = get_rows(
+    let view = get_all_rows(
         config,
         token,
         &read_url(config, "vantage_sync_health", "sort_key"),
@@ -141,7 +148,7 @@ pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapsh
     let (answer, from_view) = match view {
         Err(Failure::NoSuchRelation) => {
             let url = read_url(config, "vantage_sync_state", "resource");
-            (get_rows(config, token, &url).await, false)
+            (get_all_rows(config, token, &url).await, false)
         }
         other => (other, true),
     };
@@ -152,6 +159,25 @@ pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapsh
         clock_offset: answer.clock_offset,
         received_at: answer.received_at,
     })
+}
+
+/// Every row of `url`, page by page; the clock of the first page.
+async fn get_all_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Answer, Failure> {
+    let mut all = get_rows(config, token, &page_url(url, 0)).await?;
+    let mut last = all.rows.len();
+    let mut page = 1;
+    while last >= PAGE && page < MAX_PAGES {
+        let next = get_rows(config, token, &page_url(url, page)).await?;
+        last = next.rows.len();
+        all.rows.extend(next.rows);
+        page += 1;
+    }
+    Ok(all)
+}
+
+/// `url` limited to page `page`.
+fn page_url(url: &str, page: usize) -> String {
+    format!("{url}&limit={PAGE}&offset={}", page * PAGE)
 }
 
 impl Failure {
@@ -328,6 +354,18 @@ impl CardActions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_go_page_by_page_under_postgrest_row_cap() {
+        assert_eq!(
+            page_url("http://h/vantage_sync_health?order=sort_key", 0),
+            "http://h/vantage_sync_health?order=sort_key&limit=1000&offset=0"
+        );
+        assert_eq!(
+            page_url("http://h/vantage_sync_health?order=sort_key", 2),
+            "http://h/vantage_sync_health?order=sort_key&limit=1000&offset=2000"
+        );
+    }
 
     #[test]
     fn failures_map_to_what_the_user_can_do() {

@@ -169,6 +169,8 @@ impl OwnPostgrest {
             )
             .env("PGRST_DB_SCHEMAS", "public")
             .env("PGRST_DB_ANON_ROLE", "anon")
+            // Supabase's default cap, as the stack's: clients must page past it.
+            .env("PGRST_DB_MAX_ROWS", "1000")
             .env("PGRST_JWT_SECRET", &self.jwks)
             .env("PGRST_SERVER_HOST", "127.0.0.1")
             .env("PGRST_SERVER_PORT", self.port.to_string());

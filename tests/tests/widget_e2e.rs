@@ -132,6 +132,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     an_admin_aborts_a_stuck_run(&browser)?;
     an_edge_change_shows_after_refresh(&browser, &edge)?;
     database_text_is_only_text(&browser, &edge)?;
+    more_resources_than_one_answer_holds(&browser, &db)?;
     the_banner_follows_postgrest(&browser, &mut postgrest)?;
     dark_theme_and_narrow_screens(&browser)?;
     an_expired_session_says_so(&browser, &served, &edge)?;
@@ -310,6 +311,43 @@ fn an_edge_change_shows_after_refresh(browser: &Browser, edge: &Edge) -> Result<
     check(announced == ["investments is now Running"], || {
         format!("live region says {announced:?}")
     })
+}
+
+/// 1,200 more resources than the demo's: PostgREST answers at most 1,000 rows at a time, so
+/// the widget must read page by page to show every card and count them right.
+fn more_resources_than_one_answer_holds(browser: &Browser, db: &Db) -> Result<()> {
+    db.query(
+        "INSERT INTO public.vantage_sync_state (resource)
+         SELECT format('zz_bulk_%s', lpad(n::text, 4, '0')) FROM generate_series(1, 1200) AS n",
+        &[],
+    )?;
+    let total: i64 = db
+        .query_one("SELECT count(*) FROM public.vantage_sync_state", &[])?
+        .try_get(0)?;
+    browser.wait_until(
+        &format!("return document.querySelectorAll('.vss-card').length === {total};"),
+        &format!("{total} cards"),
+    )?;
+    // Sorted by health then name, zz_bulk_1200 comes after the first 1,000 rows.
+    let position = browser.js(
+        "return Array.from(document.querySelectorAll('.vss-card .vss-resource'))
+           .findIndex(n => n.textContent.trim() === 'zz_bulk_1200');",
+        vec![],
+    )?;
+    check(position.as_i64().is_some_and(|p| p >= 1000), || {
+        format!("zz_bulk_1200 is card {position}, expected one past the first page")
+    })?;
+    db.query(
+        "DELETE FROM public.vantage_sync_state WHERE resource LIKE 'zz\\_bulk\\_%'",
+        &[],
+    )?;
+    browser.wait_until(
+        &format!(
+            "return document.querySelectorAll('.vss-card').length === {};",
+            total - 1200
+        ),
+        "the bulk cards gone again",
+    )
 }
 
 /// An error message that is HTML shows as text and runs nothing.
