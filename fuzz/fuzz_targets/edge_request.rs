@@ -1,21 +1,58 @@
 //! Arbitrary requests through the whole edge core, as an adapter drives it: head checks, body,
-//! credentials, content type, validation, the handler and its upstream calls (answered here
-//! by a scripted PostgREST), and the response. Also the body validators on their own.
+//! credentials, content type, origin, validation, the handler and its upstream calls (answered
+//! here by a scripted PostgREST), and the response. Also the pure parsers on the raw bytes:
+//! the body validators, resource names, routes, the bearer header and user JWTs.
 //!
-//! What must hold for every input: no panic, and no 500: the scripted upstream always answers
-//! like a healthy PostgREST, so a 500 would be the core failing on input it should refuse.
+//! What must hold for every input, beyond "no panic":
+//! - no 5xx: the scripted upstream always answers like a healthy PostgREST, so a 5xx would be
+//!   the core failing on input it should refuse;
+//! - every answer is JSON (or empty);
+//! - no credential, no success: without a token (or with an unsigned one) only a preflight
+//!   gets a 2xx;
+//! - a 2xx on a route with a body means its validator accepts that body;
+//! - CORS: `Access-Control-Allow-Origin` only ever names the configured origin, and only when
+//!   the request came from it;
+//! - a body a validator accepts keeps its invariants (valid resource name, canonical run id,
+//!   counts that add up, ...) and parses to the same value once written back as JSON.
+//!
+//! Input layout: four selector bytes (method, path, credential, content type and origin), then
+//! the lines some selectors ask for (a path, an `Authorization` header, JWT claims), then the
+//! body. Each selector is read modulo its choices, so every input is a request.
 
 #![no_main]
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use hmac::{Hmac, Mac};
+use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CONTENT_TYPE, ORIGIN};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use libfuzzer_sys::fuzz_target;
-use vantage_edge_core::{Config, Edge, FixedClock, Upstream, UpstreamError, sha256_hex};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use vantage_edge_core::auth::bearer_token;
+use vantage_edge_core::auth::user_jwt::{MAX_TOKEN_BYTES, UnverifiedToken};
+use vantage_edge_core::routes::{self, PREFIXES, Resolved, Route};
+use vantage_edge_core::validation::{
+    self, AbortBody, CompleteBody, FailBody, MAX_ERRORS, MAX_REASON_CHARS,
+};
+use vantage_edge_core::{Config, Edge, FixedClock, Handled, Upstream, UpstreamError, sha256_hex};
 
 /// The writer token the configuration accepts (the seeds use it, so the fuzzer gets past
 /// authentication from the start).
 const WRITER: &str = "fuzz-writer-token-0123456789";
+/// The project's legacy HS256 secret. The harness signs tokens with it, so that the fuzzer
+/// gets past the signature check (which it could never forge) to the claims and to `abort`.
+const LEGACY_SECRET: &str = "fuzz-jwt-secret-0123456789-0123456789";
+/// The only origin CORS allows.
+const ALLOWED_ORIGIN: &str = "http://127.0.0.1:8080";
+/// The harness's "now": 2026-01-01T00:00:00Z (a `u32`, so it widens to both the clock's `f64`
+/// milliseconds and the claims' `i64` seconds without a cast).
+const NOW_SECS: u32 = 1_767_225_600;
+/// The run every scripted answer names.
 const RUN: &str = "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
+/// A sync admin's claims, valid until 2100.
+const ADMIN_CLAIMS: &str = r#"{"sub":"9d1c7c1e-0000-4000-8000-000000000001","aud":"authenticated","exp":4102444800,"email":"admin@example.com","app_metadata":{"vantage_sync_admin":true}}"#;
 
 /// A healthy PostgREST: each call gets the answer its function or table would give.
 struct ScriptedPostgrest;
@@ -48,6 +85,8 @@ impl Upstream for ScriptedPostgrest {
     }
 }
 
+/// A fresh edge for each input: the core keeps caches (JWKS), and a crash must replay from
+/// its input alone, whatever ran before it.
 fn edge() -> Edge<ScriptedPostgrest, FixedClock> {
     let hash = sha256_hex(WRITER);
     let env = |name: &str| -> Option<String> {
@@ -56,15 +95,20 @@ fn edge() -> Edge<ScriptedPostgrest, FixedClock> {
             "SUPABASE_SERVICE_ROLE_KEY" => {
                 "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln".to_owned()
             }
+            // A static key set: user tokens are checked without a JWKS fetch.
             "SUPABASE_JWKS" => r#"{"keys":[]}"#.to_owned(),
-            "SUPABASE_JWT_SECRET" => "fuzz-jwt-secret-0123456789-0123456789".to_owned(),
+            "SUPABASE_JWT_SECRET" => LEGACY_SECRET.to_owned(),
             "VANTAGE_WRITER_TOKEN_SHA256" => hash.clone(),
-            "VANTAGE_CORS_ORIGINS" => "http://127.0.0.1:8080".to_owned(),
+            "VANTAGE_CORS_ORIGINS" => ALLOWED_ORIGIN.to_owned(),
             _ => return None,
         })
     };
     match Config::from_env(env) {
-        Ok(config) => Edge::new(config, ScriptedPostgrest, FixedClock(1_767_225_600_000.0)),
+        Ok(config) => Edge::new(
+            config,
+            ScriptedPostgrest,
+            FixedClock(f64::from(NOW_SECS) * 1000.0),
+        ),
         Err(e) => panic!("the harness's configuration is invalid: {e}"),
     }
 }
@@ -77,6 +121,7 @@ const METHODS: [Method; 6] = [
     Method::DELETE,
     Method::PATCH,
 ];
+/// Known paths; one more choice takes the path from the input.
 const PATHS: [&str; 8] = [
     "/functions/v1/vantage-sync/start",
     "/functions/v1/vantage-sync/complete",
@@ -93,68 +138,328 @@ const CONTENT_TYPES: [Option<&str>; 4] = [
     Some("text/plain"),
     None,
 ];
+const ORIGINS: [Option<&str>; 4] = [
+    None,
+    Some(ALLOWED_ORIGIN),
+    Some("https://evil.example"),
+    Some("null"),
+];
 
-/// The request the input describes: four selector bytes (method, path, credential, content
-/// type), then the body. A credential byte of 2 takes the authorization header from the body's
-/// first line instead.
-fn request(data: &[u8]) -> Option<Request<Bytes>> {
+/// What the request authenticates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    /// The configured writer token.
+    Writer,
+    /// No `Authorization` header.
+    Nothing,
+    /// The header is the input's next line, as it comes.
+    HeaderLine,
+    /// An unsigned (`alg: none`) token claiming the service role.
+    Unsigned,
+    /// A sync admin's token signed with the legacy secret.
+    Admin,
+    /// The input's next line as a token's claims, signed with the legacy secret.
+    SignedClaimsLine,
+}
+
+const CREDENTIALS: [Credential; 6] = [
+    Credential::Writer,
+    Credential::Nothing,
+    Credential::HeaderLine,
+    Credential::Unsigned,
+    Credential::Admin,
+    Credential::SignedClaimsLine,
+];
+
+/// What the checks need to know of a request once it is sent.
+struct Sent<'a> {
+    method: Method,
+    path: String,
+    body: Bytes,
+    credential: Credential,
+    origin: Option<&'a str>,
+}
+
+/// Takes the input's next line (without its `\n`); the whole rest when there is none.
+fn take_line<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    let split = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+    let line = &rest[..split];
+    *rest = rest.get(split + 1..).unwrap_or_default();
+    line
+}
+
+/// An HS256 token over `claims` (any bytes), signed with the legacy secret.
+fn signed_token(claims: &[u8]) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(LEGACY_SECRET.as_bytes()) else {
+        unreachable!("HMAC takes a key of any length");
+    };
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{signature}")
+}
+
+/// Builds the request; `None` when the input's path or header is not valid HTTP (an adapter
+/// never sees such a request: hyper refuses it first).
+fn request(data: &[u8]) -> Option<(Request<Bytes>, Sent<'_>)> {
     let [m, p, c, t, rest @ ..] = data else {
         return None;
     };
-    let (authorization, body) = match c % 4 {
-        0 => (Some(format!("Bearer {WRITER}")), rest),
-        1 => (None, rest),
-        2 => {
-            let split = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
-            let header = String::from_utf8_lossy(&rest[..split]).into_owned();
-            (Some(header), rest.get(split + 1..).unwrap_or_default())
-        }
-        _ => (
-            Some("Bearer eyJhbGciOiJub25lIn0.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.".to_owned()),
-            rest,
-        ),
+    let mut rest = rest;
+    let path = match PATHS.get(usize::from(*p) % (PATHS.len() + 1)) {
+        Some(known) => (*known).to_owned(),
+        None => String::from_utf8_lossy(take_line(&mut rest)).into_owned(),
     };
+    let credential = CREDENTIALS[usize::from(*c) % CREDENTIALS.len()];
+    let authorization = match credential {
+        Credential::Writer => Some(format!("Bearer {WRITER}")),
+        Credential::Nothing => None,
+        Credential::HeaderLine => Some(String::from_utf8_lossy(take_line(&mut rest)).into_owned()),
+        Credential::Unsigned => {
+            Some("Bearer eyJhbGciOiJub25lIn0.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.".to_owned())
+        }
+        Credential::Admin => Some(format!("Bearer {}", signed_token(ADMIN_CLAIMS.as_bytes()))),
+        Credential::SignedClaimsLine => {
+            Some(format!("Bearer {}", signed_token(take_line(&mut rest))))
+        }
+    };
+    let body = rest;
+    let origin = ORIGINS[usize::from(*t / 4) % ORIGINS.len()];
     let mut builder = Request::builder()
-        .method(METHODS[usize::from(*m) % METHODS.len()].clone())
-        .uri(PATHS[usize::from(*p) % PATHS.len()])
-        .header("content-length", body.len());
+        .method(METHODS[usize::from(*m & 0x07) % METHODS.len()].clone())
+        .uri(path);
+    // A client may send no Content-Length (chunked): the body is then measured as read.
+    if *m & 0x08 == 0 {
+        builder = builder.header("content-length", body.len());
+    }
     if let Some(auth) = authorization {
-        builder = builder.header("authorization", auth);
+        builder = builder.header(AUTHORIZATION, auth);
     }
     if let Some(content_type) = CONTENT_TYPES[usize::from(*t) % CONTENT_TYPES.len()] {
-        builder = builder.header("content-type", content_type);
+        builder = builder.header(CONTENT_TYPE, content_type);
     }
-    builder.body(Bytes::copy_from_slice(body)).ok()
+    if let Some(origin) = origin {
+        builder = builder.header(ORIGIN, origin);
+    }
+    let body = Bytes::copy_from_slice(body);
+    let request = builder.body(body.clone()).ok()?;
+    let sent = Sent {
+        method: request.method().clone(),
+        path: request.uri().path().to_owned(),
+        body,
+        credential,
+        origin,
+    };
+    Some((request, sent))
 }
 
-fuzz_target!(|data: &[u8]| {
-    // The validators on raw bytes, whatever they are.
-    let _ = vantage_edge_core::validation::parse_start(data);
-    let _ = vantage_edge_core::validation::parse_complete(data);
-    let _ = vantage_edge_core::validation::parse_fail(data);
-    let _ = vantage_edge_core::validation::parse_abort(data);
-
-    let Some(request) = request(data) else {
-        return;
-    };
+/// Runs the request through the edge as an adapter does: the head first, then the body.
+fn handle(request: Request<Bytes>) -> Handled {
     let edge = edge();
     let ctx = edge.begin("fuzz");
     let (head, body) = request.into_parts();
-    let handled = match edge.check_head(&head, &ctx) {
+    match edge.check_head(&head, &ctx) {
         Some(early) => early,
+        // The scripted upstream never pends, so a plain executor is all `handle` needs.
         None => futures_executor::block_on(edge.handle(Request::from_parts(head, body), &ctx)),
-    };
+    }
+}
+
+/// The properties of the answer to `sent` (see the module's documentation).
+fn check_answer(sent: &Sent<'_>, handled: &Handled) {
+    let Sent {
+        method, path, body, ..
+    } = sent;
     let status = handled.response.status();
     assert!(
-        status != StatusCode::INTERNAL_SERVER_ERROR,
-        "a 500 from a healthy upstream: {:?}",
+        !status.is_server_error(),
+        "a {status} from a healthy upstream: {:?}",
         handled.log
     );
-    // The answer is always JSON the caller can read (or empty).
     let answer = handled.response.body();
     assert!(
-        answer.is_empty() || serde_json::from_slice::<serde_json::Value>(answer).is_ok(),
+        answer.is_empty() || serde_json::from_slice::<Value>(answer).is_ok(),
         "an answer that is not JSON: {:?}",
         String::from_utf8_lossy(answer)
     );
+
+    // Only a call runs the route's handler; a preflight answers from the head alone.
+    let called = match routes::resolve(method, path) {
+        Ok(Resolved::Call(route)) => Some(route),
+        _ => None,
+    };
+    if matches!(sent.credential, Credential::Nothing | Credential::Unsigned) && called.is_some() {
+        assert!(
+            !status.is_success(),
+            "a {status} without a credential: {method} {path}"
+        );
+    }
+    if status.is_success()
+        && let Some(route) = called.filter(|r| r.has_body())
+    {
+        assert!(
+            validator_accepts(route, body),
+            "a {status} for a body its validator refuses: {method} {path} {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    if let Some(allowed) = handled.response.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN) {
+        assert!(
+            allowed == ALLOWED_ORIGIN && sent.origin == Some(ALLOWED_ORIGIN),
+            "CORS allowed {allowed:?} for a request from {:?}",
+            sent.origin
+        );
+    }
+}
+
+/// Whether `route`'s body validator accepts `body`.
+fn validator_accepts(route: Route, body: &[u8]) -> bool {
+    match route {
+        Route::Start => validation::parse_start(body).is_ok(),
+        Route::Complete => validation::parse_complete(body).is_ok(),
+        Route::Fail => validation::parse_fail(body).is_ok(),
+        Route::Abort => validation::parse_abort(body).is_ok(),
+        Route::Health | Route::Sweep => true,
+    }
+}
+
+/// A run id as the validators hand it on: a lower-case hyphenated UUID.
+fn is_canonical_run_id(run_id: Option<&str>) -> bool {
+    run_id.is_none_or(|id| {
+        uuid::Uuid::try_parse(id).is_ok_and(|parsed| parsed.hyphenated().to_string() == id)
+    })
+}
+
+/// A parsed body written back as JSON, the fields in the order an ETL job sends them.
+fn written_back(fields: &[(&str, Value)]) -> Vec<u8> {
+    let object: serde_json::Map<String, Value> = fields
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    serde_json::to_vec(&object).unwrap_or_default()
+}
+
+/// Every body validator on the raw bytes; what one accepts must keep its invariants and read
+/// back the same from its own JSON.
+fn check_validators(data: &[u8]) {
+    if let Ok(start) = validation::parse_start(data) {
+        assert!(validation::is_valid_resource(&start.resource));
+        let again = validation::parse_start(&written_back(&[("resource", json!(start.resource))]));
+        assert_eq!(again.ok(), Some(start));
+    }
+    if let Ok(complete) = validation::parse_complete(data) {
+        check_complete(&complete);
+    }
+    if let Ok(fail) = validation::parse_fail(data) {
+        check_fail(&fail);
+    }
+    if let Ok(abort) = validation::parse_abort(data) {
+        check_abort(&abort);
+    }
+}
+
+fn check_complete(complete: &CompleteBody) {
+    assert!(validation::is_valid_resource(&complete.resource));
+    assert!(is_canonical_run_id(complete.run_id.as_deref()));
+    assert!(
+        u64::from(complete.records_created) + u64::from(complete.records_updated)
+            <= u64::from(complete.records_synced)
+    );
+    let again = validation::parse_complete(&written_back(&[
+        ("resource", json!(complete.resource)),
+        ("run_id", json!(complete.run_id)),
+        ("records_synced", json!(complete.records_synced)),
+        ("records_created", json!(complete.records_created)),
+        ("records_updated", json!(complete.records_updated)),
+    ]));
+    assert_eq!(again.ok().as_ref(), Some(complete));
+}
+
+fn check_fail(fail: &FailBody) {
+    assert!(validation::is_valid_resource(&fail.resource));
+    assert!(is_canonical_run_id(fail.run_id.as_deref()));
+    assert!((1..=MAX_ERRORS).contains(&fail.errors.len()));
+    let again = validation::parse_fail(&written_back(&[
+        ("resource", json!(fail.resource)),
+        ("run_id", json!(fail.run_id)),
+        ("errors", json!(fail.errors)),
+    ]));
+    let Ok(again) = again else {
+        panic!("a fail body accepted once is refused when written back: {fail:?}");
+    };
+    assert_eq!(again.resource, fail.resource);
+    assert_eq!(again.run_id, fail.run_id);
+    // Compared by the fields the edge reads: an extra field's float may move by one ulp
+    // through serde_json's default (fast) float parsing, which is not the validator's doing.
+    let texts = |errors: &[Value]| -> Vec<(Value, Value)> {
+        errors
+            .iter()
+            .map(|e| (e["code"].clone(), e["message"].clone()))
+            .collect()
+    };
+    assert_eq!(texts(&again.errors), texts(&fail.errors));
+}
+
+fn check_abort(abort: &AbortBody) {
+    assert!(validation::is_valid_resource(&abort.resource));
+    assert!(is_canonical_run_id(abort.run_id.as_deref()));
+    let chars = abort.reason.chars().count();
+    assert!((1..=MAX_REASON_CHARS).contains(&chars) && !abort.reason.trim().is_empty());
+    let again = validation::parse_abort(&written_back(&[
+        ("resource", json!(abort.resource)),
+        ("reason", json!(abort.reason)),
+        ("run_id", json!(abort.run_id)),
+    ]));
+    assert_eq!(again.ok().as_ref(), Some(abort));
+}
+
+/// The other pure parsers on the raw bytes: resource names, routes, the bearer header, user
+/// JWTs (as sent, and signed by the harness so the claims checks are reached).
+fn check_parsers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if validation::is_valid_resource(&text) {
+        assert!(text.len() <= validation::MAX_RESOURCE_CHARS && text.is_ascii());
+    }
+    for method in &METHODS {
+        if let Ok(Resolved::Call(route) | Resolved::Preflight(route)) =
+            routes::resolve(method, &text)
+        {
+            assert!(PREFIXES.iter().any(|prefix| text.starts_with(prefix)));
+            assert_eq!(routes::route_at(&text), Some(route));
+        }
+    }
+    if let Ok(value) = HeaderValue::from_bytes(data) {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, value);
+        if let Ok(token) = bearer_token(&headers) {
+            assert!(!token.is_empty() && token.trim() == token);
+        }
+    }
+    if let Ok(token) = UnverifiedToken::decode(&text)
+        && let Ok(verified) = token.verify_with_secret(LEGACY_SECRET.as_bytes())
+    {
+        let _ = verified.claims(i64::from(NOW_SECS));
+    }
+    // A token the harness signs always verifies, whatever its claims say.
+    let signed = signed_token(data);
+    if signed.len() <= MAX_TOKEN_BYTES {
+        let verified = UnverifiedToken::decode(&signed)
+            .and_then(|token| token.verify_with_secret(LEGACY_SECRET.as_bytes()));
+        match verified {
+            Ok(verified) => {
+                let _ = verified.claims(i64::from(NOW_SECS));
+            }
+            Err(e) => panic!("a token signed with the legacy secret is refused: {e}"),
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    check_validators(data);
+    check_parsers(data);
+    if let Some((request, sent)) = request(data) {
+        check_answer(&sent, &handle(request));
+    }
 });
