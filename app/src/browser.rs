@@ -1,7 +1,7 @@
 //! The few browser facilities the widget uses besides HTTP: the clock, the user's time zone
 //! (through `Intl`, so no date library ships in the bundle) and the page's URL settings.
 
-use js_sys::{Date, Object, Reflect};
+use js_sys::{Array, Date, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 use crate::model::Timestamp;
@@ -23,23 +23,40 @@ pub fn page_is_hidden() -> bool {
 /// An instant in the user's locale and time zone, with the zone's name:
 /// `Nov 5, 2025, 11:00:00 AM GMT+1` (for tooltips next to relative times).
 pub fn local_time_text(t: Timestamp) -> String {
-    #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit an f64 exactly
-    let date = Date::new(&JsValue::from_f64(t.millis() as f64));
-    let options = Object::new();
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-    let _ = Reflect::set(&options, &"timeStyle".into(), &"long".into());
-    date.to_locale_string("default", &options).into()
+    thread_local! {
+        static FORMAT: Function = formatter(&[("dateStyle", "medium"), ("timeStyle", "long")]);
+    }
+    FORMAT.with(|format| format_instant(format, t))
 }
 
 /// An instant as a time of day in the user's locale and time zone: `14:32` or `2:32 PM`.
 pub fn local_clock_text(t: Timestamp) -> String {
+    thread_local! {
+        static FORMAT: Function = formatter(&[("timeStyle", "short")]);
+    }
+    FORMAT.with(|format| format_instant(format, t))
+}
+
+/// The `format` function of an `Intl.DateTimeFormat` for the user's locale with `options`.
+/// Made once per kind and kept: a formatter is costly to make, and the retry line asks for a
+/// time every second.
+fn formatter(options: &[(&str, &str)]) -> Function {
+    let settings = Object::new();
+    for (name, value) in options {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&settings, &(*name).into(), &(*value).into());
+    }
+    Intl::DateTimeFormat::new(&Array::new(), &settings).format()
+}
+
+fn format_instant(format: &Function, t: Timestamp) -> String {
     #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit an f64 exactly
     let date = Date::new(&JsValue::from_f64(t.millis() as f64));
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    date.to_locale_time_string_with_options("default", &options)
-        .into()
+    format
+        .call1(&JsValue::UNDEFINED, &date)
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| t.to_rfc3339())
 }
 
 /// Name/value pairs from the page's query string and fragment (a Supabase auth redirect puts

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError, CardActions, Snapshot};
 use crate::browser;
-use crate::components::{CardList, CompactStatus, Freshness, SummaryBar};
+use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, SummaryBar};
 use crate::config::Config;
 use crate::events;
 use crate::model::{
@@ -35,6 +35,13 @@ pub fn Widget(
     let compact = config.resource.is_some();
     let shared = Arc::new(config.clone());
     let feed = Feed::start(config, session, host);
+    let local_times = LocalTimes::provide_off();
+    // The first cards go on screen without local times (see `LocalTimes`), which follow.
+    Effect::new(move || {
+        if feed.snapshot.with(Option::is_some) || feed.error.with(Option::is_some) {
+            local_times.turn_on_after_paint();
+        }
+    });
     provide_context(CardActions::new(
         shared,
         session,

@@ -10,7 +10,7 @@
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use vantage_sync_widget::components::{CardList, Freshness, HealthCard, SummaryBar};
+use vantage_sync_widget::components::{CardList, Freshness, HealthCard, LocalTimes, SummaryBar};
 use vantage_sync_widget::model::{
     Card, Counts, DAY, HOUR, Health, MINUTE, SECOND, Status, SyncError, SyncRow, Timestamp,
     sort_cards,
@@ -200,6 +200,41 @@ fn the_list_is_red_yellow_green_then_name() {
             "Healthy",
             "Healthy"
         ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn local_times_wait_for_the_widgets_first_paint() {
+    let root = container();
+    let mut r = row("funds", Status::Failed);
+    r.consecutive_failures = Some(3);
+    r.retry_max_attempts = Some(5);
+    r.next_attempt_at = Some(now().plus(14 * MINUTE));
+    let c = Card::from_row(r, now());
+    let times = StoredValue::new(None::<LocalTimes>);
+    let _mounted = mount_to(root.clone(), move || {
+        times.set_value(Some(LocalTimes::provide_off()));
+        view! { <HealthCard card=c now=now()/> }
+    });
+    let time = find(&root, ".vss-line time");
+    assert_eq!(
+        time.get_attribute("title"),
+        None,
+        "no tooltip before the paint"
+    );
+    assert_eq!(text(&root, ".vss-retry"), "Retry 4 of 5 in 14 minutes");
+
+    times.get_value().expect("provided").turn_on_after_paint();
+    sleep_ms(200).await;
+    assert!(
+        time.get_attribute("title")
+            .is_some_and(|t| t.contains("2025")),
+        "the tooltip follows the paint"
+    );
+    let retry = text(&root, ".vss-retry");
+    assert!(
+        retry.starts_with("Retry 4 of 5 at ") && retry.ends_with("(in 14 minutes)"),
+        "the retry line gains its clock time: {retry:?}"
     );
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::{AbortButton, ErrorList, RunHistory};
+use super::{AbortButton, ErrorList, RunHistory, local_times_on};
 use crate::browser::{local_clock_text, local_time_text};
 
 use crate::model::{Card, State, Timestamp};
@@ -21,6 +21,9 @@ pub fn HealthCard(
     now: Signal<Timestamp>,
 ) -> impl IntoView {
     let state = card.state();
+    let times = local_times_on();
+    // The clock time of a pending retry, once local times may be written.
+    let clock = move |t| times.get().then(|| local_clock_text(t));
     let card = Arc::new(card);
     let line = {
         let card = Arc::clone(&card);
@@ -28,7 +31,12 @@ pub fn HealthCard(
     };
     let line = match card.line_time() {
         Some(t) => view! {
-            <time datetime=t.to_rfc3339() title=local_time_text(t)>{line}</time>
+            <time
+                datetime=t.to_rfc3339()
+                title=move || times.get().then(|| local_time_text(t))
+            >
+                {line}
+            </time>
         }
         .into_any(),
         None => view! { <span>{line}</span> }.into_any(),
@@ -39,16 +47,14 @@ pub fn HealthCard(
             <p class="vss-subline">{move || card.last_success_line(now.get())}</p>
         }
     });
-    let retry = card
-        .retry_line(now.get_untracked(), local_clock_text)
-        .map(|_| {
-            let card = Arc::clone(&card);
-            view! {
-                <p class="vss-subline vss-retry">
-                    {move || card.retry_line(now.get(), local_clock_text)}
-                </p>
-            }
-        });
+    let retry = card.retry_line(now.get_untracked(), |_| None).map(|_| {
+        let card = Arc::clone(&card);
+        view! {
+            <p class="vss-subline vss-retry">
+                {move || card.retry_line(now.get(), clock)}
+            </p>
+        }
+    });
     let alerts = (!card.alerts.is_empty()).then(|| {
         let badges = card
             .alerts

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::local_times_on;
 use crate::browser::local_time_text;
 use crate::model::{Card, Timestamp};
 
@@ -16,7 +17,15 @@ pub fn CompactStatus(
     now: Signal<Timestamp>,
 ) -> impl IntoView {
     let state = card.state();
-    let title = card.line_time().map(local_time_text);
+    let times = local_times_on();
+    let line_time = card.line_time();
+    let title = move || {
+        times
+            .get()
+            .then_some(line_time)
+            .flatten()
+            .map(local_time_text)
+    };
     let datetime = card.line_time().map(Timestamp::to_rfc3339);
     let class = format!(
         "vss-compact vss-health-{} {}",

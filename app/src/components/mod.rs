@@ -11,6 +11,7 @@ mod card_list;
 mod compact;
 mod error_list;
 mod freshness;
+mod local_times;
 mod run_history;
 mod summary;
 
@@ -20,5 +21,6 @@ pub use card_list::CardList;
 pub use compact::CompactStatus;
 pub use error_list::ErrorList;
 pub use freshness::Freshness;
+pub use local_times::{LocalTimes, local_times_on};
 pub use run_history::RunHistory;
 pub use summary::SummaryBar;

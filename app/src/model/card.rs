@@ -234,11 +234,12 @@ impl Card {
 
     /// A line for a failing resource with a retry policy: `Retry 2 of 5 at 14:32 (in 4
     /// minutes)`, `Retry 2 of 5 due now`, or `Gave up after 5 attempts`. `clock` writes an
-    /// instant as a time of day in the user's time zone (the browser's `Intl`).
+    /// instant as a time of day in the user's time zone (the browser's `Intl`), or gives none
+    /// while local times wait for the first paint (`Retry 2 of 5 in 4 minutes`).
     pub fn retry_line(
         &self,
         now: Timestamp,
-        clock: impl Fn(Timestamp) -> String,
+        clock: impl Fn(Timestamp) -> Option<String>,
     ) -> Option<String> {
         match self.retry {
             Retry::None => None,
@@ -250,7 +251,10 @@ impl Card {
                 };
                 let wait = at.since(now);
                 Some(if wait > 0 {
-                    format!("{which} at {} (in {})", clock(at), span(wait))
+                    match clock(at) {
+                        Some(clock) => format!("{which} at {clock} (in {})", span(wait)),
+                        None => format!("{which} in {}", span(wait)),
+                    }
                 } else {
                     format!("{which} due now")
                 })
@@ -490,7 +494,7 @@ mod tests {
 
     #[test]
     fn retry_lines_say_which_attempt_and_when() {
-        let clock = |t: Timestamp| format!("T{}", t.millis() / 1000);
+        let clock = |t: Timestamp| Some(format!("T{}", t.millis() / 1000));
         let mut c = card(Status::Failed);
         assert_eq!(c.retry_line(now(), clock), None, "no policy, no line");
         let at = now().plus(4 * MINUTE);
@@ -502,6 +506,11 @@ mod tests {
         assert_eq!(
             c.retry_line(now(), clock).as_deref(),
             Some(format!("Retry 2 of 5 at T{} (in 4 minutes)", at.millis() / 1000).as_str())
+        );
+        assert_eq!(
+            c.retry_line(now(), |_| None).as_deref(),
+            Some("Retry 2 of 5 in 4 minutes"),
+            "before local times may be written"
         );
         assert_eq!(
             c.retry_line(now().plus(5 * MINUTE), clock).as_deref(),
