@@ -216,20 +216,15 @@ async fn get_json(
     token: Option<&str>,
     url: &str,
 ) -> Result<(JsValue, Option<String>, Timestamp), Failure> {
-    let mut request = Request::get(url)
-        .header("apikey", &config.api_key)
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|_| Failure::Error(ApiError::Unreachable))?;
+    let early = crate::boot::first_read(url, &config.api_key, token).await;
+    let raw = if let Some(read_early) = early {
+        read_early
+    } else {
+        send_get(config, token, url).await?
+    };
     let received_at = browser::now();
-    let status = response.status();
-    let date = response.headers().get("date");
-    let raw = web_sys::Response::from(response);
+    let status = raw.status();
+    let date = raw.headers().get("date").ok().flatten();
     let body = match raw.json() {
         Ok(promise) => JsFuture::from(promise).await.ok(),
         Err(_) => None,
@@ -241,6 +236,25 @@ async fn get_json(
     }
     let body = body.ok_or(Failure::Error(ApiError::BadData))?;
     Ok((body, date, received_at))
+}
+
+/// Sends `GET url` with the key and the user's token.
+async fn send_get(
+    config: &Config,
+    token: Option<&str>,
+    url: &str,
+) -> Result<web_sys::Response, Failure> {
+    let mut request = Request::get(url)
+        .header("apikey", &config.api_key)
+        .header("Accept", "application/json");
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|_| Failure::Error(ApiError::Unreachable))?;
+    Ok(web_sys::Response::from(response))
 }
 
 /// The last 20 runs of `resource`, newest first, from `vantage_sync_runs` (a database with

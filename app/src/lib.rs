@@ -6,10 +6,12 @@
 //! - [`components`]: views of plain data.
 //! - [`widget`]: the stateful root that ties them together; [`events`]: what it tells the
 //!   host page.
+//! - [`boot`]: the standalone page's early reads, started before the wasm runs.
 //! - [`config`]: settings, checked once; [`session`]: the user's token before each read.
 //! - [`embed`]: `mount()` and `<vantage-sync-status>`; [`standalone`]: the page's settings.
 
 pub mod api;
+pub mod boot;
 pub mod browser;
 pub mod components;
 pub mod config;

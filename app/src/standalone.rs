@@ -14,25 +14,35 @@ use crate::browser;
 /// Settings from `config.json` beside the page; none if it is missing or not an object of
 /// strings and numbers (a broken file is logged, the URL's settings still apply).
 pub async fn config_file_settings() -> Vec<(String, String)> {
-    let Ok(response) = Request::get("config.json").send().await else {
+    let body = match crate::boot::config_file().await {
+        Some(read_early) => read_early,
+        None => match read_config_file().await {
+            Some(body) => body,
+            None => return Vec::new(),
+        },
+    };
+    if body.is_null() {
         return Vec::new();
+    }
+    if !body.is_object() {
+        web_sys::console::error_1(&"vantage-sync-status: config.json is not a JSON object".into());
+        return Vec::new();
+    }
+    object_settings(&body)
+}
+
+/// `config.json`'s parsed body; `null` when it is missing, `None` when it cannot be read, a
+/// string when it is not JSON.
+async fn read_config_file() -> Option<JsValue> {
+    let Ok(response) = Request::get("config.json").send().await else {
+        return None;
     };
     if !response.ok() {
-        return Vec::new();
+        return Some(JsValue::NULL);
     }
     let raw = web_sys::Response::from(response);
-    let Some(body) = raw.json().ok().map(JsFuture::from) else {
-        return Vec::new();
-    };
-    match body.await {
-        Ok(value) if value.is_object() => object_settings(&value),
-        _ => {
-            web_sys::console::error_1(
-                &"vantage-sync-status: config.json is not a JSON object".into(),
-            );
-            Vec::new()
-        }
-    }
+    let body = JsFuture::from(raw.json().ok()?).await;
+    Some(body.unwrap_or_else(|_| "not JSON".into()))
 }
 
 /// An object's string and whole-number fields as setting pairs.

@@ -125,6 +125,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
         "seven cards",
     )?;
 
+    the_early_reads_were_used(&browser)?;
     seven_cards_in_order(&browser)?;
     browser.screenshot(&screenshot_dir().join("light.png"))?;
     keyboard_only(&browser)?;
@@ -137,6 +138,23 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     dark_theme_and_narrow_screens(&browser)?;
     an_expired_session_says_so(&browser, &served, &edge)?;
     Ok(())
+}
+
+/// The page's head script read `config.json` and the first page of health while the wasm
+/// loaded, and the widget took both instead of asking again (see `app/src/boot.rs`). Checked
+/// right after the first cards, well before the first automatic refresh (5 s).
+fn the_early_reads_were_used(browser: &Browser) -> Result<()> {
+    let seen = browser.js(
+        "const names = performance.getEntriesByType('resource').map((e) => e.name); \
+         const boot = window.__vantageSyncBoot; \
+         return [names.filter((n) => n.endsWith('/config.json')).length, \
+                 names.filter((n) => n.includes('/vantage_sync_health?')).length, \
+                 boot ? Object.keys(boot).length : -1];",
+        vec![],
+    )?;
+    check(seen == json!([1, 1, 0]), || {
+        format!("[config.json reads, health reads, early reads left] = {seen}, not [1, 1, 0]")
+    })
 }
 
 /// Red, yellow, green, then name; icon and word; the spec's line.
@@ -172,7 +190,12 @@ fn seven_cards_in_order(browser: &Browser) -> Result<()> {
     check(funds == "Failed 5 minutes ago \u{b7} 2 errors", || {
         format!("funds says {funds:?}")
     })?;
-    // Its retry policy: the fourth of five attempts, due 20 minutes after the failure.
+    // Its retry policy: the fourth of five attempts, due 20 minutes after the failure. The
+    // clock time follows the first paint (`LocalTimes`).
+    browser.wait_until(
+        "return [...document.querySelectorAll('.vss-retry')].some((e) => e.textContent.includes(' at '));",
+        "the retry line's clock time",
+    )?;
     let retry = card_text(browser, "funds", ".vss-retry")?;
     check(
         retry.starts_with("Retry 4 of 5 at ") && retry.ends_with("(in 14 minutes)"),

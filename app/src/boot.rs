@@ -1,0 +1,59 @@
+//! The standalone page's early reads. `index.html`'s head script starts `config.json` and,
+//! when the settings are the simple ones (REST URL and key in `config.json`, the session in
+//! the URL fragment, no `resource`), the first page of the health view, while the wasm is
+//! still loading. On a slow machine that overlaps the read with compiling and starting the
+//! module, the largest part of the time to the first cards. The widget takes each answer
+//! once, and the read only if it is the very request it would have made (same URL, key and
+//! token); anything else it reads itself. Embedded widgets have no head script: `None`.
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The global the head script sets: `{ config, firstRead }`, two promises.
+const BOOT: &str = "__vantageSyncBoot";
+
+/// `config.json` as the head script read it: `Some(null)` when it is missing or not OK, a
+/// string when it is not JSON, else its value. `None`: no head script, read it yourself.
+pub async fn config_file() -> Option<JsValue> {
+    take("config").await
+}
+
+/// The head script's answer to `GET url` with `api_key` and `token`, if it made exactly that
+/// request and got an answer.
+pub async fn first_read(
+    url: &str,
+    api_key: &str,
+    token: Option<&str>,
+) -> Option<web_sys::Response> {
+    let read = take("firstRead").await?;
+    let field = |name: &str| Reflect::get(&read, &name.into()).ok()?.as_string();
+    let same = field("url").as_deref() == Some(url)
+        && field("key").as_deref() == Some(api_key)
+        && field("token").as_deref() == token;
+    if !same {
+        return None;
+    }
+    let answer = Reflect::get(&read, &"response".into()).ok()?;
+    let response = JsFuture::from(answer.dyn_into::<Promise>().ok()?)
+        .await
+        .ok()?;
+    response.dyn_into().ok()
+}
+
+/// Awaits and removes the boot object's `name` (each early read serves once); `None` when
+/// absent or `null`, except for `config`, whose `null` is an answer.
+async fn take(name: &str) -> Option<JsValue> {
+    let boot = Reflect::get(&js_sys::global(), &BOOT.into()).ok()?;
+    if !boot.is_object() {
+        return None;
+    }
+    let promise = Reflect::get(&boot, &name.into())
+        .ok()?
+        .dyn_into::<Promise>()
+        .ok()?;
+    // Deleting a property of a plain object cannot fail.
+    let _ = Reflect::delete_property(boot.unchecked_ref::<js_sys::Object>(), &name.into());
+    let value = JsFuture::from(promise).await.ok()?;
+    (name == "config" || !value.is_null()).then_some(value)
+}
