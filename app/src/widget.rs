@@ -48,19 +48,10 @@ pub fn Widget(
         feed.admin.read_only(),
         feed.refresh,
     ));
-    // The views are built one microtask after the first read went out (`Feed::start` queued
-    // it first), not before it: the request then travels while the browser compiles and runs
-    // the view code, which on a slow machine takes as long as the request itself.
-    let built = RwSignal::new(false);
-    queue_microtask(move || built.set(true));
-    move || {
-        built.get().then(|| {
-            if compact {
-                view! { <CompactWidget feed/> }.into_any()
-            } else {
-                view! { <Overview feed/> }.into_any()
-            }
-        })
+    if compact {
+        view! { <CompactWidget feed/> }.into_any()
+    } else {
+        view! { <Overview feed/> }.into_any()
     }
 }
 

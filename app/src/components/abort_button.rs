@@ -54,7 +54,7 @@ pub fn AbortButton(
         })
     };
     view! {
-        <Show when=move || admin.get()>
+        {move || admin.get().then(|| view! {
             <button
                 type="button"
                 class="vss-abort"
@@ -64,7 +64,7 @@ pub fn AbortButton(
             >
                 "Abort run"
             </button>
-        </Show>
+        })}
         {line}
     }
     .into_any()

@@ -46,9 +46,7 @@ pub fn ErrorList(
                 {move || if open.get() { "Hide " } else { "Show " }}
                 {label}
             </button>
-            <Show when=move || open.get()>
-                <ul class="vss-error-list">{items.clone()}</ul>
-            </Show>
+            {move || open.get().then(|| view! { <ul class="vss-error-list">{items()}</ul> })}
         </div>
     }
 }

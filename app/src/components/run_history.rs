@@ -44,7 +44,7 @@ pub fn RunHistory(
             >
                 {move || if open.get() { "Hide history" } else { "Show history" }}
             </button>
-            <Show when=move || open.get()>{move || chart(runs.get())}</Show>
+            {move || open.get().then(|| chart(runs.get()))}
         </div>
     }
     .into_any()
