@@ -19,14 +19,8 @@ pub fn CompactStatus(
     let state = card.state();
     let times = local_times_on();
     let line_time = card.line_time();
-    let title = move || {
-        times
-            .get()
-            .then_some(line_time)
-            .flatten()
-            .map(local_time_text)
-    };
-    let datetime = card.line_time().map(Timestamp::to_rfc3339);
+    let title = move || line_time.filter(|_| times.get()).map(local_time_text);
+    let datetime = line_time.map(Timestamp::to_rfc3339);
     let class = format!(
         "vss-compact vss-health-{} {}",
         card.health.name(),
