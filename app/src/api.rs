@@ -10,10 +10,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use gloo_net::http::Request;
 use js_sys::{JSON, Object, Reflect};
 use leptos::prelude::{Callback, ReadSignal};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::browser;
@@ -244,17 +243,40 @@ async fn send_get(
     token: Option<&str>,
     url: &str,
 ) -> Result<web_sys::Response, Failure> {
-    let mut request = Request::get(url)
-        .header("apikey", &config.api_key)
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
+    let bearer = token.map(|token| format!("Bearer {token}"));
+    let mut headers = vec![
+        ("apikey", config.api_key.as_str()),
+        ("Accept", "application/json"),
+    ];
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer));
     }
-    let response = request
-        .send()
+    send("GET", url, &headers, None)
         .await
-        .map_err(|_| Failure::Error(ApiError::Unreachable))?;
-    Ok(web_sys::Response::from(response))
+        .ok_or(Failure::Error(ApiError::Unreachable))
+}
+
+/// Sends a request with the browser's `fetch` (no HTTP client crate: each one ships its own
+/// request types, and this widget needs four headers and a body). `None`: no answer (network,
+/// CORS, a header the browser refuses).
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Option<web_sys::Response> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let header_map = web_sys::Headers::new().ok()?;
+    for (name, value) in headers {
+        header_map.set(name, value).ok()?;
+    }
+    init.set_headers(&header_map);
+    if let Some(body) = body {
+        init.set_body(&body.into());
+    }
+    let pending = web_sys::window()?.fetch_with_str_and_init(url, &init);
+    JsFuture::from(pending).await.ok()?.dyn_into().ok()
 }
 
 /// The last 20 runs of `resource`, newest first, from `vantage_sync_runs` (a database with
@@ -341,20 +363,20 @@ impl CardActions {
             .ok()
             .and_then(|b| b.as_string())
             .unwrap_or_default();
-        let sent = Request::post(&format!("{base}/vantage-sync/abort"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .body(body)
-            .map_err(|_| "The abort request could not be built.".to_owned())?
-            .send()
+        let bearer = format!("Bearer {token}");
+        let headers = [
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let url = format!("{base}/vantage-sync/abort");
+        let sent = send("POST", &url, &headers, Some(&body))
             .await
-            .map_err(|_| "Can't reach the edge function.".to_owned())?;
+            .ok_or("Can't reach the edge function.")?;
         if sent.ok() {
             return Ok("Run aborted: it is recorded as failed (ABORTED).".to_owned());
         }
         let status = sent.status();
-        let raw = web_sys::Response::from(sent);
-        let body = match raw.json() {
+        let body = match sent.json() {
             Ok(promise) => JsFuture::from(promise).await.ok(),
             Err(_) => None,
         };

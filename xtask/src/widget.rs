@@ -54,8 +54,56 @@ pub fn build_release_to(tools: &WidgetTools, dist: &Path) -> Result<PathBuf> {
         // Trunk runs cargo offline; keep the widget's build out of the way of other builds.
         .env("CARGO_TARGET_DIR", target_dir()))?;
     step.done();
+    let step = Step::start("Minifying the JS glue with esbuild");
+    minify_scripts(tools, dist)?;
+    step.done();
     write_loader(dist)?;
     Ok(dist.to_path_buf())
+}
+
+/// Minifies each script in `dist` in place with esbuild and updates its `integrity` digest in
+/// `index.html`. Trunk's own JS minifier fails on wasm-bindgen's glue and ships it as it is:
+/// 44 KB, where minified it is 20 KB (2 KB less with brotli).
+fn minify_scripts(tools: &WidgetTools, dist: &Path) -> Result<()> {
+    let index = dist.join("index.html");
+    let mut html = std::fs::read_to_string(&index).map_err(XtaskError::io("reading", &index))?;
+    for script in files(dist)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "js"))
+    {
+        let before = std::fs::read(&script).map_err(XtaskError::io("reading", &script))?;
+        run_captured(
+            Command::new("esbuild")
+                .arg(&script)
+                .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
+                .arg(format!("--outfile={}", script.display()))
+                .env("PATH", &tools.path),
+        )?;
+        let after = std::fs::read(&script).map_err(XtaskError::io("reading", &script))?;
+        let old = sri_digest(&before);
+        // Every script Trunk writes is preloaded with its digest: one not found means Trunk's
+        // output changed, and a stale digest would make the browser refuse the script.
+        if !html.contains(&old) {
+            return Err(XtaskError::Stack(format!(
+                "{} has no integrity digest for {}",
+                index.display(),
+                script.display()
+            )));
+        }
+        html = html.replace(&old, &sri_digest(&after));
+    }
+    std::fs::write(&index, html).map_err(XtaskError::io("writing", &index))
+}
+
+/// A file's Subresource Integrity value as Trunk writes it: `sha384-<base64>`.
+fn sri_digest(content: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha384::digest(content);
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The name of the stable loader in `dist/`, for host pages: the module's other files carry
