@@ -75,7 +75,12 @@ fn minify_scripts(tools: &WidgetTools, dist: &Path) -> Result<()> {
         run_captured(
             Command::new("esbuild")
                 .arg(&script)
-                .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
+                .args([
+                    "--minify",
+                    "--format=esm",
+                    "--allow-overwrite",
+                    "--log-level=warning",
+                ])
                 .arg(format!("--outfile={}", script.display()))
                 .env("PATH", &tools.path),
         )?;
