@@ -216,25 +216,44 @@ async fn get_json(
     url: &str,
 ) -> Result<(JsValue, Option<String>, Timestamp), Failure> {
     let early = crate::boot::first_read(url, &config.api_key, token).await;
-    let raw = if let Some(read_early) = early {
+    let reply = if let Some(read_early) = early {
         read_early
     } else {
-        send_get(config, token, url).await?
+        Reply::read(send_get(config, token, url).await?).await
     };
     let received_at = browser::now();
-    let status = raw.status();
-    let date = raw.headers().get("date").ok().flatten();
-    let body = match raw.json() {
-        Ok(promise) => JsFuture::from(promise).await.ok(),
-        Err(_) => None,
-    };
-    if !(200..300).contains(&status) {
+    if !(200..300).contains(&reply.status) {
         // Only PostgREST's code is used: its messages may hold SQL details.
-        let code = body.and_then(|b| decode::string_field(&b, "code"));
-        return Err(classify_failure(status, code.as_deref()));
+        let code = reply.body.and_then(|b| decode::string_field(&b, "code"));
+        return Err(classify_failure(reply.status, code.as_deref()));
     }
-    let body = body.ok_or(Failure::Error(ApiError::BadData))?;
-    Ok((body, date, received_at))
+    let body = reply.body.ok_or(Failure::Error(ApiError::BadData))?;
+    Ok((body, reply.date, received_at))
+}
+
+/// An HTTP answer, read: what `get_json` needs of it.
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Date` header.
+    pub date: Option<String>,
+    /// The parsed JSON body; `None` when it is not JSON.
+    pub body: Option<JsValue>,
+}
+
+impl Reply {
+    /// Reads `response`'s status, `Date` header and JSON body.
+    pub async fn read(response: web_sys::Response) -> Self {
+        let body = match response.json() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        Self {
+            status: response.status(),
+            date: response.headers().get("date").ok().flatten(),
+            body,
+        }
+    }
 }
 
 /// Sends `GET url` with the key and the user's token.
@@ -375,15 +394,13 @@ impl CardActions {
         if sent.ok() {
             return Ok("Run aborted: it is recorded as failed (ABORTED).".to_owned());
         }
-        let status = sent.status();
-        let body = match sent.json() {
-            Ok(promise) => JsFuture::from(promise).await.ok(),
-            Err(_) => None,
-        };
-        let message = body
+        let reply = Reply::read(sent).await;
+        let message = reply
+            .body
             .and_then(|b| Reflect::get(&b, &"error".into()).ok())
             .and_then(|e| decode::string_field(&e, "message"));
-        Err(message.unwrap_or_else(|| format!("The edge function refused (HTTP {status}).")))
+        Err(message
+            .unwrap_or_else(|| format!("The edge function refused (HTTP {}).", reply.status)))
     }
 }
 

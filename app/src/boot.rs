@@ -10,6 +10,8 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::api::Reply;
+
 /// The global the head script sets: `{ config, firstRead }`, two promises.
 const BOOT: &str = "__vantageSyncBoot";
 
@@ -20,12 +22,8 @@ pub async fn config_file() -> Option<JsValue> {
 }
 
 /// The head script's answer to `GET url` with `api_key` and `token`, if it made exactly that
-/// request and got an answer.
-pub async fn first_read(
-    url: &str,
-    api_key: &str,
-    token: Option<&str>,
-) -> Option<web_sys::Response> {
+/// request and got an answer: status, `Date` header and parsed body.
+pub async fn first_read(url: &str, api_key: &str, token: Option<&str>) -> Option<Reply> {
     let read = take("firstRead").await?;
     let field = |name: &str| Reflect::get(&read, &name.into()).ok()?.as_string();
     let same = field("url").as_deref() == Some(url)
@@ -34,11 +32,19 @@ pub async fn first_read(
     if !same {
         return None;
     }
-    let answer = Reflect::get(&read, &"response".into()).ok()?;
-    let response = JsFuture::from(answer.dyn_into::<Promise>().ok()?)
+    let answer = Reflect::get(&read, &"answer".into()).ok()?;
+    let answer = JsFuture::from(answer.dyn_into::<Promise>().ok()?)
         .await
         .ok()?;
-    response.dyn_into().ok()
+    let get = |name: &str| Reflect::get(&answer, &name.into()).ok();
+    // Statuses are whole numbers below 1000.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let status = get("status")?.as_f64()? as u16;
+    Some(Reply {
+        status,
+        date: get("date").and_then(|d| d.as_string()),
+        body: get("body").filter(|b| !b.is_undefined()),
+    })
 }
 
 /// Awaits and removes the boot object's `name` (each early read serves once); `None` when
