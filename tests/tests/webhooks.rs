@@ -42,11 +42,18 @@ struct Setup {
 
 impl Setup {
     fn new(url: &str, test: &str) -> Result<Self> {
+        Self::with_private_receivers(url, test, true)
+    }
+
+    /// As [`Setup::new`], with an edge that allows receivers at private addresses or not.
+    fn with_private_receivers(url: &str, test: &str, allowed: bool) -> Result<Self> {
         let resource = flow_resource(test);
         let stack = Stack::load()?;
         let db = Db::connect(&stack)?;
         let stack_edge = Edge::load(&stack)?;
         let mut env = stack_server_env(&stack, &stack_edge)?;
+        env.retain(|(name, _)| *name != "VANTAGE_WEBHOOKS_ALLOW_PRIVATE");
+        env.push(("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", allowed.to_string()));
         env.push(("VANTAGE_DASHBOARD_URL", DASHBOARD.to_owned()));
         let process = EdgeProcess::start(stack_edge.binary(), &env)?;
         let edge = stack_edge.at(&process.base_url())?;
@@ -98,6 +105,30 @@ impl Setup {
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
             .collect()
+    }
+}
+
+impl Setup {
+    /// The errors of the attempts to deliver `resource`'s events, once there is one.
+    fn attempt_errors(&self, resource: &str) -> Result<Vec<Option<String>>> {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let errors: Vec<Option<String>> = self
+                .db
+                .query(
+                    "SELECT a.error FROM public.vantage_sync_webhook_attempts a
+                       JOIN public.vantage_sync_webhook_deliveries d USING (delivery_id)
+                      WHERE d.resource = $1 AND d.webhook_id::text = $2",
+                    &[&resource, &self.webhook_id],
+                )?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            if !errors.is_empty() || std::time::Instant::now() > deadline {
+                return Ok(errors);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -401,4 +432,59 @@ fn bad_subscription_urls_are_refused() -> Result<()> {
             .all(|row| row.try_get::<_, Option<String>>(0).ok().flatten().is_some()),
         || "private addresses must have a problem".into(),
     )
+}
+
+/// A name for this machine that resolves only to loopback or private addresses and is not
+/// `localhost` (which the URL check refuses by name): the host name (loopback or the
+/// container's private address on the usual Linux machine), else Debian's `ip6-localhost`.
+fn private_host_name() -> Result<String> {
+    use std::net::{IpAddr, ToSocketAddrs};
+    let private = |ip: IpAddr| match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback(),
+    };
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut tried = Vec::new();
+    for name in [host_name.trim(), "ip6-localhost"] {
+        let addresses: Vec<IpAddr> = (name, 0)
+            .to_socket_addrs()
+            .map(|found| found.map(|a| a.ip()).collect())
+            .unwrap_or_default();
+        if !addresses.is_empty() && addresses.iter().all(|ip| private(*ip)) {
+            return Ok(name.to_owned());
+        }
+        tried.push(format!("{name} -> {addresses:?}"));
+    }
+    Err(Error::Check(format!(
+        "no name of this machine resolves only to private addresses: {tried:?}"
+    )))
+}
+
+/// An edge that allows no private receivers sends nothing to a receiver on loopback that the
+/// URL names another way: the address spelled `127.1` (what fetch and reqwest connect to is
+/// 127.0.0.1), or a host name that resolves to a private address. Without the checks both
+/// would reach this receiver; each attempt is recorded with why it was not sent.
+#[test]
+fn private_receivers_under_other_names_get_nothing() -> Result<()> {
+    let receiver = Receiver::start(0)?;
+    let name = private_host_name()?;
+    for (test, host) in [("wh_spelled", "127.1"), ("wh_named", name.as_str())] {
+        let url = receiver.url().replacen("127.0.0.1", host, 1);
+        let setup = Setup::with_private_receivers(&url, test, false)?;
+        let resource = setup.resource.clone();
+        setup.run(&resource, "fail")?;
+        let errors = setup.attempt_errors(&resource)?;
+        check(
+            !errors.is_empty()
+                && errors
+                    .iter()
+                    .all(|e| e.as_deref().is_some_and(|e| e.starts_with("not sent: "))),
+            || format!("{url}: attempts must say why nothing was sent: {errors:?}"),
+        )?;
+        let got = for_resource(&receiver.received(), &resource);
+        check(got.is_empty(), || {
+            format!("{url} reached the receiver: {got:?}")
+        })?;
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@ pub mod error;
 mod handlers;
 pub mod log;
 pub mod postgrest;
+pub mod receivers;
 pub mod routes;
 mod strict_json;
 pub mod upstream;

@@ -177,7 +177,8 @@ pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
                         action.verb, e.message
                     ));
                 }
-                UpstreamErrorKind::Other => "failed",
+                // PostgREST is the deployment's own: only receivers are checked.
+                UpstreamErrorKind::NotPublic | UpstreamErrorKind::Other => "failed",
             };
             return EdgeError::UpstreamUnavailable {
                 detail: format!("PostgREST {what} ({}): {}", action.verb, e.message),

@@ -17,6 +17,19 @@ pub trait Upstream {
         &self,
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, UpstreamError>>;
+
+    /// Sends `request` to a webhook receiver: a URL a subscriber chose, not one the deployment
+    /// configured. The core has checked the URL ([`crate::receivers::url_problem`]); an
+    /// adapter must not follow redirects (a receiver could redirect to a private address),
+    /// and one that resolves names itself must refuse names that resolve to an address
+    /// [`crate::receivers::is_public_address`] refuses, unless private receivers are allowed.
+    /// The default is [`Upstream::send`], for clients that do neither.
+    fn send_to_receiver(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, UpstreamError>> {
+        self.send(request)
+    }
 }
 
 /// Why no answer arrived.
@@ -28,6 +41,9 @@ pub enum UpstreamErrorKind {
     Unavailable,
     /// The answer was larger than the adapter accepts.
     TooLarge,
+    /// The adapter would not connect: a webhook receiver's name resolved to no public
+    /// address (see [`Upstream::send_to_receiver`]).
+    NotPublic,
     /// Anything else (an invalid request, a runtime error).
     Other,
 }

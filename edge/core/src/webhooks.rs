@@ -12,7 +12,6 @@
 //! body, compares in constant time and refuses a `t` more than 5 minutes from its clock.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
@@ -28,7 +27,8 @@ use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
 use crate::postgrest::{Action, Postgrest};
-use crate::upstream::Upstream;
+use crate::receivers::url_problem;
+use crate::upstream::{Upstream, UpstreamErrorKind};
 
 /// The answer header of PostgREST that says the transition queued deliveries.
 pub const PENDING_HEADER: &str = "x-vantage-webhooks";
@@ -143,48 +143,6 @@ fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
     text
 }
 
-/// Why `url` may not be called, if it may not: only http(s), and no loopback, private,
-/// link-local or unspecified address given literally, nor localhost, unless allowed. (The
-/// database refuses such subscriptions already; this holds if one slips in by hand.)
-pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
-    let Ok(uri) = url.parse::<http::Uri>() else {
-        return Some("is not a URL".into());
-    };
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Some("is not http(s)".into());
-    }
-    let host = uri
-        .host()
-        .unwrap_or("")
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if host.is_empty() {
-        return Some("has no host".into());
-    }
-    if allow_private {
-        return None;
-    }
-    let local_name =
-        host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost");
-    let private_ip = host.parse::<IpAddr>().is_ok_and(|ip| match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some()
-        }
-    });
-    (local_name || private_ip).then(|| format!("points at {host}, a loopback or private address"))
-}
-
 /// Claims due deliveries (of `resource` only, when given: the follow-up to one transition
 /// leaves the rest to the sweep), sends them, records each outcome; rounds until none is due
 /// (or [`MAX_ROUNDS`]).
@@ -277,7 +235,7 @@ async fn send_one<U: Upstream, C: Clock>(
     let Ok(request) = request else {
         return refused("not sent: the URL or a header is not valid HTTP".into());
     };
-    let answer = upstream.send(request).await;
+    let answer = upstream.send_to_receiver(request).await;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let duration_ms = (clock.now_unix_ms() - started).max(0.0) as u64;
     match answer {
@@ -287,6 +245,9 @@ async fn send_one<U: Upstream, C: Clock>(
                 .then(|| format!("the receiver answered {}", response.status().as_u16())),
             duration_ms,
         },
+        Err(e) if e.kind == UpstreamErrorKind::NotPublic => {
+            refused(format!("not sent: {}", e.message))
+        }
         Err(e) => Outcome {
             status: None,
             error: Some(format!("no answer: {:?}", e.kind)),
@@ -335,26 +296,6 @@ mod tests {
             signature("secret", 1_700_000_000, br#"{"a":1}"#),
             "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
         );
-    }
-
-    #[test]
-    fn private_and_loopback_urls_are_refused_unless_allowed() {
-        for url in [
-            "http://127.0.0.1:9/x",
-            "http://localhost/x",
-            "http://10.0.0.1/x",
-            "http://[::1]/x",
-            "http://169.254.169.254/",
-            "http://100.64.0.1/",
-            "http://[fd00::1]/",
-            "http://[::ffff:127.0.0.1]/",
-            "ftp://example.com/",
-        ] {
-            assert!(url_problem(url, false).is_some(), "{url} should be refused");
-        }
-        assert!(url_problem("http://127.0.0.1:9/x", true).is_none());
-        assert!(url_problem("https://hooks.slack.com/services/x", false).is_none());
-        assert!(url_problem("https://93.184.216.34/x", false).is_none());
     }
 
     #[test]

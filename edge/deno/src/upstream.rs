@@ -37,10 +37,12 @@ impl FetchUpstream {
     async fn call(
         self,
         request: http::Request<Bytes>,
+        redirect: web_sys::RequestRedirect,
     ) -> Result<http::Response<Bytes>, UpstreamError> {
         let (head, body) = request.into_parts();
         let init = web_sys::RequestInit::new();
         init.set_method(head.method.as_str());
+        init.set_redirect(redirect);
         init.set_headers_headers(&to_web_headers(&head.headers).map_err(|e| js_error(&e))?);
         if !body.is_empty() {
             // One copy into a fresh JavaScript array; fetch takes it from there.
@@ -89,7 +91,17 @@ impl Upstream for FetchUpstream {
         &self,
         request: http::Request<Bytes>,
     ) -> impl Future<Output = Result<http::Response<Bytes>, UpstreamError>> {
-        self.call(request)
+        self.call(request, web_sys::RequestRedirect::Follow)
+    }
+
+    /// A receiver's redirect is its answer, never followed: it could point at a private
+    /// address. Names are resolved by the runtime, whose network policy applies; the core
+    /// has refused private addresses written in the URL.
+    fn send_to_receiver(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, UpstreamError>> {
+        self.call(request, web_sys::RequestRedirect::Manual)
     }
 }
 

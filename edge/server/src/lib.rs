@@ -6,6 +6,8 @@
 //! reading them), enforces the upstream timeout, makes request ids, and prints the core's log
 //! line as one JSON line on stdout.
 
+pub mod receivers;
+
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -74,20 +76,24 @@ impl Clock for SystemClock {
     }
 }
 
-/// PostgREST and Supabase Auth through reqwest, with a timeout on every call.
+/// PostgREST and Supabase Auth through reqwest, with a timeout on every call; webhook
+/// receivers through a client of their own (see [`receivers`]).
 #[derive(Debug, Clone)]
 pub struct ReqwestUpstream {
     client: reqwest::Client,
+    receivers: reqwest::Client,
 }
 
 impl ReqwestUpstream {
-    /// A client whose every call (connect, send, read the whole answer) ends after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// Clients whose every call (connect, send, read the whole answer) ends after `timeout`;
+    /// webhook receivers at private addresses only if `allow_private_receivers`.
+    pub fn new(timeout: Duration, allow_private_receivers: bool) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .build()?;
-        Ok(Self { client })
+        let receivers = receivers::client(timeout, allow_private_receivers)?;
+        Ok(Self { client, receivers })
     }
 }
 
@@ -96,36 +102,51 @@ impl Upstream for ReqwestUpstream {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, UpstreamError> {
-        let (parts, body) = request.into_parts();
-        let mut response = self
-            .client
-            .request(parts.method, parts.uri.to_string())
-            .headers(parts.headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_UPSTREAM_RESPONSE_BYTES as u64)
-        {
+        call(&self.client, request).await
+    }
+
+    async fn send_to_receiver(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, UpstreamError> {
+        call(&self.receivers, request).await
+    }
+}
+
+/// Sends `request` with `client` and reads the whole answer (at most
+/// [`MAX_UPSTREAM_RESPONSE_BYTES`]).
+async fn call(
+    client: &reqwest::Client,
+    request: http::Request<Bytes>,
+) -> Result<http::Response<Bytes>, UpstreamError> {
+    let (parts, body) = request.into_parts();
+    let mut response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| transport_error(&e))?;
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_UPSTREAM_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut answer = http::Response::builder().status(response.status());
+    if let Some(headers) = answer.headers_mut() {
+        headers.extend(response.headers().clone());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+        if bytes.len() + chunk.len() > MAX_UPSTREAM_RESPONSE_BYTES {
             return Err(too_large());
         }
-        let mut answer = http::Response::builder().status(response.status());
-        if let Some(headers) = answer.headers_mut() {
-            headers.extend(response.headers().clone());
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
-            if bytes.len() + chunk.len() > MAX_UPSTREAM_RESPONSE_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        answer
-            .body(Bytes::from(bytes))
-            .map_err(|e| UpstreamError::new(UpstreamErrorKind::Other, e.to_string()))
+        bytes.extend_from_slice(&chunk);
     }
+    answer
+        .body(Bytes::from(bytes))
+        .map_err(|e| UpstreamError::new(UpstreamErrorKind::Other, e.to_string()))
 }
 
 fn too_large() -> UpstreamError {
@@ -147,6 +168,9 @@ fn transport_error(error: &reqwest::Error) -> UpstreamError {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<receivers::NotPublic>() {
+            return UpstreamError::new(UpstreamErrorKind::NotPublic, refused.to_string());
+        }
         message.push_str(": ");
         message.push_str(&cause.to_string());
         source = cause.source();
@@ -178,7 +202,7 @@ mod tests {
         let Ok(config) = config else {
             panic!("test config: {config:?}");
         };
-        let upstream = ReqwestUpstream::new(Duration::from_secs(1));
+        let upstream = ReqwestUpstream::new(Duration::from_secs(1), false);
         let Ok(upstream) = upstream else {
             panic!("client: {upstream:?}");
         };

@@ -39,8 +39,11 @@ async fn run() -> Result<(), String> {
     let addr: SocketAddr = addr_text.trim().parse().map_err(|_| {
         format!("configuration error: {VANTAGE_EDGE_ADDR} is not an address like 127.0.0.1:54321 (got {addr_text:?})")
     })?;
-    let upstream = ReqwestUpstream::new(Duration::from_millis(config.upstream_timeout_ms))
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let upstream = ReqwestUpstream::new(
+        Duration::from_millis(config.upstream_timeout_ms),
+        config.webhooks_allow_private,
+    )
+    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let rest_url = config.rest_url.clone();
     let edge = Arc::new(Edge::new(config, upstream, SystemClock));
     let listener = tokio::net::TcpListener::bind(addr)
