@@ -83,6 +83,14 @@ impl Upstream for ScriptedPostgrest {
             .body(Bytes::from(body))
             .unwrap_or_default())
     }
+
+    /// No receiver is subscribed in the fuzzer's world: the claim answers `[]`.
+    async fn send_to_receiver(
+        &self,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, UpstreamError> {
+        self.send(request).await
+    }
 }
 
 /// A fresh edge for each input: the core keeps caches (JWKS), and a crash must replay from

@@ -43,6 +43,8 @@ impl Received {
 struct Shared {
     received: Mutex<Vec<Received>>,
     status: AtomicU16,
+    /// The `Location` header of each answer, if any.
+    location: Mutex<Option<String>>,
     delay_ms: AtomicU64,
     stop: AtomicBool,
 }
@@ -87,6 +89,16 @@ impl Receiver {
     /// Answers `status` from now on.
     pub fn answer_with(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers `302 Found` with `Location: url` from now on.
+    pub fn redirect_to(&self, url: &str) {
+        *self
+            .shared
+            .location
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.to_owned());
+        self.answer_with(302);
     }
 
     /// Waits `delay` before each answer from now on.
@@ -203,10 +215,17 @@ fn answer(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         shared.delay_ms.load(Ordering::SeqCst),
     ));
     let status = shared.status.load(Ordering::SeqCst);
+    let location = shared
+        .location
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .map(|url| format!("location: {url}\r\n"))
+        .unwrap_or_default();
     let mut stream = reader.into_inner();
     write!(
         stream,
-        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        "HTTP/1.1 {status} X\r\n{location}content-length: 0\r\nconnection: close\r\n\r\n"
     )?;
     stream.flush()
 }

@@ -42,18 +42,19 @@ struct Setup {
 
 impl Setup {
     fn new(url: &str, test: &str) -> Result<Self> {
-        Self::with_private_receivers(url, test, true)
+        Self::with_env(url, test, &[])
     }
 
-    /// As [`Setup::new`], with an edge that allows receivers at private addresses or not.
-    fn with_private_receivers(url: &str, test: &str, allowed: bool) -> Result<Self> {
+    /// As [`Setup::new`], with `settings` replacing the edge server's settings of the same
+    /// names or added to them.
+    fn with_env(url: &str, test: &str, settings: &[(&'static str, String)]) -> Result<Self> {
         let resource = flow_resource(test);
         let stack = Stack::load()?;
         let db = Db::connect(&stack)?;
         let stack_edge = Edge::load(&stack)?;
         let mut env = stack_server_env(&stack, &stack_edge)?;
-        env.retain(|(name, _)| *name != "VANTAGE_WEBHOOKS_ALLOW_PRIVATE");
-        env.push(("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", allowed.to_string()));
+        env.retain(|(name, _)| settings.iter().all(|(replaced, _)| replaced != name));
+        env.extend(settings.iter().cloned());
         env.push(("VANTAGE_DASHBOARD_URL", DASHBOARD.to_owned()));
         let process = EdgeProcess::start(stack_edge.binary(), &env)?;
         let edge = stack_edge.at(&process.base_url())?;
@@ -462,29 +463,68 @@ fn private_host_name() -> Result<String> {
 
 /// An edge that allows no private receivers sends nothing to a receiver on loopback that the
 /// URL names another way: the address spelled `127.1` (what fetch and reqwest connect to is
-/// 127.0.0.1), or a host name that resolves to a private address. Without the checks both
-/// would reach this receiver; each attempt is recorded with why it was not sent.
+/// 127.0.0.1), or a host name that resolves to a private address, even with a proxy in the
+/// environment (the receiver itself posing as one: a proxy would connect to the name
+/// unchecked). Without the checks each would reach this receiver; each attempt is recorded
+/// with why it was not sent.
 #[test]
 fn private_receivers_under_other_names_get_nothing() -> Result<()> {
     let receiver = Receiver::start(0)?;
     let name = private_host_name()?;
-    for (test, host) in [("wh_spelled", "127.1"), ("wh_named", name.as_str())] {
+    let proxy = receiver.url().replace("/hook", "");
+    let settings = [
+        ("VANTAGE_WEBHOOKS_ALLOW_PRIVATE", "false".to_owned()),
+        ("HTTP_PROXY", proxy),
+        ("NO_PROXY", "127.0.0.1,localhost".to_owned()),
+    ];
+    for (test, host, why) in [
+        ("wh_spelled", "127.1", "points at 127.0.0.1"),
+        ("wh_named", name.as_str(), "resolves to no public address"),
+    ] {
         let url = receiver.url().replacen("127.0.0.1", host, 1);
-        let setup = Setup::with_private_receivers(&url, test, false)?;
+        let setup = Setup::with_env(&url, test, &settings)?;
         let resource = setup.resource.clone();
         setup.run(&resource, "fail")?;
         let errors = setup.attempt_errors(&resource)?;
         check(
             !errors.is_empty()
-                && errors
-                    .iter()
-                    .all(|e| e.as_deref().is_some_and(|e| e.starts_with("not sent: "))),
-            || format!("{url}: attempts must say why nothing was sent: {errors:?}"),
+                && errors.iter().all(|e| {
+                    e.as_deref()
+                        .is_some_and(|e| e.starts_with("not sent: ") && e.contains(why))
+                }),
+            || format!("{url}: attempts must say \"not sent: …{why}…\": {errors:?}"),
         )?;
-        let got = for_resource(&receiver.received(), &resource);
+        let got = receiver.received();
         check(got.is_empty(), || {
             format!("{url} reached the receiver: {got:?}")
         })?;
     }
     Ok(())
+}
+
+/// A receiver's redirect is its answer: the edge records `302` and never calls where it
+/// points (here another receiver; it could as well be a private address).
+#[test]
+fn a_receivers_redirect_is_not_followed() -> Result<()> {
+    let receiver = Receiver::start(0)?;
+    let elsewhere = Receiver::start(0)?;
+    receiver.redirect_to(&elsewhere.url());
+    let setup = Setup::new(&receiver.url(), "wh_redirect")?;
+    let resource = setup.resource.clone();
+    setup.run(&resource, "fail")?;
+    let errors = setup.attempt_errors(&resource)?;
+    check(
+        errors
+            .iter()
+            .any(|e| e.as_deref() == Some("the receiver answered 302")),
+        || format!("the attempt must record the 302: {errors:?}"),
+    )?;
+    check(
+        for_resource(&receiver.received(), &resource).len() == 1,
+        || "the receiver got the event once".into(),
+    )?;
+    let followed = elsewhere.received();
+    check(followed.is_empty(), || {
+        format!("the redirect was followed: {followed:?}")
+    })
 }

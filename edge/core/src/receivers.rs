@@ -14,14 +14,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
-/// Why `url` may not be called, if it may not: only http(s), and, unless `allow_private`,
-/// neither `localhost` nor an address that [`is_public_address`] refuses.
+/// Why `url` may not be called, if it may not: only http(s) without credentials, and, unless
+/// `allow_private`, neither `localhost` nor an address that [`is_public_address`] refuses.
 pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
     let Ok(url) = Url::parse(url) else {
         return Some("is not a URL".into());
     };
     if !matches!(url.scheme(), "http" | "https") {
         return Some("is not http(s)".into());
+    }
+    // The client would send them as Basic credentials to whoever answers.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("holds a user name or password".into());
     }
     let Some(host) = url.host() else {
         return Some("has no host".into());
@@ -40,10 +44,10 @@ pub fn url_problem(url: &str, allow_private: bool) -> Option<String> {
     refused.then(|| format!("points at {host}, a loopback or private address"))
 }
 
-/// Whether `ip` is an address on the public internet: not loopback, private, shared
+/// Whether `ip` is an address on the public internet: for IPv4 not loopback, private, shared
 /// (carrier-grade NAT), link-local, unspecified, broadcast, multicast, reserved, or set aside
-/// for documentation and benchmarks; for IPv6 also not unique-local, and not an IPv4 address
-/// carried inside IPv6 (mapped, compatible, NAT64, 6to4) that is not public itself.
+/// for documentation and benchmarks; for IPv6 global unicast outside its special blocks, or
+/// an IPv4 address carried inside IPv6 (mapped, NAT64, 6to4) that is public itself.
 pub fn is_public_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -68,6 +72,8 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
     !special
 }
 
+/// IPv6 by allowlist: global unicast (`2000::/3`) without its special blocks, and the IPv4
+/// wrappers (mapped, NAT64, 6to4) whose IPv4 address is public.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
     let embedded_v4 =
@@ -75,18 +81,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
     }
-    // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::a.b.c.d).
-    if s[..6] == [0; 6] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return !ip.is_loopback() && !ip.is_unspecified() && is_public_v4(embedded_v4(s[6], s[7]));
+    // NAT64's well-known prefix 64:ff9b::/96 reaches the IPv4 address in its last 32 bits.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded_v4(s[6], s[7]));
     }
     // 6to4: 2002:a.b.c.d::/48 routes to the IPv4 address a.b.c.d.
     if s[0] == 0x2002 {
         return is_public_v4(embedded_v4(s[1], s[2]));
     }
-    let unique_local = (s[0] & 0xfe00) == 0xfc00;
-    let link_local = (s[0] & 0xffc0) == 0xfe80;
-    let documentation = s[0] == 0x2001 && s[1] == 0x0db8;
-    !(ip.is_multicast() || unique_local || link_local || documentation)
+    let global_unicast = (s[0] & 0xe000) == 0x2000;
+    // 2001::/23 is IANA's special-purpose block (Teredo 2001::/32, benchmarking 2001:2::/48,
+    // ORCHIDs …); 2001:db8::/32 and 3fff::/20 are for documentation.
+    let special = s[0] == 0x2001 && s[1] < 0x0200;
+    let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] & 0xfff0) == 0x3ff0;
+    global_unicast && !special && !documentation
 }
 
 #[cfg(test)]
@@ -106,6 +114,7 @@ mod tests {
             "http://100.64.0.1/",
             "http://[fd00::1]/",
             "http://[::ffff:127.0.0.1]/",
+            "http://user:secret@hooks.example.com/",
             "ftp://example.com/",
             "not a url",
         ] {
@@ -169,6 +178,15 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::7f00:1",
             "2002:a00:1::1",
+            "::8.8.8.8",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::7f00:1",
+            "fec0::1",
+            "100::1",
+            "2001::1",
+            "2001:2::1",
+            "3fff::1",
+            "5f00::1",
         ];
         for ip in special {
             let ip: IpAddr = ip.parse().unwrap_or_else(|e| panic!("{ip}: {e}"));

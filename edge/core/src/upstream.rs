@@ -23,13 +23,11 @@ pub trait Upstream {
     /// adapter must not follow redirects (a receiver could redirect to a private address),
     /// and one that resolves names itself must refuse names that resolve to an address
     /// [`crate::receivers::is_public_address`] refuses, unless private receivers are allowed.
-    /// The default is [`Upstream::send`], for clients that do neither.
+    /// No default: every adapter decides this for its client.
     fn send_to_receiver(
         &self,
         request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, UpstreamError>> {
-        self.send(request)
-    }
+    ) -> impl Future<Output = Result<Response<Bytes>, UpstreamError>>;
 }
 
 /// Why no answer arrived.

@@ -16,12 +16,15 @@ use reqwest::redirect::Policy;
 use vantage_edge_core::receivers::is_public_address;
 
 /// The receivers' client: `timeout` on every call, no redirects (a receiver could redirect to
-/// a private address), and names resolved by [`PublicOnly`] unless `allow_private`.
+/// a private address), no proxy from the environment (`HTTP_PROXY` and the like: a proxy
+/// would resolve and connect to the receiver's name itself, unchecked), and names resolved
+/// by [`PublicOnly`] unless `allow_private`.
 pub fn client(timeout: Duration, allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
     let builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .redirect(Policy::none());
+        .redirect(Policy::none())
+        .no_proxy();
     if allow_private {
         builder.build()
     } else {

@@ -101,6 +101,14 @@ impl Upstream for Scripted {
             Ok(response)
         }
     }
+
+    /// Receivers are scripted like PostgREST: the tests tell them apart by URL.
+    fn send_to_receiver(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, UpstreamError>> {
+        self.send(request)
+    }
 }
 
 /// A clock tests can move.
