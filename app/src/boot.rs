@@ -47,9 +47,34 @@ pub async fn first_read(url: &str, api_key: &str, token: Option<&str>) -> Option
     })
 }
 
-/// Awaits and removes the boot object's `name` (each early read serves once); `None` when
-/// absent or `null`, except for `config`, whose `null` is an answer.
-async fn take(name: &str) -> Option<JsValue> {
+/// Waits until the head script's first read has its answer (or has failed), for at most
+/// `patience_ms`; at once when there is none. The standalone page mounts after it, so that its
+/// first cards are drawn in the same task as the rest of the widget: one layout and paint,
+/// not the empty widget first and the cards a frame later. The answer stays for
+/// [`first_read`]. The patience keeps a slow server from holding the page blank: after it the
+/// widget shows "Loading…" as it would without a head script.
+pub async fn first_read_settled(patience_ms: i32) {
+    let Some(read) = peek("firstRead").await else {
+        return;
+    };
+    let Ok(answer) = Reflect::get(&read, &"answer".into()) else {
+        return;
+    };
+    let Ok(answer) = answer.dyn_into::<Promise>() else {
+        return;
+    };
+    let timer = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ =
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, patience_ms);
+        }
+    });
+    let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&answer, &timer))).await;
+}
+
+/// The boot object's promise `name`, removed from it when `take` (each early read serves
+/// once); `None` without a head script.
+fn boot_promise(name: &str, take: bool) -> Option<Promise> {
     let boot = Reflect::get(&js_sys::global(), &BOOT.into()).ok()?;
     if !boot.is_object() {
         return None;
@@ -58,8 +83,22 @@ async fn take(name: &str) -> Option<JsValue> {
         .ok()?
         .dyn_into::<Promise>()
         .ok()?;
-    // Deleting a property of a plain object cannot fail.
-    let _ = Reflect::delete_property(boot.unchecked_ref::<js_sys::Object>(), &name.into());
-    let value = JsFuture::from(promise).await.ok()?;
+    if take {
+        // Deleting a property of a plain object cannot fail.
+        let _ = Reflect::delete_property(boot.unchecked_ref::<js_sys::Object>(), &name.into());
+    }
+    Some(promise)
+}
+
+/// Awaits the boot object's `name`, leaving it in place; `None` when absent or `null`.
+async fn peek(name: &str) -> Option<JsValue> {
+    let value = JsFuture::from(boot_promise(name, false)?).await.ok()?;
+    (!value.is_null()).then_some(value)
+}
+
+/// Awaits and removes the boot object's `name`; `None` when absent or `null`, except for
+/// `config`, whose `null` is an answer.
+async fn take(name: &str) -> Option<JsValue> {
+    let value = JsFuture::from(boot_promise(name, true)?).await.ok()?;
     (name == "config" || !value.is_null()).then_some(value)
 }

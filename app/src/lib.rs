@@ -26,6 +26,10 @@ pub mod widget;
 use config::Config;
 use session::TokenSource;
 
+/// How long the standalone page waits for the head script's first read before it mounts
+/// the widget without it (see [`boot::first_read_settled`]).
+const FIRST_READ_PATIENCE_MS: i32 = 300;
+
 /// Starts the module: defines `<vantage-sync-status>`, and on the standalone page (an element
 /// with id `vantage-sync-status`) mounts the widget there with the page's settings.
 pub fn start() {
@@ -38,6 +42,7 @@ pub fn start() {
         // Not Leptos's spawn_local: its executor starts with the first mount, below.
         wasm_bindgen_futures::spawn_local(async move {
             let settings = Config::from_pairs(standalone::page_settings().await);
+            boot::first_read_settled(FIRST_READ_PATIENCE_MS).await;
             // The page lives as long as the widget: never unmounted.
             std::mem::forget(embed::mount_settings(
                 element,
