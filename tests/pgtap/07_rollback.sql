@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(81);
+SELECT plan(82);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -46,6 +46,11 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261125070000_vantage_sync_retry_status_wording_rollback.sql
+
+SELECT has_trigger('public', 'vantage_sync_health', 'vantage_sync_health_read_only',
+  '070000 rollback keeps the health view read-only');
+
 \ir ../../migrations/20261125060000_vantage_sync_retry_policy_fixes_rollback.sql
 
 SELECT hasnt_trigger('public', 'vantage_sync_schedules', 'vantage_sync_schedules_release_retries',
@@ -201,6 +206,7 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261125040000_vantage_sync_webhooks.sql
 \ir ../../migrations/20261125050000_vantage_sync_retry_policy.sql
 \ir ../../migrations/20261125060000_vantage_sync_retry_policy_fixes.sql
+\ir ../../migrations/20261125070000_vantage_sync_retry_status_wording.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 
