@@ -62,15 +62,37 @@ pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
     let [widget, floor] = times.ms.as_slice() else {
         return Err(XtaskError::Stack(format!("expected two pages:\n{out}")));
     };
-    let (widget, floor) = (median(widget), median(floor));
-    println!("\n  navigation to first cards, median of {LOADS} cold loads:");
-    println!("    the widget (Leptos, wasm)            {widget:>8.1} ms");
-    println!("    plain JavaScript floor (fetch + DOM) {floor:>8.1} ms");
+    // Loads alternate (widget, floor, widget, …): each pair ran under the same conditions, so
+    // the median of the pairs' ratios shows how much of the spread is the machine's.
+    let paired: Vec<f64> = widget.iter().zip(floor).map(|(w, f)| w / f).collect();
+    println!("\n  navigation to first cards, median of {LOADS} cold loads (fastest–slowest):");
+    println!(
+        "    the widget (Leptos, wasm)            {:>8.1} ms  ({})",
+        median(widget),
+        spread(widget)
+    );
+    println!(
+        "    plain JavaScript floor (fetch + DOM) {:>8.1} ms  ({})",
+        median(floor),
+        spread(floor)
+    );
     println!(
         "    widget / floor                       {:>8.2}    (goal ≤ 1.50)",
-        widget / floor
+        median(widget) / median(floor)
+    );
+    println!(
+        "    median of the {} load pairs' ratios   {:>8.2}",
+        paired.len(),
+        median(&paired)
     );
     Ok(())
+}
+
+/// `fastest–slowest ms` of `values`.
+fn spread(values: &[f64]) -> String {
+    let fastest = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let slowest = values.iter().copied().fold(0.0, f64::max);
+    format!("{fastest:.0}–{slowest:.0} ms")
 }
 
 /// Adds the observer to the widget's page and writes the floor page beside it.
