@@ -61,6 +61,20 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// A setting's name as [`Config::from_pairs`] reads it: trimmed, lower-case, `_` as `-`.
+pub fn setting_name(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// Whether the setting `name` says where data and the session go: a URL or the key. A link
+/// that sets one of these must not get the session supabase-js stored for this origin.
+pub fn names_a_server(name: &str) -> bool {
+    matches!(
+        setting_name(name).as_str(),
+        "supabase-url" | "rest-url" | "functions-url" | "publishable-key" | "anon-key" | "apikey"
+    )
+}
+
 impl Config {
     /// Settings from name/value pairs. Names are case-insensitive and `_` counts as `-`, so a
     /// Supabase auth redirect's `access_token` is read too. Known names: `supabase-url`
@@ -80,7 +94,7 @@ impl Config {
         let mut resource = None;
         let mut functions_url = None;
         for (name, value) in pairs {
-            let name = name.as_ref().trim().to_ascii_lowercase().replace('_', "-");
+            let name = setting_name(name.as_ref());
             let value = value.as_ref().trim();
             if value.is_empty() {
                 continue;

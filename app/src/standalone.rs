@@ -84,15 +84,63 @@ pub fn stored_supabase_token() -> Option<String> {
 }
 
 /// The page's settings: `config.json`, then the URL's, then a stored session's token when
-/// neither gave one.
+/// neither gave one and [`may_use_stored_session`] allows it.
 pub async fn page_settings() -> Vec<(String, String)> {
     let mut pairs = config_file_settings().await;
-    pairs.extend(browser::page_settings());
+    let from_url = browser::page_settings();
+    let stored_allowed = may_use_stored_session(&from_url);
+    pairs.extend(from_url);
     let has_token = pairs.iter().any(|(name, value)| {
         matches!(name.as_str(), "access-token" | "access_token") && !value.is_empty()
     });
-    if !has_token && let Some(token) = stored_supabase_token() {
+    if !has_token
+        && stored_allowed
+        && let Some(token) = stored_supabase_token()
+    {
         pairs.push(("access-token".to_owned(), token));
     }
     pairs
+}
+
+/// Whether the session supabase-js stored for this origin may go with the reads: not when the
+/// page's URL names a server or key (`#rest-url=https://elsewhere`), or any link could send the
+/// signed-in user's token wherever it points. Such a URL still works with a session of its own
+/// (`access_token` in the fragment).
+pub fn may_use_stored_session(url_settings: &[(String, String)]) -> bool {
+    !url_settings
+        .iter()
+        .any(|(name, _)| crate::config::names_a_server(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_use_stored_session;
+
+    fn pairs(names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), "x".to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_link_that_names_a_server_gets_no_stored_session() {
+        assert!(may_use_stored_session(&pairs(&[
+            "resource",
+            "refresh-seconds"
+        ])));
+        assert!(may_use_stored_session(&[]));
+        for name in [
+            "rest-url",
+            "supabase_url",
+            "Functions-URL",
+            "anon-key",
+            "apikey",
+        ] {
+            assert!(
+                !may_use_stored_session(&pairs(&["resource", name])),
+                "{name}"
+            );
+        }
+    }
 }
