@@ -275,6 +275,9 @@ async fn send_get(
         .ok_or(Failure::Error(ApiError::Unreachable))
 }
 
+/// How long a request may take before it counts as no answer.
+const REQUEST_TIMEOUT_MS: u32 = 15_000;
+
 /// Sends a request with the browser's `fetch` (no HTTP client crate: each one ships its own
 /// request types, and this widget needs four headers and a body). `None`: no answer (network,
 /// CORS, a header the browser refuses).
@@ -294,6 +297,11 @@ pub async fn send(
     if let Some(body) = body {
         init.set_body(&body.into());
     }
+    // A read that hangs would hold every later one back (one read at a time): give up, and
+    // the failure's backoff takes over.
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        REQUEST_TIMEOUT_MS,
+    )));
     let pending = web_sys::window()?.fetch_with_str_and_init(url, &init);
     JsFuture::from(pending).await.ok()?.dyn_into().ok()
 }

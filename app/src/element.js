@@ -1,14 +1,16 @@
 // <vantage-sync-status>: the widget as a custom element. Attributes are the widget's settings
-// (supabase-url, rest-url, publishable-key, anon-key, refresh-seconds, resource), plus
-// access-token and theme="light|dark" (CSS only). The `accessToken` property takes a token
-// without putting it in the DOM. Changing a setting remounts the widget; changing the token
-// only hands it over (the widget reads again at once).
+// (supabase-url, rest-url, functions-url, publishable-key, anon-key, refresh-seconds,
+// resource), plus access-token and theme="light|dark" (CSS only). The `accessToken` property
+// takes a token without putting it in the DOM. Changing a setting remounts the widget;
+// changing the token only hands it over (the widget reads again at once). Moving the element
+// elsewhere in the page keeps the widget as it is.
 //
 // Defined from Rust (`embed.rs`) with the exported `mount` function; a JavaScript class is
 // needed because custom elements must extend HTMLElement.
 const SETTINGS = [
   "supabase-url",
   "rest-url",
+  "functions-url",
   "publishable-key",
   "anon-key",
   "refresh-seconds",
@@ -46,16 +48,20 @@ export function defineElement(mount) {
     }
 
     connectedCallback() {
-      this._remount();
+      if (this._widget === null) this._remount();
     }
 
     disconnectedCallback() {
-      this._widget?.unmount();
-      this._widget = null;
+      // A move is a disconnect and a connect in one go: unmount only if it stays out.
+      queueMicrotask(() => {
+        if (this.isConnected) return;
+        this._widget?.unmount();
+        this._widget = null;
+      });
     }
 
-    attributeChangedCallback(name) {
-      if (this._widget === null) return;
+    attributeChangedCallback(name, before, after) {
+      if (this._widget === null || before === after) return;
       if (name === "access-token") {
         this._widget.setAccessToken(this.accessToken ?? undefined);
       } else {

@@ -10,12 +10,14 @@
 //!   getAccessToken: async () => (await supabase.auth.getSession()).data.session?.access_token,
 //! });
 //! // later: widget.setAccessToken(token), widget.refresh(), widget.unmount()
+//! // (the widget stays mounted until unmount(), whether or not the handle is kept)
 //! ```
 //!
 //! Settings are the same names as the standalone page's, in camelCase or kebab-case. A bad
 //! setting is shown in the element as a sentence that says what to set (and logged).
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
@@ -32,11 +34,20 @@ extern "C" {
     fn define_element(mount: &Function);
 }
 
+thread_local! {
+    /// The mounted views by id. Kept here, not in [`MountedWidget`]: the host's handle is a
+    /// JavaScript object that the garbage collector may free (wasm-bindgen then drops it), and
+    /// a widget must stay on screen until it is unmounted, whether the host kept the handle
+    /// or not.
+    static MOUNTED: RefCell<Vec<(u32, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+}
+
 /// A mounted widget, as the host page holds it.
 #[wasm_bindgen]
 pub struct MountedWidget {
-    /// Dropping it unmounts the view (its type depends on the view; only dropping matters).
-    view: Option<Box<dyn Any>>,
+    /// Its view in [`MOUNTED`]; `None` once unmounted.
+    id: Option<u32>,
     session: Option<Session>,
 }
 
@@ -50,10 +61,38 @@ impl MountedWidget {
         }
     }
 
-    /// Removes the widget from its element and stops its reads.
-    pub fn unmount(&mut self) {
-        self.view = None;
+    /// Reads the sync health again now.
+    pub fn refresh(&self) {
+        if let Some(session) = self.session {
+            session.request_read();
+        }
     }
+
+    /// Removes the widget from its element and stops its reads and timers.
+    pub fn unmount(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let view = MOUNTED.with_borrow_mut(|mounted| {
+            let at = mounted
+                .iter()
+                .position(|(mounted_id, _)| *mounted_id == id)?;
+            Some(mounted.swap_remove(at))
+        });
+        // Dropped outside the borrow: unmounting runs the widget's cleanups.
+        drop(view);
+    }
+}
+
+/// Keeps `view` mounted until [`MountedWidget::unmount`]; its id.
+fn keep_mounted(view: Box<dyn Any>) -> u32 {
+    let id = NEXT_ID.with(|next| {
+        let id = next.get();
+        next.set(id.wrapping_add(1));
+        id
+    });
+    MOUNTED.with_borrow_mut(|mounted| mounted.push((id, view)));
+    id
 }
 
 /// Mounts the widget into `element` with `options` (an object of settings, and optionally
@@ -87,7 +126,7 @@ pub fn mount_settings(
                 view! { <Widget config=config.clone() session host=host.clone()/> }
             });
             MountedWidget {
-                view: Some(Box::new(view)),
+                id: Some(keep_mounted(Box::new(view))),
                 session: Some(session),
             }
         }
@@ -102,7 +141,7 @@ pub fn mount_settings(
                 }
             });
             MountedWidget {
-                view: Some(Box::new(view)),
+                id: Some(keep_mounted(Box::new(view))),
                 session: None,
             }
         }

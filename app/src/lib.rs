@@ -43,12 +43,8 @@ pub fn start() {
         wasm_bindgen_futures::spawn_local(async move {
             let settings = Config::from_pairs(standalone::page_settings().await);
             boot::first_read_settled(FIRST_READ_PATIENCE_MS).await;
-            // The page lives as long as the widget: never unmounted.
-            std::mem::forget(embed::mount_settings(
-                element,
-                settings,
-                TokenSource::Fixed(None),
-            ));
+            // The page lives as long as the widget: never unmounted, the handle not needed.
+            let _ = embed::mount_settings(element, settings, TokenSource::Fixed(None));
         });
     }
 }

@@ -25,7 +25,8 @@ pub enum TokenSource {
 }
 
 /// The widget's session: its token source, and a counter that moves when the host gives a
-/// new token (the widget then reads at once: a new session may fix an expired one).
+/// new token or asks for a read (the widget then reads at once: a new session may fix an
+/// expired one).
 #[derive(Clone, Copy, Debug)]
 pub struct Session {
     source: StoredValue<TokenSource, LocalStorage>,
@@ -48,7 +49,12 @@ impl Session {
         self.changes.update(|n| *n = n.wrapping_add(1));
     }
 
-    /// Moves each time the token is replaced (for the widget to react to).
+    /// Asks for a read now (the host's `refresh()`), with the token as it is.
+    pub fn request_read(self) {
+        self.changes.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Moves each time the token is replaced or a read is asked for (the widget reads then).
     pub fn changes(self) -> ReadSignal<u32> {
         self.changes.read_only()
     }

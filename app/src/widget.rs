@@ -13,8 +13,8 @@ use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, SummaryB
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Card, Counts, Health, HealthChange, SECOND, Timestamp, ago, health_changes, retry_delay,
-    retry_text, sort_cards,
+    Card, Counts, Health, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
+    retry_delay, retry_text, sort_cards,
 };
 use crate::session::{Session, is_sync_admin};
 
@@ -75,17 +75,13 @@ struct Feed {
 impl Feed {
     /// Starts the clock and the reads: one now, then one `refresh_seconds` after each success,
     /// or after 1 s, 2 s, 4 s … 30 s after failures in a row. While the page is hidden a due
-    /// read waits until it is visible again. An expired session stops the reads (retrying
-    /// cannot help) and tells the host.
+    /// read waits until it is visible again. An expired session tells the host once, and the
+    /// reads go on at the usual pace, so a fresh token from `getAccessToken` ends it.
     fn start(config: Config, session: Session, host: Option<web_sys::EventTarget>) -> Self {
         let every = i64::from(config.refresh_seconds) * SECOND;
         let config = Arc::new(config);
         let host = StoredValue::new_local(host);
-        let client_now = RwSignal::new(browser::now());
-        set_interval(
-            move || client_now.set(browser::now()),
-            Duration::from_secs(1),
-        );
+        let client_now = ticking_clock();
         let snapshot = RwSignal::new(None::<Snapshot>);
         let error = RwSignal::new(None::<ApiError>);
         let loading = RwSignal::new(false);
@@ -93,24 +89,16 @@ impl Feed {
         let announcement = RwSignal::new(String::new());
         let admin = RwSignal::new(false);
         let failures = StoredValue::new(0_u32);
-        let timer = StoredValue::new(None::<TimeoutHandle>);
         // The timer's callback is the automatic read, which itself schedules the timer: the
         // slot breaks the cycle.
         let automatic = StoredValue::new(None::<Callback<()>>);
-        let schedule = move |delay: i64| {
-            if let Some(pending) = timer.get_value() {
-                pending.clear();
-            }
-            let delay = Duration::from_micros(u64::try_from(delay).unwrap_or(0));
-            let fire = move || {
-                if let Some(read) = automatic.get_value() {
-                    read.run(());
-                }
-            };
-            timer.set_value(set_timeout_with_handle(fire, delay).ok());
-        };
+        let schedule = scheduler(automatic);
+        // A read asked for while one is under way (a new token, a click) follows it: the
+        // answer under way may be from the old token.
+        let again = StoredValue::new(false);
         let refresh = Callback::new(move |()| {
             if loading.get_untracked() {
+                again.set_value(true);
                 return;
             }
             loading.set(true);
@@ -119,7 +107,18 @@ impl Feed {
                 let token = session.token().await;
                 admin.set(token.as_deref().is_some_and(is_sync_admin));
                 let result = api::fetch_health(&config, token.as_deref()).await;
+                // Unmounted while reading: the widget's state is gone, and so is the need.
+                if loading.is_disposed() {
+                    return;
+                }
                 loading.set(false);
+                let follow_up = again.get_value();
+                again.set_value(false);
+                // An expiry may be the old token's: the read that follows says.
+                if follow_up && result == Err(ApiError::SessionExpired) {
+                    schedule(0);
+                    return;
+                }
                 match result {
                     Ok(next) => {
                         failures.set_value(0);
@@ -141,6 +140,8 @@ impl Feed {
                             host.with_value(|host| host.as_ref().map(events::auth_required));
                         }
                         error.set(Some(ApiError::SessionExpired));
+                        // Reads go on: a host's getAccessToken may have a new session by then.
+                        schedule(every);
                     }
                     // Keep the last good data: the banner says how old it is.
                     Err(e) => {
@@ -151,6 +152,9 @@ impl Feed {
                         error.set(Some(e));
                         schedule(delay);
                     }
+                }
+                if follow_up {
+                    schedule(0);
                 }
             });
         });
@@ -205,7 +209,14 @@ impl Feed {
         if e != ApiError::SessionExpired {
             let mut parts = Vec::new();
             if let Some(t) = self.updated_at().get() {
-                parts.push(format!("showing data from {}", ago(now.since(t))));
+                let age = now.since(t);
+                // "showing data from just now" reads as if nothing were wrong.
+                let when = if age < MINUTE {
+                    "less than a minute ago".to_owned()
+                } else {
+                    ago(age)
+                };
+                parts.push(format!("showing data from {when}"));
             }
             if let Some(at) = self.retry_at.get() {
                 parts.push(retry_text(at, now));
@@ -236,6 +247,39 @@ impl Feed {
     }
 }
 
+/// `schedule(delay)`: runs `automatic` once after `delay` microseconds, replacing the read
+/// scheduled before; nothing runs after the widget is unmounted.
+fn scheduler(automatic: StoredValue<Option<Callback<()>>>) -> impl Fn(i64) + Copy {
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    on_cleanup(move || {
+        if let Some(pending) = timer.get_value() {
+            pending.clear();
+        }
+    });
+    move |delay: i64| {
+        if let Some(pending) = timer.get_value() {
+            pending.clear();
+        }
+        let delay = Duration::from_micros(u64::try_from(delay).unwrap_or(0));
+        let fire = move || {
+            if let Some(read) = automatic.get_value() {
+                read.run(());
+            }
+        };
+        timer.set_value(set_timeout_with_handle(fire, delay).ok());
+    }
+}
+
+/// The browser's clock, moved each second until the widget is unmounted.
+fn ticking_clock() -> RwSignal<Timestamp> {
+    let now = RwSignal::new(browser::now());
+    let ticking = set_interval_with_handle(move || now.set(browser::now()), Duration::from_secs(1));
+    if let Ok(ticking) = ticking {
+        on_cleanup(move || ticking.clear());
+    }
+    now
+}
+
 /// Makes `automatic` (what the timer runs) read only while the page is visible: a read that
 /// falls due while it is hidden happens when it is shown again.
 fn pause_while_hidden(automatic: StoredValue<Option<Callback<()>>>, refresh: Callback<()>) {
@@ -247,11 +291,19 @@ fn pause_while_hidden(automatic: StoredValue<Option<Callback<()>>>, refresh: Cal
             refresh.run(());
         }
     })));
-    let _ = window_event_listener_untyped("visibilitychange", move |_| {
+    let listener = window_event_listener_untyped("visibilitychange", move |_| {
         if !browser::page_is_hidden() && due_while_hidden.get_value() {
             due_while_hidden.set_value(false);
             refresh.run(());
         }
+    });
+    let listener = StoredValue::new_local(Some(listener));
+    on_cleanup(move || {
+        listener.update_value(|listener| {
+            if let Some(listener) = listener.take() {
+                listener.remove();
+            }
+        });
     });
 }
 

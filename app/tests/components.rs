@@ -407,3 +407,37 @@ async fn sleep_ms(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// `mount()` for a host script: the widget stays until `unmount()`, even when the host drops
+/// its handle (the JavaScript handle may be garbage-collected at any time), and `unmount()`
+/// empties the element and stops the widget's timers (no clock tick or retry afterwards).
+#[wasm_bindgen_test]
+async fn a_mounted_widget_stays_until_unmounted() {
+    let options = js_sys::Object::new();
+    for (name, value) in [
+        // Nothing listens there: the reads fail at once and a retry is scheduled.
+        ("restUrl", "http://127.0.0.1:9"),
+        ("anonKey", "sb_publishable_component_test"),
+    ] {
+        js_sys::Reflect::set(&options, &name.into(), &value.into()).expect("an option");
+    }
+    let kept = container();
+    // The handle is dropped at once, as a host that does not keep it would.
+    let _ = vantage_sync_widget::embed::mount(kept.clone(), &options);
+    sleep_ms(100).await;
+    assert!(
+        kept.query_selector(".vss-root").ok().flatten().is_some(),
+        "the widget is still there after its handle was dropped"
+    );
+
+    let root = container();
+    let mut widget = vantage_sync_widget::embed::mount(root.clone(), &options);
+    sleep_ms(100).await;
+    assert!(root.query_selector(".vss-root").ok().flatten().is_some());
+    widget.unmount();
+    assert_eq!(root.child_element_count(), 0, "unmount empties the element");
+    // The clock ticks each second and the first retry follows 1 s after the failure: both
+    // would have run here, against a widget that is gone, and trapped.
+    sleep_ms(1500).await;
+    assert_eq!(root.child_element_count(), 0);
+}

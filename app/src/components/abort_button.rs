@@ -36,6 +36,10 @@ pub fn AbortButton(
             let (actions, resource) = (actions.clone(), resource.clone());
             spawn_local(async move {
                 let outcome = actions.abort(&resource).await;
+                // The card went away meanwhile (a refresh redrew it, or the widget was unmounted).
+                if busy.is_disposed() {
+                    return;
+                }
                 let aborted = outcome.is_ok();
                 result.set(Some(outcome));
                 busy.set(false);
@@ -59,7 +63,9 @@ pub fn AbortButton(
                 type="button"
                 class="vss-abort"
                 aria-busy=move || if busy.get() { "true" } else { "false" }
-                disabled=move || busy.get()
+                // Not `disabled`: that would drop the keyboard focus (clicks while busy are
+                // ignored above).
+                aria-disabled=move || if busy.get() { "true" } else { "false" }
                 on:click=click.clone()
             >
                 "Abort run"

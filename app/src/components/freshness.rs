@@ -30,8 +30,13 @@ pub fn Freshness(
                 type="button"
                 class="vss-refresh"
                 aria-busy=move || if loading.get() { "true" } else { "false" }
-                disabled=move || loading.get()
-                on:click=move |_| on_refresh.run(())
+                // Not `disabled`: a disabled button drops the keyboard focus of whoever pressed it.
+                aria-disabled=move || if loading.get() { "true" } else { "false" }
+                on:click=move |_| {
+                    if !loading.get_untracked() {
+                        on_refresh.run(());
+                    }
+                }
             >
                 "Refresh"
             </button>
