@@ -271,6 +271,14 @@ fn name_cases() -> Vec<Case> {
             400,
         ),
         json_case(
+            // PostgreSQL cannot store it: it was a 500, and the failure went unrecorded.
+            "a NUL in an error message",
+            "fail",
+            &json!({ "resource": "accounts",
+                     "errors": [{ "code": "E", "message": "binary \u{0} data" }] }),
+            400,
+        ),
+        json_case(
             "Unicode look-alikes in the resource",
             "start",
             &json!({ "resource": "аccounts" }),

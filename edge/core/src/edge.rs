@@ -371,12 +371,24 @@ fn resolved_route(resolved: Resolved) -> Route {
     }
 }
 
-/// 413 when `Content-Length` or the body read so far is over the limit.
+/// 413 when `Content-Length` or the body read so far is over the limit; 400 when
+/// `Content-Length` is not one number. (A list such as `2000000, 2000000` is what a runtime
+/// makes of a repeated header: it must not pass as "no size given", or an adapter would read
+/// the whole body before the limit applies.)
 fn check_size(headers: &HeaderMap, body_len: usize) -> Result<(), EdgeError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = match headers.get(CONTENT_LENGTH) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| EdgeError::InvalidRequest {
+                    message: "Content-Length must be one whole number".into(),
+                    semantic: false,
+                })?,
+        ),
+    };
     let limit = MAX_BODY_BYTES as u64;
     if declared.is_some_and(|n| n > limit) || body_len > MAX_BODY_BYTES {
         return Err(EdgeError::PayloadTooLarge {

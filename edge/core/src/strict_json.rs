@@ -27,6 +27,18 @@ impl<'de> Deserialize<'de> for Strict {
 
 struct StrictVisitor;
 
+/// Refuses text PostgreSQL cannot store: `text` and `jsonb` have no NUL character (`\u0000`),
+/// so such a body would fail in the database as a 500, and a failure report with it would be
+/// lost. Refused here, it is the caller's 400.
+fn storable<E: de::Error>(text: &str) -> Result<(), E> {
+    if text.contains('\0') {
+        return Err(E::custom(
+            "text may not contain the NUL character \\u0000 (PostgreSQL cannot store it)",
+        ));
+    }
+    Ok(())
+}
+
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
 
@@ -50,11 +62,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::from(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        storable(v)?;
         Ok(Value::String(v.to_owned()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        storable(&v)?;
         Ok(Value::String(v))
     }
 
@@ -73,9 +87,12 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            storable(&key)?;
             if object.contains_key(&key) {
+                // The key is the caller's: cut, like every value a message repeats.
                 return Err(de::Error::custom(format!(
-                    "the key {key:?} is given twice in one object"
+                    "the key {} is given twice in one object",
+                    crate::validation::quoted(&key)
                 )));
             }
             let Strict(value) = map.next_value()?;
@@ -96,6 +113,21 @@ mod tests {
         let plain: Value = serde_json::from_str(text)?;
         assert_eq!(strict, plain);
         Ok(())
+    }
+
+    #[test]
+    fn refuses_the_nul_character_in_values_and_keys() {
+        for body in [
+            r#"{"errors":[{"code":"E","message":"bad \u0000 byte"}]}"#,
+            r#"{"resource":"a","a\u0000b":1}"#,
+        ] {
+            let error = from_slice(body.as_bytes()).err().map(|e| e.to_string());
+            assert!(
+                error.as_deref().is_some_and(|e| e.contains("NUL")),
+                "{body}: {error:?}"
+            );
+        }
+        assert!(from_slice(br#"{"message":"\\u0000 as text is fine"}"#).is_ok());
     }
 
     #[test]

@@ -317,7 +317,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// A caller's string, quoted and cut to 40 characters, for a message.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let short: String = text.chars().take(40).collect();
     let more = if text.chars().count() > 40 { "…" } else { "" };
     format!("{}{more}", Value::String(short))

@@ -135,12 +135,20 @@ fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
         });
     if let Some(error) = first_error.filter(|e| !e.trim().is_empty()) {
         let error: String = error.trim().chars().take(200).collect();
-        let _ = write!(text, ": {error}");
+        let _ = write!(text, ": {}", slack_escaped(&error));
     }
     if let Some(link) = link {
         let _ = write!(text, " <{link}|open the dashboard>");
     }
     text
+}
+
+/// `text` with Slack's control characters escaped (`&`, `<`, `>`), so an ETL job's error
+/// message cannot ping `<!channel>` or add a link of its own.
+fn slack_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Claims due deliveries (of `resource` only, when given: the follow-up to one transition
@@ -295,6 +303,23 @@ mod tests {
         assert_eq!(
             signature("secret", 1_700_000_000, br#"{"a":1}"#),
             "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[test]
+    fn error_text_cannot_ping_or_link_in_slack() {
+        let delivery = Delivery {
+            delivery_id: "d1".into(),
+            url: "https://example.com".into(),
+            secret: "s".into(),
+            event: "failed".into(),
+            resource: "funds".into(),
+            payload: json!({ "errors": [{ "code": "E", "message": "<!channel> <https://x.example|click> & more" }] }),
+            attempt: 1,
+        };
+        assert_eq!(
+            slack_text(&delivery, None),
+            ":red_circle: funds sync failed: E &lt;!channel&gt; &lt;https://x.example|click&gt; &amp; more"
         );
     }
 

@@ -419,6 +419,21 @@ fn oversized_bodies_are_refused_from_the_head() {
         edge.edge.check_head(&head, &ctx).is_none(),
         "64 KiB exactly is fine"
     );
+    // What a runtime makes of a repeated header must not pass as "no size given".
+    for length in ["200000000, 200000000", "lots", "-1"] {
+        let head = support::head(
+            Method::POST,
+            "/functions/v1/vantage-sync/fail",
+            &[("content-length", length)],
+        );
+        assert_eq!(
+            edge.edge
+                .check_head(&head, &ctx)
+                .map(|h| h.response.status()),
+            Some(StatusCode::BAD_REQUEST),
+            "Content-Length {length:?}"
+        );
+    }
     let head = support::head(Method::PUT, "/functions/v1/vantage-sync/fail", &[]);
     assert_eq!(
         edge.edge

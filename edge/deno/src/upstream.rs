@@ -37,12 +37,13 @@ impl FetchUpstream {
     async fn call(
         self,
         request: http::Request<Bytes>,
-        redirect: web_sys::RequestRedirect,
     ) -> Result<http::Response<Bytes>, UpstreamError> {
         let (head, body) = request.into_parts();
         let init = web_sys::RequestInit::new();
         init.set_method(head.method.as_str());
-        init.set_redirect(redirect);
+        // A redirect is an answer, never followed: fetch would send the service key or a
+        // webhook's body to wherever it points.
+        init.set_redirect(web_sys::RequestRedirect::Manual);
         init.set_headers_headers(&to_web_headers(&head.headers).map_err(|e| js_error(&e))?);
         if !body.is_empty() {
             // One copy into a fresh JavaScript array; fetch takes it from there.
@@ -91,17 +92,16 @@ impl Upstream for FetchUpstream {
         &self,
         request: http::Request<Bytes>,
     ) -> impl Future<Output = Result<http::Response<Bytes>, UpstreamError>> {
-        self.call(request, web_sys::RequestRedirect::Follow)
+        self.call(request)
     }
 
-    /// A receiver's redirect is its answer, never followed: it could point at a private
-    /// address. Names are resolved by the runtime, whose network policy applies; the core
-    /// has refused private addresses written in the URL.
+    /// As `send` (no redirects either way). Names are resolved by the runtime, whose network
+    /// policy applies; the core has refused private addresses written in the URL.
     fn send_to_receiver(
         &self,
         request: http::Request<Bytes>,
     ) -> impl Future<Output = Result<http::Response<Bytes>, UpstreamError>> {
-        self.call(request, web_sys::RequestRedirect::Manual)
+        self.call(request)
     }
 }
 

@@ -88,9 +88,11 @@ impl ReqwestUpstream {
     /// Clients whose every call (connect, send, read the whole answer) ends after `timeout`;
     /// webhook receivers at private addresses only if `allow_private_receivers`.
     pub fn new(timeout: Duration, allow_private_receivers: bool) -> Result<Self, reqwest::Error> {
+        // No redirects: reqwest keeps the `apikey` header (the service key) across them.
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let receivers = receivers::client(timeout, allow_private_receivers)?;
         Ok(Self { client, receivers })
