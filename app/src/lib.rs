@@ -24,7 +24,6 @@ pub mod standalone;
 pub mod widget;
 
 use config::Config;
-use session::TokenSource;
 
 /// How long the standalone page waits for the head script's first read before it mounts
 /// the widget without it (see [`boot::first_read_settled`]).
@@ -41,10 +40,11 @@ pub fn start() {
     if let Some(element) = target {
         // Not Leptos's spawn_local: its executor starts with the first mount, below.
         wasm_bindgen_futures::spawn_local(async move {
-            let settings = Config::from_pairs(standalone::page_settings().await);
+            let (pairs, source) = standalone::page_settings().await;
+            let settings = Config::from_pairs(pairs);
             boot::first_read_settled(FIRST_READ_PATIENCE_MS).await;
             // The page lives as long as the widget: never unmounted, the handle not needed.
-            let _ = embed::mount_settings(element, settings, TokenSource::Fixed(None));
+            let _ = embed::mount_settings(element, settings, source);
         });
     }
 }

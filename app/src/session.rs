@@ -22,6 +22,9 @@ pub enum TokenSource {
     Fixed(Option<String>),
     /// A function returning the token, or a promise of it (`null`/`undefined`: none).
     Callback(Function),
+    /// The session supabase-js keeps in this origin's `localStorage`, read before each read:
+    /// supabase-js refreshes it there about hourly (the standalone page on the app's origin).
+    Stored,
 }
 
 /// The widget's session: its token source, and a counter that moves when the host gives a
@@ -64,6 +67,7 @@ impl Session {
         let source = self.source.get_value();
         let value = match source {
             TokenSource::Fixed(token) => return token,
+            TokenSource::Stored => return crate::standalone::stored_supabase_token(),
             TokenSource::Callback(function) => function.call0(&JsValue::NULL).ok()?,
         };
         let value = match value.dyn_into::<Promise>() {

@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::browser;
+use crate::session::TokenSource;
 
 /// Settings from `config.json` beside the page; none if it is missing or not an object of
 /// strings and numbers (a broken file is logged, the URL's settings still apply).
@@ -83,9 +84,10 @@ pub fn stored_supabase_token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The page's settings: `config.json`, then the URL's, then a stored session's token when
-/// neither gave one and [`may_use_stored_session`] allows it.
-pub async fn page_settings() -> Vec<(String, String)> {
+/// The page's settings (`config.json`, then the URL's) and where its session comes from: the
+/// token they give, else the session supabase-js stored for this origin (read again before
+/// each read) when there is one and [`may_use_stored_session`] allows it.
+pub async fn page_settings() -> (Vec<(String, String)>, TokenSource) {
     let mut pairs = config_file_settings().await;
     let from_url = browser::page_settings();
     let stored_allowed = may_use_stored_session(&from_url);
@@ -93,13 +95,13 @@ pub async fn page_settings() -> Vec<(String, String)> {
     let has_token = pairs.iter().any(|(name, value)| {
         matches!(name.as_str(), "access-token" | "access_token") && !value.is_empty()
     });
-    if !has_token
-        && stored_allowed
-        && let Some(token) = stored_supabase_token()
-    {
-        pairs.push(("access-token".to_owned(), token));
-    }
-    pairs
+    let source = if !has_token && stored_allowed && stored_supabase_token().is_some() {
+        TokenSource::Stored
+    } else {
+        // The settings' token, if any (see `embed::mount_settings`).
+        TokenSource::Fixed(None)
+    };
+    (pairs, source)
 }
 
 /// Whether the session supabase-js stored for this origin may go with the reads: not when the

@@ -441,3 +441,25 @@ async fn a_mounted_widget_stays_until_unmounted() {
     sleep_ms(1500).await;
     assert_eq!(root.child_element_count(), 0);
 }
+
+/// The standalone page's stored session is read again before each read: supabase-js replaces
+/// it about hourly, and a token read once at start would expire with the page still open.
+#[wasm_bindgen_test]
+async fn a_stored_session_is_read_again_each_time() {
+    use vantage_sync_widget::session::{Session, TokenSource};
+    let storage = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("localStorage");
+    let key = "sb-componenttest-auth-token";
+    storage
+        .set_item(key, r#"{"access_token":"first"}"#)
+        .expect("stored");
+    let session = Session::new(TokenSource::Stored);
+    assert_eq!(session.token().await.as_deref(), Some("first"));
+    storage
+        .set_item(key, r#"{"access_token":"refreshed"}"#)
+        .expect("stored");
+    assert_eq!(session.token().await.as_deref(), Some("refreshed"));
+    storage.remove_item(key).expect("removed");
+    assert_eq!(session.token().await, None, "signed out: no token");
+}
