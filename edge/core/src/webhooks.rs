@@ -188,7 +188,13 @@ pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
         )
         .await;
         for (delivery, outcome) in claimed.iter().zip(outcomes) {
-            let status = record(pg, delivery, &outcome, trace).await?;
+            let status = match record(pg, delivery, &outcome, trace).await {
+                Ok(status) => status,
+                // Its subscription was deleted while it was being sent, and the delivery with
+                // it: nothing is left to record, and the other deliveries go on.
+                Err(EdgeError::UnknownResource { .. }) => continue,
+                Err(e) => return Err(e),
+            };
             match status.as_str() {
                 "delivered" => report.delivered += 1,
                 "gave_up" => report.gave_up += 1,

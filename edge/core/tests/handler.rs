@@ -641,3 +641,40 @@ fn a_broken_configuration_answers_500_and_names_the_variable_in_the_log_only() {
     );
     let _ = Bytes::new();
 }
+
+/// A subscription deleted while its delivery was being sent takes the delivery with it
+/// (`record_vantage_sync_delivery` answers PT404): the sweep goes on and answers 200. It used
+/// to fail as a whole, with a 404 naming the delivery's resource.
+#[test]
+fn a_delivery_gone_while_it_was_sent_does_not_fail_the_sweep() {
+    let claimed = std::sync::atomic::AtomicBool::new(false);
+    let edge = TestEdge::new(move |request| {
+        let uri = request.uri().to_string();
+        if uri.contains("sweep_vantage_syncs") {
+            reply_json(200, &json!([{ "swept": 0, "stale_events": 0 }]))
+        } else if uri.contains("claim_vantage_sync_deliveries") {
+            let first = !claimed.swap(true, std::sync::atomic::Ordering::SeqCst);
+            let due = if first {
+                json!([{ "delivery_id": "d1", "url": "https://hooks.example.com/x",
+                         "secret": "s", "event": "failed", "resource": "accounts",
+                         "payload": { "event": "failed" }, "attempt": 1 }])
+            } else {
+                json!([])
+            };
+            reply_json(200, &due)
+        } else if uri.contains("hooks.example.com") {
+            reply_json(200, &json!({}))
+        } else if uri.contains("record_vantage_sync_delivery") {
+            reply_json(
+                404,
+                &json!({"code":"PT404","message":"no webhook delivery d1"}),
+            )
+        } else {
+            reply_json(500, &json!({"code":"XX000","message":"unexpected call"}))
+        }
+    });
+    let answer = edge.post_as_writer("sweep", &json!({}));
+    assert_eq!(answer.status, 200, "{}", answer.json());
+    assert_eq!(answer.json()["deliveries"]["claimed"], 1);
+    assert_eq!(answer.json()["deliveries"]["delivered"], 0);
+}
