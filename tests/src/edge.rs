@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -321,13 +323,7 @@ impl Edge {
 
 /// The SHA-256 of `token` as lowercase hex (`VANTAGE_WRITER_TOKEN_SHA256`).
 pub fn sha256_hex(token: &str) -> String {
-    use std::fmt::Write;
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A loopback port nothing listens on (bound, then released).
@@ -481,9 +477,13 @@ impl EdgeProcess {
         format!("http://127.0.0.1:{}{FUNCTION_PATH}", self.port)
     }
 
-    /// Its PID.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// Asks it to stop the way a service manager does: SIGTERM to its PID, that of a child this
+    /// process started (a signal, not `kill(1)`: no subprocess, and its error is the kernel's).
+    pub fn terminate(&self) -> Result<()> {
+        let pid = self.child.id();
+        let raw =
+            i32::try_from(pid).map_err(|_| Error::Check(format!("PID {pid} out of range")))?;
+        kill(Pid::from_raw(raw), Signal::SIGTERM).map_err(|source| Error::Signal { pid, source })
     }
 
     /// What it printed on stdout so far, one JSON value per line.

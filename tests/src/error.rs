@@ -55,8 +55,8 @@ pub enum Error {
         /// The cause.
         source: serde_json::Error,
     },
-    /// The async runtime that drives the SQL client could not start.
-    #[error("starting the SQL client's runtime: {0}")]
+    /// An async runtime (the SQL client's, the webhook receiver's) could not start.
+    #[error("starting an async runtime: {0}")]
     Runtime(std::io::Error),
     /// A SQL statement failed.
     #[error("SQL: {0}")]
@@ -64,6 +64,14 @@ pub enum Error {
     /// An edge server started by a test did not come up, or the stack has no edge.
     #[error("edge: {0}")]
     Edge(String),
+    /// A signal could not be sent to a process a test started.
+    #[error("sending a signal to process {pid}: {source}")]
+    Signal {
+        /// The process.
+        pid: u32,
+        /// The kernel's answer.
+        source: nix::errno::Errno,
+    },
     /// A server a test stops, restarts or measures misbehaved, or a figure is out of bounds.
     #[error("{0}")]
     Check(String),

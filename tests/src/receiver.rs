@@ -1,14 +1,19 @@
-//! A webhook receiver on loopback for the tests: a plain HTTP/1.1 server on a thread that
+//! A webhook receiver on loopback for the tests: a small axum app, on a thread of its own, that
 //! records every request it gets and answers with the status the test sets (after an optional
 //! delay). It can be stopped and started again on the same port, to play a receiver that is
 //! down.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::{Ipv4Addr, TcpListener};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::oneshot;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -16,7 +21,7 @@ use crate::error::{Error, Result};
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// The path.
+    /// The request target: the path, or the whole URL when the request came as to a proxy.
     pub path: String,
     /// Headers, names lower-cased.
     pub headers: Vec<(String, String)>,
@@ -39,46 +44,65 @@ impl Received {
     }
 }
 
-#[derive(Default)]
-struct Shared {
-    received: Mutex<Vec<Received>>,
-    status: AtomicU16,
-    /// The `Location` header of each answer, if any.
-    location: Mutex<Option<String>>,
-    delay_ms: AtomicU64,
-    stop: AtomicBool,
+/// How the receiver answers, as the test last set it.
+#[derive(Clone)]
+struct Answer {
+    status: StatusCode,
+    location: Option<HeaderValue>,
+    delay: Duration,
 }
 
-/// The receiver.
+/// What the test and the server share.
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    answer: Mutex<Answer>,
+}
+
+/// A server that is listening: the way to stop it, and its thread.
+struct Running {
+    stop: oneshot::Sender<()>,
+    thread: JoinHandle<std::io::Result<()>>,
+}
+
+/// The receiver; it stops listening when dropped.
 pub struct Receiver {
     port: u16,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    running: Option<Running>,
 }
 
 impl Receiver {
-    /// Starts a receiver on `port` (0: any free loopback port) answering 200.
-    pub fn start(port: u16) -> Result<Self> {
-        let shared = Arc::new(Shared::default());
-        shared.status.store(200, Ordering::SeqCst);
-        let mut receiver = Self {
-            port,
-            shared,
-            thread: None,
-        };
-        receiver.resume()?;
-        Ok(receiver)
+    /// Starts a receiver on a loopback port the kernel picks, answering 200.
+    pub fn start() -> Result<Self> {
+        Self::start_on(0)
     }
 
     /// Starts a receiver on a free port below the kernel's ephemeral range (32768 and up on
     /// Linux), for a test that stops it: a port the kernel hands out to `bind(0)` could go to
     /// another test's server while this one is down, and a "down" receiver would answer.
     pub fn start_on_a_reserved_port() -> Result<Self> {
-        let port = (20_000..32_000)
-            .map(|offset| offset + u16::try_from(std::process::id() % 997).unwrap_or(0))
-            .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-            .ok_or_else(|| Error::Check("no free port from 20000 to 33000".to_owned()))?;
-        Self::start(port)
+        // Offset by the PID so that test binaries running side by side try different ports.
+        let offset = u16::try_from(std::process::id() % 997).unwrap_or(0);
+        (20_000..31_000)
+            .find_map(|port| Self::start_on(port + offset).ok())
+            .ok_or_else(|| Error::Check("no free loopback port from 20000 to 32000".to_owned()))
+    }
+
+    fn start_on(port: u16) -> Result<Self> {
+        let mut receiver = Self {
+            port,
+            shared: Arc::new(Shared {
+                received: Mutex::default(),
+                answer: Mutex::new(Answer {
+                    status: StatusCode::OK,
+                    location: None,
+                    delay: Duration::ZERO,
+                }),
+            }),
+            running: None,
+        };
+        receiver.resume()?;
+        Ok(receiver)
     }
 
     /// `http://127.0.0.1:PORT/hook`.
@@ -87,33 +111,31 @@ impl Receiver {
     }
 
     /// Answers `status` from now on.
-    pub fn answer_with(&self, status: u16) {
-        self.shared.status.store(status, Ordering::SeqCst);
+    pub fn answer_with(&self, status: u16) -> Result<()> {
+        let status = StatusCode::from_u16(status)
+            .map_err(|_| Error::Check(format!("{status} is not an HTTP status")))?;
+        lock(&self.shared.answer).status = status;
+        Ok(())
     }
 
     /// Answers `302 Found` with `Location: url` from now on.
-    pub fn redirect_to(&self, url: &str) {
-        *self
-            .shared
-            .location
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(url.to_owned());
-        self.answer_with(302);
+    pub fn redirect_to(&self, url: &str) -> Result<()> {
+        let location = HeaderValue::from_str(url)
+            .map_err(|_| Error::Check(format!("{url:?} cannot be a Location header")))?;
+        let mut answer = lock(&self.shared.answer);
+        answer.status = StatusCode::FOUND;
+        answer.location = Some(location);
+        Ok(())
     }
 
     /// Waits `delay` before each answer from now on.
     pub fn delay_answers(&self, delay: Duration) {
-        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.shared.delay_ms.store(ms, Ordering::SeqCst);
+        lock(&self.shared.answer).delay = delay;
     }
 
     /// Every request so far.
     pub fn received(&self) -> Vec<Received> {
-        self.shared
-            .received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.shared.received).clone()
     }
 
     /// Waits until `count` requests have arrived, or `patience` has passed; returns them.
@@ -128,32 +150,53 @@ impl Receiver {
         }
     }
 
-    /// Stops listening (connections are refused) until [`Receiver::resume`].
+    /// Stops listening (connections are refused) until [`Receiver::resume`]; answers the
+    /// requests already in flight first.
     pub fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            // An error of the server's would only say why it stopped early: it is down anyway.
+            let _ = running.thread.join();
         }
     }
 
-    /// Listens again on the same port.
+    /// Listens again on the same port (a no-op while listening).
     pub fn resume(&mut self) -> Result<()> {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|source| Error::Io {
-            path: format!("127.0.0.1:{}", self.port).into(),
-            source,
-        })?;
+        if self.running.is_some() {
+            return Ok(());
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+            .and_then(|listener| {
+                // Tokio takes over the socket and needs it non-blocking.
+                listener.set_nonblocking(true)?;
+                Ok(listener)
+            })
+            .map_err(Error::io(format!("127.0.0.1:{}", self.port).as_ref()))?;
         self.port = listener
             .local_addr()
-            .map_err(|source| Error::Io {
-                path: "the receiver's address".into(),
-                source,
-            })?
+            .map_err(Error::io("the receiver's address".as_ref()))?
             .port();
-        self.shared.stop.store(false, Ordering::SeqCst);
-        let shared = Arc::clone(&self.shared);
-        self.thread = Some(std::thread::spawn(move || serve(&listener, &shared)));
+        // The server gets a runtime of its own, on its own thread: the tests are synchronous, and
+        // a runtime that the caller's thread drove would panic if stopped in an async context.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let app = Router::new()
+            .fallback(record)
+            .with_state(Arc::clone(&self.shared));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+            })
+        });
+        self.running = Some(Running { stop, thread });
         Ok(())
     }
 }
@@ -164,70 +207,42 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        if let Ok(stream) = stream {
-            // One thread per connection, like a real server: a slow answer holds up no other.
-            let shared = Arc::clone(shared);
-            std::thread::spawn(move || answer(stream, &shared));
-        }
+/// The one handler, for every method and path (a request made as to a proxy included): records
+/// the request, then answers as the test set.
+async fn record(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let headers = headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    lock(&shared.received).push(Received {
+        path: uri.to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    let answer = lock(&shared.answer).clone();
+    tokio::time::sleep(answer.delay).await;
+    let mut response = answer.status.into_response();
+    let response_headers = response.headers_mut();
+    if let Some(location) = answer.location {
+        response_headers.insert(header::LOCATION, location);
     }
+    // One request per connection, as a sender must expect of any receiver: no idle connection
+    // then outlives `stop`, and a receiver that was down is reached on a fresh connection.
+    response_headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
-fn answer(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = trimmed.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    shared
-        .received
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(Received {
-            path,
-            headers,
-            body,
-        });
-    std::thread::sleep(Duration::from_millis(
-        shared.delay_ms.load(Ordering::SeqCst),
-    ));
-    let status = shared.status.load(Ordering::SeqCst);
-    let location = shared
-        .location
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .map(|url| format!("location: {url}\r\n"))
-        .unwrap_or_default();
-    let mut stream = reader.into_inner();
-    write!(
-        stream,
-        "HTTP/1.1 {status} X\r\n{location}content-length: 0\r\nconnection: close\r\n\r\n"
-    )?;
-    stream.flush()
+/// The lock's data even if a thread panicked holding it: a list and settings stay consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Subscribes `url` to `events` of `resource` alone (so other tests' events stay away) and
@@ -261,3 +276,6 @@ pub fn unsubscribe(db: &Db, webhook_id: &str) -> Result<()> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

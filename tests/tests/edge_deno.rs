@@ -4,15 +4,16 @@
 //! The core suite goes through it once, each answer checked in SQL too; and the bundle is
 //! scanned for secrets.
 //!
-//! The bundle is built by running `cargo xtask bundle supabase` (which also installs Deno from
-//! npm), unless `VANTAGE_SUPABASE_BUNDLE` names an already built one. Deno is
-//! `$VANTAGE_DENO`, else the one that command installs.
+//! The tests build and install nothing: the bundle is `$VANTAGE_SUPABASE_BUNDLE`, else
+//! `target/supabase`; Deno is `$VANTAGE_DENO`, else the one `cargo xtask bundle supabase`
+//! installs. `cargo xtask test http` provides both before it runs them; a test that finds
+//! either missing fails saying so.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -41,64 +42,62 @@ fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
     })
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+/// Where the bundle and Deno come from: a test builds and installs nothing (that is a few
+/// minutes of `cargo install` and npm, and races between test binaries), so the one command
+/// that provides both is named when either is missing.
+const PROVIDED_BY: &str = "run `cargo xtask test http` (it builds the bundle and installs Deno \
+     before the tests), or `cargo xtask bundle supabase`";
 
-/// The bundle folder (`target/supabase`), built once per test binary.
-fn bundle() -> Result<PathBuf> {
-    static BUNDLE: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
-    BUNDLE
-        .get_or_init(|| {
-            if let Some(dir) = std::env::var_os("VANTAGE_SUPABASE_BUNDLE").filter(|d| !d.is_empty())
-            {
-                return Ok(PathBuf::from(dir));
-            }
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let output = Command::new(cargo)
-                .args(["xtask", "bundle", "supabase"])
-                .current_dir(workspace_root())
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run `cargo xtask bundle supabase`: {e}"))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "`cargo xtask bundle supabase` failed ({}):\n{}{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-            Ok(target.join("supabase"))
-        })
-        .clone()
-        .map_err(fail)
-}
-
-/// `$VANTAGE_DENO`, else the npm platform package `cargo xtask bundle supabase` installs.
-fn deno() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("VANTAGE_DENO").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
-    }
-    let tools = std::env::var_os("VANTAGE_TOOLS_DIR").map_or_else(
-        || {
-            std::env::var_os("HOME")
-                .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
-                .join(".cache/vantage-sync/tools")
-        },
-        PathBuf::from,
-    );
-    let path = tools.join("deno/node_modules/@deno/linux-x64-glibc/deno");
+/// Nothing if `path` exists, else an error naming `what`, the variable that sets it and the
+/// command that provides it.
+fn require(what: &str, variable: &str, path: &Path) -> Result<()> {
     if path.exists() {
-        Ok(path)
+        Ok(())
     } else {
         Err(fail(format!(
-            "Deno is not installed at {}: run `cargo xtask bundle supabase` (it installs npm's @deno/linux-x64-glibc), or set VANTAGE_DENO",
+            "{what} is missing: {} does not exist (set ${variable} to use another); {PROVIDED_BY}",
             path.display()
         )))
     }
+}
+
+/// `$name`, unless it is unset or empty.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The bundle folder: `$VANTAGE_SUPABASE_BUNDLE`, else `supabase/` in the target directory,
+/// where `cargo xtask bundle supabase` writes it.
+fn bundle() -> Result<PathBuf> {
+    let dir = env_path("VANTAGE_SUPABASE_BUNDLE").unwrap_or_else(|| {
+        env_path("CARGO_TARGET_DIR")
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("supabase")
+    });
+    require(
+        "The Supabase bundle",
+        "VANTAGE_SUPABASE_BUNDLE",
+        &dir.join(FUNCTION_DIR).join("index.ts"),
+    )?;
+    Ok(dir)
+}
+
+/// `$VANTAGE_DENO`, else the npm platform package `cargo xtask bundle supabase` installs in
+/// the tools folder (`$VANTAGE_TOOLS_DIR`, else `~/.cache/vantage-sync/tools`).
+fn deno() -> Result<PathBuf> {
+    let path = env_path("VANTAGE_DENO").unwrap_or_else(|| {
+        env_path("VANTAGE_TOOLS_DIR")
+            .unwrap_or_else(|| {
+                env_path("HOME")
+                    .unwrap_or_else(|| PathBuf::from("/tmp"))
+                    .join(".cache/vantage-sync/tools")
+            })
+            .join("deno/node_modules/@deno/linux-x64-glibc/deno")
+    });
+    require("Deno", "VANTAGE_DENO", &path)?;
+    Ok(path)
 }
 
 /// The bundled function under Deno, killed (by its own child handle) when dropped.
@@ -457,7 +456,7 @@ fn one_log_line_each(edge: &Edge, function: &DenoFunction, answers: &[EdgeRespon
 #[test]
 fn a_failure_through_the_bundle_reaches_a_webhook_after_the_answer() -> Result<()> {
     let (_stack, edge, db, function) = setup()?;
-    let receiver = WebhookReceiver::start(0)?;
+    let receiver = WebhookReceiver::start()?;
     let resource = flow_resource("deno_webhook");
     let webhook_id = subscribe(
         &db,

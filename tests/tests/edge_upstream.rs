@@ -184,10 +184,7 @@ fn sigterm_stops_the_server_cleanly() -> Result<()> {
     let mut process = EdgeProcess::start(edge.binary(), &stack_server_env(&stack, &edge)?)?;
     let own = edge.at(&process.base_url())?;
     expect(&own.get("health", Some(&own.writer_auth()))?, 200, "")?;
-    // Only the process this test started, by its PID.
-    let _ = Command::new("kill")
-        .args(["-TERM", &process.pid().to_string()])
-        .status();
+    process.terminate()?;
     let code = process.wait_exit(Duration::from_secs(10));
     check(code == Some(0), || format!("exit code {code:?}"))
 }
