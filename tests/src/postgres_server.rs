@@ -23,10 +23,9 @@ pub struct PostgresServer {
 }
 
 impl PostgresServer {
-    /// The server of `stack` (the cluster beside its env file, as `cargo xtask up` lays it out).
+    /// The server of `stack` (its cluster's data folder is the env file's `PGDATA`).
     pub fn of(stack: &Stack) -> Result<Self> {
-        let dir = stack.env_file().parent().unwrap_or(Path::new("."));
-        let data_dir = dir.join("pgdata");
+        let data_dir = PathBuf::from(stack.setting("PGDATA")?);
         let metadata = std::fs::metadata(&data_dir).map_err(Error::io(&data_dir))?;
         let pid = postmaster_pid(&data_dir)?;
         // The binary that runs now, so `pg_ctl` matches its major version.

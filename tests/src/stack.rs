@@ -20,6 +20,8 @@ pub struct Stack {
     service_role_key: String,
     jwt_secret: String,
     jwks_file: PathBuf,
+    /// Every entry of the env file, for the settings only some tests need.
+    settings: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -58,25 +60,16 @@ impl Stack {
         Self::parse(path, &text)
     }
 
-    /// Reads the `KEY=VALUE` lines of an env file; `path` is only used in errors.
+    /// Reads the `KEY='value'` lines of an env file; `path` is only used in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
-        let values: HashMap<&str, &str> = text
+        let settings: HashMap<String, String> = text
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.trim(), v.trim()))
+            .map(|(k, v)| (k.trim().to_owned(), unquote(v.trim())))
             .collect();
-        let get = |key: &'static str| {
-            values
-                .get(key)
-                .filter(|v| !v.is_empty())
-                .map(|v| (*v).to_owned())
-                .ok_or_else(|| Error::MissingKey {
-                    key,
-                    path: path.to_path_buf(),
-                })
-        };
+        let get = |key: &'static str| setting(&settings, path, key);
         Ok(Self {
             env_file: path.to_path_buf(),
             database_url: get("DATABASE_URL")?,
@@ -87,26 +80,13 @@ impl Stack {
             service_role_key: get("SERVICE_ROLE_KEY")?,
             jwt_secret: get("JWT_SECRET")?,
             jwks_file: PathBuf::from(get("JWKS_FILE")?),
+            settings,
         })
     }
 
-    /// Any other entry of the env file (read again: entries such as `POSTGREST_BIN` only some
-    /// tests need).
+    /// Any other entry of the env file (entries such as `POSTGREST_BIN` only some tests need).
     pub fn setting(&self, key: &'static str) -> Result<String> {
-        let text = std::fs::read_to_string(&self.env_file).map_err(|source| Error::Io {
-            path: self.env_file.clone(),
-            source,
-        })?;
-        text.lines()
-            .filter(|line| !line.trim_start().starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| Error::MissingKey {
-                key,
-                path: self.env_file.clone(),
-            })
+        setting(&self.settings, &self.env_file, key)
     }
 
     /// The env file this stack was read from.
@@ -167,6 +147,27 @@ pub fn default_env_file() -> PathBuf {
     }
 }
 
+/// The non-empty value of `key`, or an error naming the key and the file.
+fn setting(settings: &HashMap<String, String>, path: &Path, key: &'static str) -> Result<String> {
+    settings
+        .get(key)
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .ok_or_else(|| Error::MissingKey {
+            key,
+            path: path.to_path_buf(),
+        })
+}
+
+/// A value as `cargo xtask up` writes it, single-quoted for the shell (a quote inside as
+/// `'\''`); an unquoted value is taken as it is.
+fn unquote(value: &str) -> String {
+    value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .map_or_else(|| value.to_owned(), |inner| inner.replace(r"'\''", "'"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,7 +179,7 @@ mod tests {
         ANON_KEY=a.b.c\n\
         AUTHENTICATED_JWT=d.e.f\n\
         SERVICE_ROLE_KEY=g.h.i\n\
-        JWT_SECRET=s3cret=with=equals\n\
+        JWT_SECRET='s3cret=with=equals'\n\
         JWKS_FILE=/tmp/jwks.json\n";
 
     #[test]
@@ -195,6 +196,7 @@ mod tests {
         assert_eq!(stack.service_role_key(), "g.h.i");
         assert_eq!(stack.jwt_secret(), "s3cret=with=equals");
         assert_eq!(stack.jwks_file(), Path::new("/tmp/jwks.json"));
+        assert_eq!(unquote(r"'it'\''s'"), "it's");
         Ok(())
     }
 

@@ -35,9 +35,76 @@ pub enum XtaskError {
         /// The last lines of that log, starting with a newline.
         tail: String,
     },
-    /// The stack's files say something the command cannot work with.
+    /// A program could not be started for another reason than being absent.
+    #[error("cannot start `{command}`: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// Why (e.g. permission denied on its folder).
+        source: std::io::Error,
+    },
+    /// No loopback port could be had.
+    #[error("cannot bind a port on 127.0.0.1: {0}")]
+    Port(std::io::Error),
+    /// A stack's env file lacks a setting.
+    #[error("{} has no {key}: restart the stack (`cargo xtask down`, then `cargo xtask up`)", file.display())]
+    MissingSetting {
+        /// The env file.
+        file: PathBuf,
+        /// The missing key.
+        key: String,
+    },
+    /// A file is not what it should be.
+    #[error("{} is not {what}: {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What it should be ("a key file", "a HAR report").
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A migration file is not named as the Supabase CLI expects.
+    #[error("{} is not named <timestamp>_<name>.sql as the Supabase CLI expects", .0.display())]
+    MigrationName(PathBuf),
+    /// A server we started did not stop.
+    #[error(
+        "{server} (PID {pid}) did not stop; stop it by hand (`kill -9 {pid}`), then run this again"
+    )]
+    StillRunning {
+        /// Which server.
+        server: &'static str,
+        /// Its PID.
+        pid: u32,
+    },
+    /// A build left something other than what the next step needs.
+    #[error("the build's output is not as expected: {0}")]
+    BuildOutput(String),
+    /// The widget's bundle holds secrets.
     #[error("{0}")]
-    Stack(String),
+    SecretsInBundle(String),
+    /// A measuring tool printed no report.
+    #[error("{tool} printed no report:\n{output}")]
+    NoReport {
+        /// The tool.
+        tool: &'static str,
+        /// What it printed.
+        output: String,
+    },
+    /// A folder that must hold files holds none.
+    #[error("no {what} in {}", dir.display())]
+    NoFiles {
+        /// What was looked for.
+        what: &'static str,
+        /// Where.
+        dir: PathBuf,
+    },
+    /// Writing JSON failed.
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Ctrl-C could not be handled.
+    #[error("cannot handle Ctrl-C: {0}")]
+    CtrlC(#[from] ctrlc::Error),
     /// A checksum of a downloaded tool did not match the pinned one.
     #[error("checksum mismatch for {}: expected {expected}, got {actual}; delete it and run again", path.display())]
     Checksum {

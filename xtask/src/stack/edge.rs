@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::target_dir;
-use crate::process::{run_captured, spawn_server, wait_until_ready};
+use crate::process::{cargo, run_captured, spawn_server, wait_until_ready};
 use crate::progress::Step;
 
 /// The server's `/proc/PID/comm`: the binary name, cut to 15 bytes by the kernel.
@@ -44,8 +43,7 @@ pub struct EdgeConfig<'a> {
 /// Builds the server with the cargo that runs xtask; returns the binary and its build time.
 pub fn build() -> Result<(PathBuf, u128)> {
     let step = Step::start("Building the edge server (cargo build -p vantage-edge-server)");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    run_captured(Command::new(cargo).args(["build", "--quiet", "-p", "vantage-edge-server"]))?;
+    run_captured(cargo().args(["build", "--quiet", "-p", "vantage-edge-server"]))?;
     let binary = target_dir().join("debug").join("vantage-edge-server");
     let built = built_at(&binary)?;
     step.done();
@@ -67,17 +65,6 @@ pub fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/functions/v1/vantage-sync")
 }
 
-/// The SHA-256 of a token as lowercase hex.
-pub fn sha256_hex(token: &str) -> String {
-    use std::fmt::Write;
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
-}
-
 /// Starts the server with a clean environment; returns its PID.
 pub fn start(config: &EdgeConfig<'_>) -> Result<u32> {
     let mut cmd = Command::new(config.binary);
@@ -90,7 +77,7 @@ pub fn start(config: &EdgeConfig<'_>) -> Result<u32> {
         .env("SUPABASE_JWT_SECRET", config.jwt_secret)
         .env(
             "VANTAGE_WRITER_TOKEN_SHA256",
-            sha256_hex(config.writer_token),
+            sha256_hex(config.writer_token.as_bytes()),
         )
         .env("VANTAGE_CORS_ORIGINS", CORS_ORIGINS)
         // The local stack's webhook receivers (tests, demo) listen on loopback.
@@ -122,14 +109,6 @@ pub fn wait_ready(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_hex_matches_sha256sum() {
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn comm_is_the_binary_name_as_the_kernel_cuts_it() {

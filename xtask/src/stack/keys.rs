@@ -56,11 +56,10 @@ impl StackKeys {
     /// Reads keys saved by [`StackKeys::save`].
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(XtaskError::io("reading", path))?;
-        serde_json::from_str(&text).map_err(|e| {
-            XtaskError::Stack(format!(
-                "{} is not a key file ({e}); run `cargo xtask down`",
-                path.display()
-            ))
+        serde_json::from_str(&text).map_err(|e| XtaskError::Unreadable {
+            path: path.to_path_buf(),
+            what: "a stack's key file",
+            reason: format!("{e}; run `cargo xtask down`, then start the stack again"),
         })
     }
 

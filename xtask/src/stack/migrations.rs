@@ -30,10 +30,7 @@ pub fn forward_migrations(dir: &Path) -> Result<Vec<Migration>> {
             continue;
         }
         let Some((version, name)) = stem.split_once('_') else {
-            return Err(XtaskError::Stack(format!(
-                "{} is not named <timestamp>_<name>.sql like the Supabase CLI expects",
-                path.display()
-            )));
+            return Err(XtaskError::MigrationName(path));
         };
         found.push(Migration {
             version: version.to_owned(),

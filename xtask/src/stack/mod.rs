@@ -9,6 +9,7 @@ pub mod migrations;
 mod postgres;
 mod postgrest;
 pub mod psql;
+mod widget_server;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,17 +18,24 @@ use serde::{Deserialize, Serialize};
 
 pub use env_file::StackEnv;
 
+use nix::sys::signal::Signal;
+
+use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{free_port, is_running_as, stop_server};
 use crate::progress::Step;
-use crate::tools::{StackTools, ensure_stack_tools};
+use crate::tools::{self, POSTGRES, POSTGREST};
 use keys::StackKeys;
 use postgres::Cluster;
 use postgrest::PostgrestConfig;
 use psql::Psql;
 
 const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
+
+/// One resource in every health state: the demo's data, also loaded by the end-to-end test and
+/// the widget benchmark.
+pub const DEMO_DATA_SQL: &str = include_str!("../../../tests/fixtures/demo_data.sql");
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The folder of the stack that `cargo xtask up` runs.
@@ -61,6 +69,35 @@ struct StackState {
     /// When the running edge binary was built (ns since the epoch): a newer build restarts it.
     #[serde(default)]
     edge_built: u128,
+    /// The static server of the widget, once `serve_widget` started it.
+    #[serde(default)]
+    widget_pid: Option<u32>,
+}
+
+/// Paths of the installed tools the stack runs.
+struct StackTools {
+    /// Folder of `postgres`, `initdb`, `psql`.
+    pg_bin: PathBuf,
+    /// The PostgREST binary.
+    postgrest: PathBuf,
+}
+
+impl StackTools {
+    /// Finds the tools (installed by the command's first step).
+    fn locate() -> Result<Self> {
+        let postgres = tools::path(&POSTGRES)?;
+        Ok(Self {
+            pg_bin: postgres
+                .parent()
+                .map_or_else(PathBuf::new, Path::to_path_buf),
+            postgrest: tools::path(&POSTGREST)?,
+        })
+    }
+
+    /// `psql` from the same PostgreSQL installation as the server.
+    fn psql(&self) -> PathBuf {
+        self.pg_bin.join("psql")
+    }
 }
 
 /// One stack's files.
@@ -98,9 +135,16 @@ impl Stack {
         serde_json::from_str(&text).ok()
     }
 
-    /// The Postgres data folder of this stack.
+    /// The Postgres data folder of this stack: outside the checkout, in a folder of its own
+    /// per stack folder. As root the server runs as the `postgres` OS user, who cannot enter a
+    /// checkout under a home folder of mode 700 (`/root`, or a user's): its files must live
+    /// where that user can reach them.
     fn data_dir(&self) -> PathBuf {
-        self.dir.join("pgdata")
+        let key = sha256_hex(self.dir.as_os_str().as_encoded_bytes());
+        std::env::temp_dir()
+            .join(format!("vantage-sync-{}", nix::unistd::Uid::effective()))
+            .join(&key[..16])
+            .join("pgdata")
     }
 
     /// The PID of the stack's Postgres. Its own `postmaster.pid` is the authority: a restart
@@ -119,14 +163,13 @@ impl Stack {
 
     fn write_state(&self, state: &StackState) -> Result<()> {
         let path = self.state_file();
-        let text =
-            serde_json::to_string_pretty(state).map_err(|e| XtaskError::Stack(e.to_string()))?;
+        let text = serde_json::to_string_pretty(state)?;
         std::fs::write(&path, text).map_err(XtaskError::io("writing", &path))
     }
 
     /// Starts the stack, or finds it running and applies any new migrations.
     pub fn up(&self) -> Result<RunningStack> {
-        let tools = ensure_stack_tools()?;
+        let tools = StackTools::locate()?;
         if let Some(state) = self.read_state() {
             let db_alive = is_running_as(self.db_pid(&state), "postgres");
             let rest_alive = state
@@ -146,13 +189,13 @@ impl Stack {
                 if built != state.edge_built {
                     step.note("the edge server was rebuilt: restarting it");
                     if let Some(pid) = state.edge_pid.take() {
-                        stop_server(pid, "TERM");
+                        stop_server(pid, Signal::SIGTERM);
                     }
                     self.write_state(&state)?;
                     self.start_edge(&mut state, &binary, built)?;
                 }
                 let env = self.environment(&state)?;
-                env.write(&self.env_file())?;
+                env.write()?;
                 step.done();
                 return Ok(RunningStack {
                     dir: self.dir.clone(),
@@ -169,9 +212,9 @@ impl Stack {
             ));
             self.down()?;
             step.done();
-        } else if self.dir.exists() {
+        } else {
             // Left over from an interrupted `up`: nothing of it runs (no state was saved).
-            remove_dir(&self.dir)?;
+            self.remove_files()?;
         }
         self.start_fresh(&tools)
     }
@@ -189,6 +232,7 @@ impl Stack {
             self.dir.join("postgres.log"),
         );
         let step = Step::start("Creating a throwaway Postgres 15 cluster");
+        step.note(format!("data in {}", self.data_dir().display()));
         cluster.init()?;
         step.done();
 
@@ -204,6 +248,7 @@ impl Stack {
             edge_port: 0,
             edge_pid: None,
             edge_built: 0,
+            widget_pid: None,
         };
         // Saved before anything else can fail, so that `down` can always stop what was started.
         self.write_state(&state)?;
@@ -221,8 +266,7 @@ impl Stack {
         }
         step.done();
 
-        let jwks =
-            serde_json::to_string(&keys.jwks()?).map_err(|e| XtaskError::Key(e.to_string()))?;
+        let jwks = serde_json::to_string(&keys.jwks()?)?;
         let jwks_file = self.dir.join("jwks.json");
         std::fs::write(&jwks_file, &jwks).map_err(XtaskError::io("writing", &jwks_file))?;
 
@@ -250,7 +294,7 @@ impl Stack {
         self.start_edge(&mut state, &edge_binary, edge_built)?;
 
         let env = self.environment(&state)?;
-        env.write(&self.env_file())?;
+        env.write()?;
         Ok(RunningStack {
             dir: self.dir.clone(),
             env,
@@ -297,7 +341,7 @@ impl Stack {
     fn environment(&self, state: &StackState) -> Result<StackEnv> {
         let keys = StackKeys::load(&self.dir.join("keys.json"))?;
         let rest_url = format!("http://127.0.0.1:{}", state.rest_port);
-        let mut env = StackEnv::default();
+        let mut env = StackEnv::new(self.env_file());
         env.set(
             "DATABASE_URL",
             format!("postgres://postgres@127.0.0.1:{}/postgres", state.db_port),
@@ -324,8 +368,10 @@ impl Stack {
         // For tests that run a PostgREST of their own against this database (to stop it).
         env.set(
             "POSTGREST_BIN",
-            crate::tools::postgrest_path().display().to_string(),
+            tools::path(&POSTGREST)?.display().to_string(),
         );
+        // For tests that restart the cluster (`pg_ctl -D`).
+        env.set("PGDATA", self.data_dir().display().to_string());
         env.set("EDGE_URL", edge::url(state.edge_port));
         env.set("WRITER_TOKEN", keys.writer_token());
         env.set(
@@ -339,33 +385,43 @@ impl Stack {
         Ok(env)
     }
 
-    /// Stops what `up` started (by the PIDs it saved) and removes the stack's folder.
+    /// Stops what `up` started (by the PIDs it saved) and removes the stack's files.
     pub fn down(&self) -> Result<bool> {
-        crate::demo_widget::stop(&self.dir);
         let Some(state) = self.read_state() else {
-            if self.dir.exists() {
-                remove_dir(&self.dir)?;
-            }
+            self.remove_files()?;
             return Ok(false);
         };
-        if let Some(pid) = state.edge_pid.filter(|&pid| is_running_as(pid, edge::COMM)) {
-            stop_server(pid, "TERM");
-        }
-        if let Some(pid) = state
-            .rest_pid
-            .filter(|&pid| is_running_as(pid, "postgrest"))
-        {
-            stop_server(pid, "TERM");
+        let servers = [
+            (state.widget_pid, widget_server::COMM),
+            (state.edge_pid, edge::COMM),
+            (state.rest_pid, "postgrest"),
+        ];
+        for (pid, comm) in servers {
+            if let Some(pid) = pid.filter(|&pid| is_running_as(pid, comm)) {
+                stop_server(pid, Signal::SIGTERM);
+            }
         }
         // SIGINT is Postgres's "fast shutdown": abort transactions, exit cleanly.
         let db_pid = self.db_pid(&state);
-        if is_running_as(db_pid, "postgres") && !stop_server(db_pid, "INT") {
-            return Err(XtaskError::Stack(format!(
-                "Postgres (PID {db_pid}) did not stop; stop it by hand"
-            )));
+        if is_running_as(db_pid, "postgres") && !stop_server(db_pid, Signal::SIGINT) {
+            return Err(XtaskError::StillRunning {
+                server: "Postgres",
+                pid: db_pid,
+            });
         }
-        remove_dir(&self.dir)?;
+        self.remove_files()?;
         Ok(true)
+    }
+
+    /// Removes the stack's folder and its cluster's data folder, where they exist.
+    fn remove_files(&self) -> Result<()> {
+        let data = self.data_dir();
+        for dir in [&self.dir, data.parent().unwrap_or(&data)] {
+            if dir.exists() {
+                remove_dir(dir)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -8,13 +8,14 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::build::widget;
 use crate::error::{Result, XtaskError};
 use crate::process::run_captured;
 use crate::progress::Step;
-use crate::stack::RunningStack;
+use crate::stack::{DEMO_DATA_SQL, RunningStack};
 
 /// The plain-JavaScript floor page.
-const FLOOR_HTML: &str = include_str!("bench_floor.html");
+const FLOOR_HTML: &str = include_str!("floor.html");
 
 /// Records when the first card appears; put first in each page's `<head>`.
 const FIRST_CARD_OBSERVER: &str = "<script>new MutationObserver((_, o) => { \
@@ -33,18 +34,18 @@ struct FirstCards {
 /// Sizes, then first-card times of the widget and the floor on `stack` (the bench stack).
 pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
     let step = Step::start("Loading the demo fixture (one resource in every state)");
-    stack.psql.sql(crate::demo::DEMO_DATA_SQL)?;
+    stack.psql.sql(DEMO_DATA_SQL)?;
     step.done();
-    let app_url = crate::demo_widget::serve(stack)?;
-    let served = stack.dir.join("widget");
-    crate::widget::print_sizes(&crate::widget::bundle_sizes(&served)?);
+    let served = widget::build_release_to(&stack.dir.join("widget"))?;
+    let app_url = stack.serve_widget(&served)?;
+    widget::print_sizes(&widget::bundle_sizes(&served)?);
     instrument(&served)?;
     let (base, fragment) = app_url
         .split_once('#')
-        .ok_or_else(|| XtaskError::Stack(format!("APP_URL has no fragment: {app_url}")))?;
+        .ok_or_else(|| XtaskError::BuildOutput(format!("APP_URL has no fragment: {app_url}")))?;
     let floor_url = format!("{base}floor.html#{fragment}");
 
-    let stopwatch = crate::bench::build_tool_binary("vantage-first-cards")?;
+    let stopwatch = super::build_tool_binary("vantage-first-cards")?;
     let step = Step::start(format!(
         "Timing {LOADS} cold loads of each page in headless Chromium"
     ));
@@ -54,31 +55,32 @@ pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
             .args([&app_url, &floor_url]),
     )?;
     step.done();
-    let times: FirstCards = serde_json::from_str(out.trim()).map_err(|e| {
-        XtaskError::Stack(format!(
-            "vantage-first-cards printed no report ({e}):\n{out}"
-        ))
-    })?;
-    let [widget, floor] = times.ms.as_slice() else {
-        return Err(XtaskError::Stack(format!("expected two pages:\n{out}")));
+    let no_report = |why: String| XtaskError::NoReport {
+        tool: "vantage-first-cards",
+        output: format!("{why}\n{out}"),
+    };
+    let times: FirstCards =
+        serde_json::from_str(out.trim()).map_err(|e| no_report(e.to_string()))?;
+    let [widget_ms, floor_ms] = times.ms.as_slice() else {
+        return Err(no_report("expected the times of two pages".into()));
     };
     // Loads alternate (widget, floor, widget, …): each pair ran under the same conditions, so
     // the median of the pairs' ratios shows how much of the spread is the machine's.
-    let paired: Vec<f64> = widget.iter().zip(floor).map(|(w, f)| w / f).collect();
+    let paired: Vec<f64> = widget_ms.iter().zip(floor_ms).map(|(w, f)| w / f).collect();
     println!("\n  navigation to first cards, median of {LOADS} cold loads (fastest–slowest):");
     println!(
         "    the widget (Leptos, wasm)            {:>8.1} ms  ({})",
-        median(widget),
-        spread(widget)
+        median(widget_ms),
+        spread(widget_ms)
     );
     println!(
         "    plain JavaScript floor (fetch + DOM) {:>8.1} ms  ({})",
-        median(floor),
-        spread(floor)
+        median(floor_ms),
+        spread(floor_ms)
     );
     println!(
         "    widget / floor                       {:>8.2}    (goal ≤ 1.50)",
-        median(widget) / median(floor)
+        median(widget_ms) / median(floor_ms)
     );
     println!(
         "    median of the {} load pairs' ratios   {:>8.2}",

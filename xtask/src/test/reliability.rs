@@ -1,16 +1,17 @@
 //! `cargo xtask test reliability`: faults, load, attacks and bad input on a fresh stack, ending
-//! with a table of figures (see [`crate::figures`]).
+//! with a table of figures (see [`crate::test::figures`]).
 //!
 //! On the stack: the Rust suites `reliability` (PostgREST stopped and Postgres restarted under
 //! load, a killed job, a retried complete, 200 jobs at full speed), `attack_matrix` and
 //! `bad_inputs`, then schemathesis against PostgREST as anon and as a user. Without a stack:
 //! the edge's fuzz target (`fuzz/`). `--long` stretches each for a night run.
 
-use crate::figures;
-use crate::fuzz;
-use crate::schemathesis::{self, Role};
 use crate::stack::RunningStack;
-use crate::test_suite::{Outcome, ignored_tests, on_fresh_stack, timed};
+use crate::test::figures;
+use crate::test::fuzz;
+use crate::test::schemathesis::{self, Role};
+use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, timed};
+use crate::tools::{self, SCHEMATHESIS};
 
 /// How hard each part pushes.
 #[derive(Debug, Clone, Copy)]
@@ -87,13 +88,12 @@ fn on_stack(running: &RunningStack, settings: &Settings) -> Vec<Outcome> {
         ],
         &env,
     )];
-    let mut st = None;
-    outcomes.push(timed("reliability: schemathesis (PyPI)", || {
-        st = Some(schemathesis::ensure()?);
-        Ok(())
-    }));
-    let Some(st) = st else {
-        return outcomes;
+    let st = match tools::path(&SCHEMATHESIS) {
+        Ok(st) => st,
+        Err(e) => {
+            outcomes.push(timed("reliability: schemathesis", || Err(e)));
+            return outcomes;
+        }
     };
     let get = |key: &str| running.env.get(key).unwrap_or_default().to_owned();
     let (rest_url, anon_key, user_jwt) = (

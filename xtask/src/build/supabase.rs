@@ -10,23 +10,22 @@
 //! - `tests/database/`: the pgTAP files that run under `supabase test db`;
 //! - `README.md`: how to deploy it, and which pgTAP files only run locally.
 //!
-//! Deno (for running the bundled function locally) comes from npm as the platform package
-//! `@deno/linux-x64-glibc`: it holds the binary itself, with no install script that would
-//! download anything.
+//! Deno (`tools::DENO`) type-checks the function as the Supabase CLI's bundler would.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::ValueEnum;
-use sha2::{Digest, Sha256};
 
-use crate::deno_function::DenoFunction;
+use crate::build::deno_function::DenoFunction;
+use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
-use crate::paths::{target_dir, tools_dir, workspace_root};
-use crate::process::{run, run_captured};
+use crate::paths::{target_dir, workspace_root};
+use crate::process::{cargo, run, run_captured};
 use crate::progress::Step;
-use crate::tools::WASM_BINDGEN_VERSION;
+use crate::stack::StackEnv;
+use crate::tools::{self, DENO, WASM_BINDGEN, WASM_OPT};
 
 /// What `cargo xtask bundle` can build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,11 +40,6 @@ pub const FUNCTION_NAME: &str = "vantage-sync";
 /// The edge crate's wasm file names (wasm-bindgen names them after the crate).
 const CRATE: &str = "vantage-edge-deno";
 const WASM_STEM: &str = "vantage_edge_deno";
-
-/// Deno, pinned: npm's platform package for this machine, and its binary's SHA-256.
-const DENO_PACKAGE: &str = "@deno/linux-x64-glibc";
-const DENO_VERSION: &str = "2.9.6";
-const DENO_SHA256: &str = "bceb5b6a6239b0b010418406d8c77a508f67cf4337d94288f1c19fe71304aab0";
 
 /// pgTAP files that change role attributes (`ALTER ROLE service_role NOBYPASSRLS`), which
 /// needs a superuser; on Supabase `postgres` is not one, so they only run locally.
@@ -76,20 +70,8 @@ pub fn run_bundle(target: Target, test_against: Option<&Path>) -> Result<()> {
 /// pointing at Deno, runs the suite with `VANTAGE_STACK_ENV` set to it, and stops Deno by PID.
 pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
     let out = bundle_supabase()?;
-    let text = std::fs::read_to_string(stack_env).map_err(XtaskError::io("reading", stack_env))?;
-    let setting = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                XtaskError::Stack(format!(
-                    "{} has no {key}: start the stack with `cargo xtask up`",
-                    stack_env.display()
-                ))
-            })
-    };
+    let env = StackEnv::read(stack_env)?;
+    let setting = |key: &str| env.require(key).map(str::to_owned);
     let stack_dir = stack_env.parent().unwrap_or_else(|| Path::new("."));
     let script = out.join("functions").join(FUNCTION_NAME).join("index.ts");
     let step = Step::start("Starting the bundled function under Deno");
@@ -106,13 +88,9 @@ pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
         function.log.display()
     ));
     let env_deno = stack_dir.join("env.deno");
-    let mut lines: Vec<String> = text
-        .lines()
-        .filter(|l| !l.starts_with("EDGE_URL="))
-        .map(str::to_owned)
-        .collect();
-    lines.push(format!("EDGE_URL={}", function.base_url));
-    write(&env_deno, &(lines.join("\n") + "\n"))?;
+    let mut deno_env = env.clone();
+    deno_env.set("EDGE_URL", function.base_url.clone());
+    deno_env.write_to(&env_deno)?;
     let result = run(cargo()
         .args(["test", "-p", "vantage-sync-tests", "--test", "edge_routes"])
         .env("VANTAGE_STACK_ENV", &env_deno));
@@ -176,7 +154,7 @@ pub fn bundle_supabase() -> Result<PathBuf> {
     )?;
     step.done();
 
-    let deno = ensure_deno()?;
+    let deno = tools::path(&DENO)?;
     let step = Step::start("Type-checking the function with Deno (deno check index.ts)");
     run_captured(
         Command::new(&deno)
@@ -191,7 +169,6 @@ pub fn bundle_supabase() -> Result<PathBuf> {
 
 /// Builds the wasm module and its glue into `target/edge-deno/`; returns that folder.
 fn build_wasm() -> Result<PathBuf> {
-    ensure_wasm_target()?;
     let step = Step::start(format!(
         "Building {CRATE} for wasm32-unknown-unknown (cargo build --profile edge-wasm)"
     ));
@@ -213,7 +190,7 @@ fn build_wasm() -> Result<PathBuf> {
 
     let out = target_dir().join("edge-deno");
     create_dir(&out)?;
-    let wasm_bindgen = ensure_wasm_bindgen()?;
+    let wasm_bindgen = tools::path(&WASM_BINDGEN)?;
     let step = Step::start("Generating the JavaScript glue (wasm-bindgen --target web)");
     // `--target web` exports `initSync`, which index.ts feeds with the bundled file. The
     // `deno` target would load the module with fetch(file://...), which Supabase's runtime
@@ -226,13 +203,10 @@ fn build_wasm() -> Result<PathBuf> {
     )?;
     step.done();
 
-    let module = out.join(format!("{WASM_STEM}_bg.wasm"));
-    match find_wasm_opt() {
-        Some(wasm_opt) => optimize(&wasm_opt, &module)?,
-        None => println!(
-            "    (wasm-opt not found: the module stays unoptimized; npm binaryen@132 provides it)"
-        ),
-    }
+    optimize(
+        &tools::path(&WASM_OPT)?,
+        &out.join(format!("{WASM_STEM}_bg.wasm")),
+    )?;
     Ok(out)
 }
 
@@ -240,7 +214,7 @@ fn build_wasm() -> Result<PathBuf> {
 /// (`wasm-opt` takes ~15 s, and the input only changes when the Rust code does).
 fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
     let bytes = std::fs::read(module).map_err(XtaskError::io("reading", module))?;
-    let key = hex(&Sha256::digest(&bytes));
+    let key = sha256_hex(&bytes);
     let cache = target_dir().join("edge-deno-opt-cache");
     let cached = cache.join(format!("{key}.wasm"));
     if cached.exists() {
@@ -269,119 +243,10 @@ fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `wasm-opt` from npm's binaryen in the tools folder, else from `PATH`.
-fn find_wasm_opt() -> Option<PathBuf> {
-    let bundled = tools_dir()
-        .join("binaryen")
-        .join("node_modules")
-        .join("binaryen")
-        .join("bin")
-        .join("wasm-opt");
-    if bundled.exists() {
-        return Some(bundled);
-    }
-    Command::new("wasm-opt")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|_| PathBuf::from("wasm-opt"))
-}
-
-/// The wasm-bindgen CLI of the pinned version: the tools folder's, else `PATH`'s, else
-/// installed into the tools folder with cargo (about 4 minutes, once per machine).
-pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
-    let installed = tools_dir().join("bin").join("wasm-bindgen");
-    for candidate in [installed.clone(), PathBuf::from("wasm-bindgen")] {
-        if wasm_bindgen_version(&candidate).as_deref() == Some(WASM_BINDGEN_VERSION) {
-            return Ok(candidate);
-        }
-    }
-    let step = Step::start(format!(
-        "Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (cargo install, a few minutes)"
-    ));
-    run(Command::new("cargo")
-        .args(["install", "--locked", "wasm-bindgen-cli", "--version"])
-        .arg(format!("={WASM_BINDGEN_VERSION}"))
-        .arg("--root")
-        .arg(tools_dir()))?;
-    step.done();
-    Ok(installed)
-}
-
-/// The version a wasm-bindgen binary reports (`wasm-bindgen 0.2.130`), if it runs.
-fn wasm_bindgen_version(binary: &Path) -> Option<String> {
-    let output = Command::new(binary).arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace().nth(1).map(str::to_owned)
-}
-
-/// Deno, pinned: `$VANTAGE_DENO` if set, else the npm platform package in the tools folder
-/// (installed when missing, checked against its SHA-256).
-///
-/// Its own npm prefix (`tools/deno`), not the shared `tools/npm`: `npm install --no-save`
-/// into a prefix removes the packages it does not list, so installing Deno there would
-/// uninstall PostgREST (and the other way round).
-pub fn ensure_deno() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("VANTAGE_DENO").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
-    }
-    let prefix = tools_dir().join("deno");
-    let binary = deno_path(&prefix);
-    if !binary.exists() {
-        let step = Step::start(format!(
-            "Installing Deno ({DENO_PACKAGE}@{DENO_VERSION}) from npm"
-        ));
-        create_dir(&prefix)?;
-        run_captured(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--ignore-scripts",
-                    "--prefix",
-                ])
-                .arg(&prefix)
-                .arg(format!("{DENO_PACKAGE}@{DENO_VERSION}")),
-        )?;
-        step.done();
-    }
-    let bytes = std::fs::read(&binary).map_err(XtaskError::io("reading", &binary))?;
-    let actual = hex(&Sha256::digest(&bytes));
-    if actual != DENO_SHA256 {
-        return Err(XtaskError::Checksum {
-            path: binary,
-            expected: DENO_SHA256,
-            actual,
-        });
-    }
-    Ok(binary)
-}
-
-/// Where the npm platform package puts the Deno binary under `prefix`.
-fn deno_path(prefix: &Path) -> PathBuf {
-    prefix.join("node_modules").join(DENO_PACKAGE).join("deno")
-}
-
-/// Adds the wasm32 target when rustup does not have it yet.
-fn ensure_wasm_target() -> Result<()> {
-    let target = "wasm32-unknown-unknown";
-    let installed = run_captured(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    if installed.lines().any(|l| l.trim() == target) {
-        return Ok(());
-    }
-    let step = Step::start(format!("Adding the Rust target {target}"));
-    run(Command::new("rustup").args(["target", "add", target]))?;
-    step.done();
-    Ok(())
-}
-
 /// The Supabase CLI configuration of the bundle.
 fn config_toml() -> String {
     format!(
-        r#"# Written by `cargo xtask bundle supabase`; edit the generator (xtask/src/bundle.rs), not this file.
+        r#"# Written by `cargo xtask bundle supabase`; edit the generator (xtask/src/build/supabase.rs), not this file.
 # Use this folder as a project's supabase/ folder: `supabase --workdir target <command>`.
 project_id = "vantage-sync"
 
@@ -454,7 +319,7 @@ fn inline_includes(text: &str, path: &Path) -> Result<String> {
                 let _ = writeln!(out, "-- <<< end of {relative}");
             }
             None if trimmed.starts_with('\\') => {
-                return Err(XtaskError::Stack(format!(
+                return Err(XtaskError::BuildOutput(format!(
                     "{}: psql meta-command `{trimmed}` cannot be bundled; only \\ir is inlined",
                     path.display()
                 )));
@@ -547,23 +412,10 @@ fn print_summary(out: &Path) {
     );
 }
 
-pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 fn create_dir(dir: &Path) -> Result<()> {
@@ -602,7 +454,7 @@ mod tests {
     #[test]
     fn other_meta_commands_are_refused() {
         let result = inline_includes("\\set x 1\n", Path::new("/nonexistent/t.sql"));
-        assert!(matches!(result, Err(XtaskError::Stack(m)) if m.contains("\\set x 1")));
+        assert!(matches!(result, Err(XtaskError::BuildOutput(m)) if m.contains("\\set x 1")));
     }
 
     #[test]

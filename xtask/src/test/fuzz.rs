@@ -11,11 +11,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::error::{Result, XtaskError};
-use crate::figures::{self, Figures};
 use crate::paths::workspace_root;
-use crate::process::last_lines;
+use crate::process::{last_lines, spawn_error};
 use crate::progress::Step;
-use crate::tools::ensure_cargo_fuzz;
+use crate::test::figures::{self, Figures};
+use crate::tools::{self, CARGO_FUZZ};
 
 /// The target's name.
 const TARGET: &str = "edge_request";
@@ -30,7 +30,7 @@ struct FuzzRun {
 /// Runs the target for `seconds`, records its figures, and fails on a crash, naming the input
 /// and the command that replays it.
 pub fn run(seconds: u64) -> Result<()> {
-    let cargo_fuzz = ensure_cargo_fuzz()?;
+    let cargo_fuzz = tools::path(&CARGO_FUZZ)?;
     let dir = workspace_root().join("fuzz");
     let corpus = dir.join("corpus").join(TARGET);
     std::fs::create_dir_all(&corpus).map_err(XtaskError::io("creating", &corpus))?;
@@ -48,10 +48,7 @@ pub fn run(seconds: u64) -> Result<()> {
     let output = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| XtaskError::MissingTool {
-            tool: cargo_fuzz.display().to_string(),
-            hint: e.to_string(),
-        })?;
+        .map_err(|e| spawn_error(&cmd, e))?;
     let ok = output.status.success();
     let output = format!(
         "{}{}",

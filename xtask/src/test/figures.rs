@@ -54,7 +54,7 @@ pub fn reset() -> Result<()> {
 /// Appends one line of figures.
 pub fn record(figures: &Figures) -> Result<()> {
     let path = file();
-    let line = serde_json::to_string(figures).map_err(|e| XtaskError::Stack(e.to_string()))?;
+    let line = serde_json::to_string(figures)?;
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -80,8 +80,11 @@ pub fn print_report() -> Result<()> {
         .lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
-            serde_json::from_str(line)
-                .map_err(|e| XtaskError::Stack(format!("{}: {e}", path.display())))
+            serde_json::from_str(line).map_err(|e| XtaskError::Unreadable {
+                path: path.clone(),
+                what: "a figures file (JSON lines)",
+                reason: e.to_string(),
+            })
         })
         .collect::<Result<_>>()?;
     let mut totals: BTreeMap<&str, (u64, u64)> = BTreeMap::new();

@@ -4,20 +4,20 @@
 //! the pgTAP and HTTP suites. A failing step does not hide the others: all run, the summary
 //! names every failure, and the exit code is non-zero if any failed.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 
 use clap::ValueEnum;
 
+use crate::build::{supabase, widget};
 use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
-use crate::process::run;
-use crate::progress::Step;
-use crate::reliability;
+use crate::process::{cargo, run};
 use crate::stack::{RunningStack, Stack, dev_stack_dir, test_stack_dir};
-use crate::tools::{ensure_test_tools, ensure_widget_tools};
-use crate::widget;
+use crate::test::reliability;
+use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
+use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
+use crate::tools::{self, CHROMEDRIVER, DENO, PG_PROVE, WASM_BINDGEN};
 
 /// The parts of the test command, runnable one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,13 +46,6 @@ impl Suite {
     }
 }
 
-/// One step of the test command and how it went.
-pub(crate) struct Outcome {
-    name: String,
-    result: Result<()>,
-    secs: f64,
-}
-
 /// Runs the selected suites (all when `selected` is empty).
 /// `long` gives the reliability suite its longer settings.
 pub fn run_suites(selected: &[Suite], keep_stack: bool, long: bool) -> Result<()> {
@@ -70,10 +63,6 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool, long: bool) -> Result<()
     } else {
         selected.to_vec()
     };
-
-    let step = Step::start("Checking tools (installs what is missing)");
-    ensure_test_tools()?;
-    step.done();
 
     let mut outcomes = Vec::new();
     if suites.contains(&Suite::Static) {
@@ -148,16 +137,26 @@ fn run_stack_suites(
     }));
     let mut secrets = Vec::new();
     if let Some(running) = &started {
-        secrets = widget::stack_secrets(&running.dir.join("env"));
+        secrets = stack_secrets(&running.dir.join("env"));
         if suites.contains(&Suite::Db) {
             outcomes.push(timed("pgTAP (tests/pgtap)", || pg_prove(running)));
         }
         if suites.contains(&Suite::Http) {
-            outcomes.push(timed("HTTP through PostgREST (tests/)", || {
-                run(cargo()
-                    .args(["test", "-p", "vantage-sync-tests"])
-                    .env("VANTAGE_STACK_ENV", running.dir.join("env")))
-            }));
+            let mut bundle = None;
+            outcomes.push(timed(
+                "the Supabase bundle, for the tests under Deno",
+                || {
+                    bundle = Some(supabase::bundle_supabase()?);
+                    Ok(())
+                },
+            ));
+            if let Some(bundle) = bundle {
+                outcomes.push(timed("HTTP through PostgREST (tests/)", || {
+                    run(stack_tests(running)
+                        .env("VANTAGE_SUPABASE_BUNDLE", &bundle)
+                        .env("VANTAGE_DENO", tools::path(&DENO)?))
+                }));
+            }
         }
     }
     if keep_stack && started.is_some() {
@@ -174,31 +173,21 @@ fn run_stack_suites(
 /// The widget's steps: browser tests, release build, secret scan (the sizes are printed, not
 /// judged: budgets belong to `cargo xtask bench widget`).
 fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
-    let mut tools = None;
     let mut outcomes = vec![timed(
-        "widget: tools (wasm-bindgen, trunk, wasm-opt, chromium)",
-        || {
-            tools = Some(ensure_widget_tools()?);
-            Ok(())
-        },
-    )];
-    let Some(tools) = tools else {
-        return outcomes;
-    };
-    outcomes.push(timed(
         "widget: component tests in headless Chromium",
-        || widget::browser_tests(&tools),
-    ));
+        browser_tests,
+    )];
+    let dist = widget::dist_dir();
     let built = timed("widget: release build (trunk build --release=true)", || {
-        widget::build_release(&tools).map(|_| ())
+        widget::build_release_to(&dist).map(|_| ())
     });
     let built_ok = built.result.is_ok();
     outcomes.push(built);
     if built_ok {
         // The dev stack's secrets too, when one is running.
-        secrets.extend(widget::stack_secrets(&dev_stack_dir().join("env")));
+        secrets.extend(stack_secrets(&dev_stack_dir().join("env")));
         outcomes.push(timed("widget: no secrets in dist/", || {
-            let findings = widget::scan_for_secrets(&widget::dist_dir(), &secrets)?;
+            let findings = scan_for_secrets(&dist, &secrets)?;
             println!(
                 "    scanned for secret patterns and {} stack secret value(s)",
                 secrets.len()
@@ -206,15 +195,31 @@ fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
             if findings.is_empty() {
                 Ok(())
             } else {
-                Err(XtaskError::Stack(widget::describe_findings(&findings)))
+                Err(XtaskError::SecretsInBundle(describe_findings(&findings)))
             }
         }));
-        if let Ok(sizes) = widget::bundle_sizes(&widget::dist_dir()) {
+        if let Ok(sizes) = widget::bundle_sizes(&dist) {
             widget::print_sizes(&sizes);
         }
         outcomes.extend(widget_end_to_end());
     }
     outcomes
+}
+
+/// Runs the widget's `wasm-bindgen-test` tests in headless Chromium (cargo's wasm32 runner is
+/// `wasm-bindgen-test-runner`, found on `PATH`).
+fn browser_tests() -> Result<()> {
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "vantage-sync-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .current_dir(workspace_root())
+        .env("PATH", tools::path_with(&[&WASM_BINDGEN])?)
+        .env("CHROMEDRIVER", tools::path(&CHROMEDRIVER)?))
 }
 
 /// The built widget in headless Chromium against a fresh test stack of its own (the test
@@ -231,50 +236,6 @@ fn widget_end_to_end() -> Vec<Outcome> {
     })
 }
 
-/// Starts a fresh test stack, runs `steps` on it, then stops it.
-pub(crate) fn on_fresh_stack(
-    label: &str,
-    steps: impl FnOnce(&RunningStack) -> Vec<Outcome>,
-) -> Vec<Outcome> {
-    let stack = Stack::at(test_stack_dir());
-    let mut outcomes = Vec::new();
-    let mut started = None;
-    outcomes.push(timed(&format!("{label}: start a fresh test stack"), || {
-        stack.down()?;
-        started = Some(stack.up()?);
-        Ok(())
-    }));
-    if let Some(running) = &started {
-        outcomes.extend(steps(running));
-    }
-    outcomes.push(timed(&format!("{label}: stop the test stack"), || {
-        stack.down().map(|_| ())
-    }));
-    outcomes
-}
-
-/// Runs the ignored tests of `test_args` (tests that reset data, stop servers or load the
-/// stack) against `running`, one at a time, with `env` added.
-pub(crate) fn ignored_tests(
-    running: &RunningStack,
-    name: &str,
-    test_args: &[&str],
-    env: &[(&str, OsString)],
-) -> Outcome {
-    timed(name, || {
-        let mut cmd = cargo();
-        // --no-fail-fast: one failing binary must not hide the others' results (and figures).
-        cmd.args(["test", "--no-fail-fast", "-p", "vantage-sync-tests"])
-            .args(test_args)
-            .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
-            .env("VANTAGE_STACK_ENV", running.dir.join("env"));
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        run(&mut cmd)
-    })
-}
-
 fn pg_prove(stack: &RunningStack) -> Result<()> {
     let dir = workspace_root().join("tests").join("pgtap");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -284,12 +245,12 @@ fn pg_prove(stack: &RunningStack) -> Result<()> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(XtaskError::Stack(format!(
-            "no pgTAP files in {}",
-            dir.display()
-        )));
+        return Err(XtaskError::NoFiles {
+            what: "pgTAP files",
+            dir,
+        });
     }
-    run(Command::new("pg_prove")
+    run(Command::new(tools::path(&PG_PROVE)?)
         .args([
             "--host",
             "127.0.0.1",
@@ -325,51 +286,4 @@ fn shared_checks() -> Vec<Outcome> {
             }))
         })
         .collect()
-}
-
-pub(crate) fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Runs `f` as a step named `name`, with progress and its time.
-pub(crate) fn timed(name: &str, f: impl FnOnce() -> Result<()>) -> Outcome {
-    let step = Step::start(name);
-    let result = f();
-    let secs = step.elapsed_secs();
-    match &result {
-        Ok(()) => step.done(),
-        Err(e) => {
-            println!("    {e}");
-            step.failed();
-        }
-    }
-    Outcome {
-        name: name.to_owned(),
-        result,
-        secs,
-    }
-}
-
-fn summarize(outcomes: &[Outcome]) -> Result<()> {
-    println!("\nSummary");
-    for o in outcomes {
-        let mark = if o.result.is_ok() { "pass" } else { "FAIL" };
-        println!("  {mark}  {:<50} {:>7.1}s", o.name, o.secs);
-    }
-    let failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|o| o.result.is_err())
-        .map(|o| o.name.as_str())
-        .collect();
-    let passed = outcomes.len() - failed.len();
-    println!("\n{passed} steps passed, {} failed", failed.len());
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(XtaskError::TestsFailed {
-            failed: failed.len(),
-            total: outcomes.len(),
-            names: failed.join(", "),
-        })
-    }
 }

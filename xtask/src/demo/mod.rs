@@ -5,14 +5,13 @@
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::demo_etl::EtlJob;
-use crate::demo_widget;
-use crate::error::{Result, XtaskError};
-use crate::progress::Step;
-use crate::stack::{Stack, dev_stack_dir};
+mod etl;
 
-/// One resource in every health state (shared with the end-to-end test and the widget bench).
-pub const DEMO_DATA_SQL: &str = include_str!("../../tests/fixtures/demo_data.sql");
+use crate::build::widget;
+use crate::error::Result;
+use crate::progress::Step;
+use crate::stack::{DEMO_DATA_SQL, Stack, dev_stack_dir};
+use etl::EtlJob;
 
 /// The health view, as an on-call engineer would first look at it.
 const HEALTH_SQL: &str = "\
@@ -34,8 +33,7 @@ pub fn run() -> Result<()> {
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
-    })
-    .map_err(|e| XtaskError::Stack(format!("cannot handle Ctrl-C: {e}")))?;
+    })?;
 
     // A fresh stack every time: the demo shows its own data, nothing left from earlier work.
     let stack = Stack::at(dev_stack_dir());
@@ -68,7 +66,9 @@ pub fn run() -> Result<()> {
         "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
         SWEEP_EVERY.as_secs() / 60
     );
-    let app_url = match demo_widget::serve(&mut running) {
+    let served = widget::build_release_to(&running.dir.join("widget"))
+        .and_then(|site| running.serve_widget(&site));
+    let app_url = match served {
         Ok(url) => url,
         Err(e) => {
             stack.down()?;

@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use nix::sys::signal::Signal;
 
-use crate::bundle::{FUNCTION_NAME, ensure_deno, hex};
+use crate::build::supabase::FUNCTION_NAME;
+use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::tools_dir;
 use crate::process::{free_port, spawn_server, stop_server, wait_until_ready};
 use crate::stack::edge::CORS_ORIGINS;
+use crate::tools::{self, DENO};
 
 /// How long Deno may take to answer its first `health` (it type-checks and compiles the
 /// script first, and the peer's first start downloads supabase-js from npm).
@@ -56,11 +58,11 @@ impl DenoFunction {
             std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
         let rest_url = setting("POSTGREST_URL")?;
         let folder = script.parent().unwrap_or_else(|| Path::new("."));
-        let mut cmd = Command::new(ensure_deno()?);
+        let mut cmd = Command::new(tools::path(&DENO)?);
         cmd.env_clear()
             .env("HOME", std::env::var_os("HOME").unwrap_or_default())
             // npm packages of `npm:` imports are cached with the tools, not per run.
-            .env("DENO_DIR", tools_dir().join("deno").join("cache"))
+            .env("DENO_DIR", tools_dir().join("deno-cache"))
             .env("NO_COLOR", "1")
             .env("DENO_NO_UPDATE_CHECK", "1")
             .env("SUPABASE_URL", &rest_url)
@@ -70,7 +72,7 @@ impl DenoFunction {
             .env("SUPABASE_JWT_SECRET", setting("JWT_SECRET")?)
             .env(
                 "VANTAGE_WRITER_TOKEN_SHA256",
-                hex(&Sha256::digest(writer_token.as_bytes())),
+                sha256_hex(writer_token.as_bytes()),
             )
             .env("VANTAGE_CORS_ORIGINS", CORS_ORIGINS)
             .env("VANTAGE_EDGE_PORT", port.to_string());
@@ -120,6 +122,6 @@ impl DenoFunction {
 impl Drop for DenoFunction {
     fn drop(&mut self) {
         // Only the process started here, by its PID.
-        stop_server(self.pid, "TERM");
+        stop_server(self.pid, Signal::SIGTERM);
     }
 }

@@ -1,63 +1,16 @@
-//! `cargo xtask bench ...`: numbers and ratios, printed; never limits inside tests.
+//! `cargo xtask bench db`: pgbench of the state functions against a plain UPDATE, and the
+//! health view at 10,000 resources and 1,000,000 runs against its floor, with their plans.
 
 use std::path::Path;
 use std::process::Command;
-
-use clap::ValueEnum;
 
 use crate::error::{Result, XtaskError};
 use crate::process::run_captured;
 use crate::progress::Step;
 use crate::stack::psql::Psql;
-use crate::stack::{Stack, bench_stack_dir};
-use crate::tools::ensure_stack_tools;
+use crate::tools::{self, POSTGRES};
 
-const BENCH_DB_SQL: &str = include_str!("bench_db.sql");
-
-/// What to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Bench {
-    /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
-    Db,
-    /// ETL cycles through the native edge, the Deno/wasm bundle and a supabase-js peer,
-    /// against the same RPCs straight to PostgREST.
-    Edge,
-    /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build,
-    /// and its time to first cards against the plain-JavaScript floor.
-    Widget,
-}
-
-/// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
-pub fn run(bench: Bench, seconds: u32) -> Result<()> {
-    ensure_stack_tools()?;
-    let stack = Stack::at(bench_stack_dir());
-    stack.down()?;
-    let mut running = stack.up()?;
-    let result = match bench {
-        Bench::Db => bench_db(&running.psql, seconds),
-        Bench::Edge => crate::bench_edge::bench_edge(&running, seconds),
-        Bench::Widget => crate::bench_widget::bench_widget(&mut running),
-    };
-    stack.down()?;
-    result
-}
-
-/// Builds the measuring tool `name` (a binary of `vantage-sync-tests`) in release mode;
-/// returns its path.
-pub fn build_tool_binary(name: &str) -> Result<std::path::PathBuf> {
-    let step = Step::start(format!("Building {name} (cargo build --release)"));
-    run_captured(crate::bundle::cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "vantage-sync-tests",
-        "--bin",
-        name,
-    ]))?;
-    step.done();
-    Ok(crate::paths::target_dir().join("release").join(name))
-}
+const BENCH_DB_SQL: &str = include_str!("db.sql");
 
 /// One pgbench run: transactions per second and average latency.
 struct Rate {
@@ -72,7 +25,7 @@ fn pgbench(psql: &Psql, script: &str, clients: u32, seconds: u32) -> Result<Rate
     let file = dir.join("script.sql");
     std::fs::write(&file, script).map_err(XtaskError::io("writing", &file))?;
     let out = run_captured(
-        Command::new(Path::new(crate::tools::PG_BIN).join("pgbench"))
+        Command::new(pgbench_path()?)
             .args([
                 "-h",
                 "127.0.0.1",
@@ -102,8 +55,10 @@ fn pgbench(psql: &Psql, script: &str, clients: u32, seconds: u32) -> Result<Rate
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
     };
-    let tps = value("tps = ")
-        .ok_or_else(|| XtaskError::Stack(format!("pgbench printed no tps:\n{out}")))?;
+    let tps = value("tps = ").ok_or(XtaskError::NoReport {
+        tool: "pgbench",
+        output: out.clone(),
+    })?;
     Ok(Rate {
         tps,
         latency_ms: value("latency average = ").unwrap_or(f64::NAN),
@@ -122,8 +77,9 @@ fn median_execution_ms(psql: &Psql, sql: &str, runs: usize) -> Result<f64> {
             .find_map(|l| l.trim().strip_prefix("Execution Time: "))
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse::<f64>().ok())
-            .ok_or_else(|| {
-                XtaskError::Stack(format!("EXPLAIN ANALYZE printed no execution time:\n{out}"))
+            .ok_or_else(|| XtaskError::NoReport {
+                tool: "EXPLAIN ANALYZE",
+                output: out.clone(),
             })?;
         times.push(ms);
     }
@@ -131,7 +87,7 @@ fn median_execution_ms(psql: &Psql, sql: &str, runs: usize) -> Result<f64> {
     Ok(times[runs / 2])
 }
 
-fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
+pub fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
     let clients = 2;
     psql.sql("INSERT INTO public.vantage_sync_state (resource) SELECT 'bench_' || g FROM generate_series(0, 1) g")?;
 
@@ -224,4 +180,10 @@ fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
         println!("    {line}");
     }
     Ok(())
+}
+
+/// `pgbench`, which comes with the PostgreSQL server's package.
+fn pgbench_path() -> Result<std::path::PathBuf> {
+    let postgres = tools::path(&POSTGRES)?;
+    Ok(postgres.parent().unwrap_or(Path::new("/")).join("pgbench"))
 }

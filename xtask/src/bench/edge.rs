@@ -15,17 +15,19 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::bundle::{bundle_supabase, cargo};
-use crate::deno_function::DenoFunction;
+use nix::sys::signal::Signal;
+
+use crate::build::deno_function::DenoFunction;
+use crate::build::supabase::bundle_supabase;
 use crate::error::{Result, XtaskError};
 use crate::paths::target_dir;
-use crate::process::{free_port, run_captured, stop_server, write_private_file};
+use crate::process::{cargo, free_port, run_captured, stop_server, write_private_file};
 use crate::progress::Step;
 use crate::stack::RunningStack;
 use crate::stack::edge::{self, EdgeConfig};
 
 /// The benchmark's TypeScript peer.
-const PEER_TS: &str = include_str!("bench_peer.ts");
+const PEER_TS: &str = include_str!("peer.ts");
 
 /// Concurrent simulated ETL jobs per target in the throughput runs.
 const WORKERS: usize = 16;
@@ -61,14 +63,8 @@ struct Target {
 
 /// Runs the benchmark on `stack` (the bench stack, already up) for `seconds` per target.
 pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
-    let setting = |key: &str| {
-        stack
-            .env
-            .get(key)
-            .map(str::to_owned)
-            .ok_or_else(|| XtaskError::Stack(format!("the bench stack has no {key}")))
-    };
-    let load = crate::bench::build_tool_binary("vantage-load")?;
+    let setting = |key: &str| stack.env.require(key).map(str::to_owned);
+    let load = super::build_tool_binary("vantage-load")?;
     let native = NativeEdge::start(stack, &setting)?;
     let bundle = bundle_supabase()?;
 
@@ -198,8 +194,10 @@ fn run_load(
             .arg(resources.join(","))
             .args(["--seconds", &seconds.to_string()]),
     )?;
-    serde_json::from_str(out.trim())
-        .map_err(|e| XtaskError::Stack(format!("vantage-load printed no report ({e}):\n{out}")))
+    serde_json::from_str(out.trim()).map_err(|e| XtaskError::NoReport {
+        tool: "vantage-load",
+        output: format!("{e}\n{out}"),
+    })
 }
 
 /// The native edge server, release build, on its own port (the stack's own is a debug
@@ -253,7 +251,7 @@ impl NativeEdge {
 
 impl Drop for NativeEdge {
     fn drop(&mut self) {
-        stop_server(self.pid, "TERM");
+        stop_server(self.pid, Signal::SIGTERM);
     }
 }
 

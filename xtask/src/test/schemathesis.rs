@@ -9,45 +9,19 @@
 //! defect no migration can reach (reproducer: `curl -H $'Range: \xf5' …/vantage_sync_schedules`
 //! with a user token). Those answers are counted and reported apart; any other 5xx fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::error::{Result, XtaskError};
-use crate::figures::{self, Figures};
-use crate::paths::tools_dir;
-use crate::process::{run, run_captured};
+use crate::process::run_captured;
 use crate::progress::Step;
-
-/// The pinned version.
-const VERSION: &str = "4.32.5";
+use crate::test::figures::{self, Figures};
+use crate::tools::SCHEMATHESIS;
 
 /// The body of PostgREST's last-resort handler (see the module comment).
 const POSTGREST_CRASH_BODY: &str = "Something went wrong";
-
-/// Installs schemathesis into a virtualenv of its own in the tools folder, unless the pinned
-/// version is there; returns its `st` command.
-pub fn ensure() -> Result<PathBuf> {
-    let venv = tools_dir().join(format!("schemathesis-{VERSION}"));
-    let st = venv.join("bin").join("st");
-    let current = run_captured(Command::new(&st).arg("--version")).unwrap_or_default();
-    if current.contains(VERSION) {
-        return Ok(st);
-    }
-    let step = Step::start(format!(
-        "Installing schemathesis {VERSION} from PyPI into {} (about 1 min, once per machine)",
-        venv.display()
-    ));
-    run(Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv))?;
-    run(Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("schemathesis=={VERSION}")))?;
-    step.done();
-    Ok(st)
-}
 
 /// Who schemathesis is.
 pub struct Role<'a> {
@@ -72,7 +46,8 @@ struct Answers {
 /// records the figures and fails on a 5xx that is not PostgREST's known crash.
 pub fn run_against(st: &Path, rest_url: &str, role: &Role<'_>, examples: u32) -> Result<()> {
     let step = Step::start(format!(
-        "schemathesis {VERSION} against PostgREST's OpenAPI as {} ({examples} examples per operation)",
+        "schemathesis {} against PostgREST's OpenAPI as {} ({examples} examples per operation)",
+        SCHEMATHESIS.pin(),
         role.name
     ));
     let har = figures::dir().join(format!("schemathesis-{}.har", role.name));
@@ -134,8 +109,11 @@ pub fn run_against(st: &Path, rest_url: &str, role: &Role<'_>, examples: u32) ->
 
 fn read_har(path: &Path) -> Result<Answers> {
     let text = std::fs::read_to_string(path).map_err(XtaskError::io("reading", path))?;
-    let har: Value = serde_json::from_str(&text)
-        .map_err(|e| XtaskError::Stack(format!("{} is not a HAR file: {e}", path.display())))?;
+    let har: Value = serde_json::from_str(&text).map_err(|e| XtaskError::Unreadable {
+        path: path.to_path_buf(),
+        what: "a HAR report",
+        reason: e.to_string(),
+    })?;
     let mut answers = Answers::default();
     for entry in har["log"]["entries"].as_array().into_iter().flatten() {
         answers.requests += 1;

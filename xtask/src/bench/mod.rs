@@ -1,0 +1,59 @@
+//! `cargo xtask bench ...`: numbers and ratios, printed; never limits inside tests.
+
+mod db;
+mod edge;
+mod widget;
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::error::Result;
+use crate::paths::target_dir;
+use crate::process::{cargo, run_captured};
+use crate::progress::Step;
+use crate::stack::{Stack, bench_stack_dir};
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Bench {
+    /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
+    Db,
+    /// ETL cycles through the native edge, the Deno/wasm bundle and a supabase-js peer,
+    /// against the same RPCs straight to PostgREST.
+    Edge,
+    /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build,
+    /// and its time to first cards against the plain-JavaScript floor.
+    Widget,
+}
+
+/// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
+pub fn run(bench: Bench, seconds: u32) -> Result<()> {
+    let stack = Stack::at(bench_stack_dir());
+    stack.down()?;
+    let mut running = stack.up()?;
+    let result = match bench {
+        Bench::Db => db::bench_db(&running.psql, seconds),
+        Bench::Edge => edge::bench_edge(&running, seconds),
+        Bench::Widget => widget::bench_widget(&mut running),
+    };
+    stack.down()?;
+    result
+}
+
+/// Builds the measuring tool `name` (a binary of `vantage-sync-tests`) in release mode;
+/// returns its path.
+pub fn build_tool_binary(name: &str) -> Result<PathBuf> {
+    let step = Step::start(format!("Building {name} (cargo build --release)"));
+    run_captured(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "vantage-sync-tests",
+        "--bin",
+        name,
+    ]))?;
+    step.done();
+    Ok(target_dir().join("release").join(name))
+}
