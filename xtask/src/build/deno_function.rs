@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use crate::build::supabase::FUNCTION_NAME;
 use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::tools_dir;
 use crate::process::{free_port, spawn_server, stop_server, wait_until_ready};
-use crate::stack::edge::CORS_ORIGINS;
+use crate::stack::edge::{CORS_ORIGINS, FUNCTION_NAME};
 use crate::tools::{self, DENO};
 
 /// How long Deno may take to answer its first `health` (it type-checks and compiles the

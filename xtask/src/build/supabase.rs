@@ -25,6 +25,7 @@ use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run, run_captured};
 use crate::progress::Step;
 use crate::stack::StackEnv;
+use crate::stack::edge::FUNCTION_NAME;
 use crate::tools::{self, DENO, WASM_BINDGEN, WASM_OPT};
 
 /// What `cargo xtask bundle` can build.
@@ -33,9 +34,6 @@ pub enum Target {
     /// `target/supabase/`: config, migrations, the edge function, pgTAP tests.
     Supabase,
 }
-
-/// The function's name on Supabase (its URL is `/functions/v1/vantage-sync`).
-pub const FUNCTION_NAME: &str = "vantage-sync";
 
 /// The edge crate's wasm file names (wasm-bindgen names them after the crate).
 const CRATE: &str = "vantage-edge-deno";

@@ -13,6 +13,9 @@ use crate::paths::target_dir;
 use crate::process::{cargo, run_captured, spawn_server, wait_until_ready};
 use crate::progress::Step;
 
+/// The function's name on Supabase (its URL is `/functions/v1/vantage-sync`).
+pub const FUNCTION_NAME: &str = "vantage-sync";
+
 /// The server's `/proc/PID/comm`: the binary name, cut to 15 bytes by the kernel.
 pub const COMM: &str = "vantage-edge-se";
 
@@ -62,7 +65,7 @@ pub fn built_at(binary: &Path) -> Result<u128> {
 
 /// `http://127.0.0.1:PORT/functions/v1/vantage-sync`, the base of every route.
 pub fn url(port: u16) -> String {
-    format!("http://127.0.0.1:{port}/functions/v1/vantage-sync")
+    format!("http://127.0.0.1:{port}/functions/v1/{FUNCTION_NAME}")
 }
 
 /// Starts the server with a clean environment; returns its PID.

@@ -36,6 +36,9 @@ const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
 /// One resource in every health state: the demo's data, also loaded by the end-to-end test and
 /// the widget benchmark.
 pub const DEMO_DATA_SQL: &str = include_str!("../../../tests/fixtures/demo_data.sql");
+/// The widget's static server's `/proc/PID/comm` (Python's `http.server`).
+const WIDGET_SERVER_COMM: &str = "python3";
+
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The folder of the stack that `cargo xtask up` runs.
@@ -392,7 +395,7 @@ impl Stack {
             return Ok(false);
         };
         let servers = [
-            (state.widget_pid, widget_server::COMM),
+            (state.widget_pid, WIDGET_SERVER_COMM),
             (state.edge_pid, edge::COMM),
             (state.rest_pid, "postgrest"),
         ];

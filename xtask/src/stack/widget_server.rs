@@ -11,13 +11,10 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde_json::json;
 
-use super::{RunningStack, Stack};
+use super::{RunningStack, Stack, WIDGET_SERVER_COMM};
 use crate::error::{Result, XtaskError};
 use crate::process::{free_port, is_running_as, spawn_server, stop_server, wait_until_ready};
 use crate::progress::Step;
-
-/// The server's `/proc/PID/comm`.
-pub const COMM: &str = "python3";
 
 /// How long the static server may take to listen.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,7 +36,7 @@ impl RunningStack {
         if let Some(pid) = state
             .widget_pid
             .take()
-            .filter(|&pid| is_running_as(pid, COMM))
+            .filter(|&pid| is_running_as(pid, WIDGET_SERVER_COMM))
         {
             stop_server(pid, Signal::SIGTERM);
         }

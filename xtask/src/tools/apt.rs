@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use super::{Source, Tool};
+use super::table::{Source, Tool};
 use crate::error::{Result, XtaskError};
 use crate::process::{run, running_as_root};
 use crate::progress::Step;

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{Source, Tool};
+use super::table::{Source, Tool};
 use crate::error::Result;
 use crate::paths::tools_dir;
 use crate::process::{cargo, run, run_captured};

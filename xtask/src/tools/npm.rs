@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Source, Tool};
+use super::table::{Source, Tool};
 use crate::digest::sha256_file;
 use crate::error::{Result, XtaskError};
 use crate::paths::tools_dir;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{Source, Tool};
+use super::table::{Source, Tool};
 use crate::error::Result;
 use crate::paths::tools_dir;
 use crate::process::{run, run_captured};

