@@ -36,7 +36,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module path of a file (`stack/mod.rs` → `stack`, `lib.rs` → the root, ``).
+/// The module path of a file (`stack/mod.rs` → `stack`; `lib.rs` → the root, an empty path).
 fn module_of(src: &Path, file: &Path) -> String {
     let relative = file.strip_prefix(src).unwrap_or(file).with_extension("");
     let mut parts: Vec<String> = relative
@@ -141,8 +141,6 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 
 /// The modules that reach `from` again through the graph, if any.
 fn cycle_through(from: &str, graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    let mut path = vec![from.to_owned()];
-    let mut seen = BTreeSet::new();
     fn walk(
         graph: &BTreeMap<String, BTreeSet<String>>,
         target: &str,
@@ -166,6 +164,8 @@ fn cycle_through(from: &str, graph: &BTreeMap<String, BTreeSet<String>>) -> Opti
         }
         false
     }
+    let mut path = vec![from.to_owned()];
+    let mut seen = BTreeSet::new();
     walk(graph, from, &mut path, &mut seen).then_some(path)
 }
 
