@@ -5,9 +5,7 @@
 //! content type (415), body (400/422), then the SQL function.
 
 use bytes::Bytes;
-use http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
-};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, StatusCode};
 use serde_json::Value;
@@ -16,7 +14,7 @@ use crate::auth::{Authenticator, Caller};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::cors::{self, Preflight};
-use crate::error::{EdgeError, RETRY_AFTER_SECS};
+use crate::error::{EdgeError, json_response};
 use crate::handlers;
 use crate::log::{LogLine, Trace};
 use crate::postgrest::Postgrest;
@@ -65,8 +63,8 @@ pub struct Handled {
     /// The line to log.
     pub log: LogLine,
     /// The resource whose transition queued webhook deliveries, if one did: after sending the
-    /// response, the adapter runs [`Edge::deliver_webhooks`] for it (in the background: never
-    /// before the answer).
+    /// response, `serve` has the adapter run [`Edge::deliver_webhooks`] for it (in the
+    /// background: never before the answer).
     pub deliveries_pending: Option<String>,
 }
 
@@ -100,8 +98,10 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
     }
 
     /// Everything that can be answered from the request head alone (404, 405, preflights,
-    /// 413 by `Content-Length`), so that an adapter never reads a body it would refuse.
-    /// `None`: read the body (at most [`MAX_BODY_BYTES`]) and call [`Edge::handle`].
+    /// 413 by `Content-Length`, 400 for a `Content-Length` that is not one number), so that a
+    /// body that would be refused is never read. `None`: read the body (at most
+    /// [`MAX_BODY_BYTES`]) and call [`Edge::handle`]. Adapters call `serve`, which runs these
+    /// steps; call them one by one only to drive the edge step by step (a fuzz harness).
     pub fn check_head(&self, head: &Parts, ctx: &RequestContext) -> Option<Handled> {
         let (route, error) = match resolve(&head.method, head.uri.path()) {
             Err(e) => (None, e),
@@ -114,24 +114,18 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         Some(self.respond(route, head, Err(error), Trace::default(), ctx))
     }
 
-    /// The 413 for a body that turned out larger than [`MAX_BODY_BYTES`] while being read
-    /// (no `Content-Length`, or a wrong one).
-    pub fn payload_too_large(&self, head: &Parts, ctx: &RequestContext) -> Handled {
+    /// The answer to a request whose body was not read to its end: `error` says why (413 for
+    /// a body that turned out larger than [`MAX_BODY_BYTES`] while being read, 400 for one
+    /// the client stopped sending).
+    pub(crate) fn body_refused(
+        &self,
+        head: &Parts,
+        ctx: &RequestContext,
+        error: EdgeError,
+    ) -> Handled {
         let route = resolve(&head.method, head.uri.path())
             .ok()
             .map(resolved_route);
-        let error = EdgeError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        };
-        self.respond(route, head, Err(error), Trace::default(), ctx)
-    }
-
-    /// The 400 for a body that could not be read (the client went away mid-body).
-    pub fn unreadable_body(&self, head: &Parts, ctx: &RequestContext) -> Handled {
-        let route = resolve(&head.method, head.uri.path())
-            .ok()
-            .map(resolved_route);
-        let error = EdgeError::invalid("the body could not be read to its end");
         self.respond(route, head, Err(error), Trace::default(), ctx)
     }
 
@@ -238,7 +232,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
     ) -> Handled {
         let (response, error) = match result {
             Ok(body) => (json_response(StatusCode::OK, &body), None),
-            Err(error) => (error_response(&error), Some(error)),
+            Err(error) => (error.response(), Some(error)),
         };
         let mut response = response;
         if route.is_some_and(Route::is_browser_route) {
@@ -292,8 +286,9 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
     }
 
     /// Sends the webhook deliveries of `resource` that are due (claimed from the database's
-    /// outbox, each outcome recorded there); its log line has route `deliveries`. Adapters call
-    /// it after answering a request whose [`Handled::deliveries_pending`] names a resource.
+    /// outbox, each outcome recorded there); its log line has route `deliveries`. Run after
+    /// answering a request whose [`Handled::deliveries_pending`] names a resource (see
+    /// `serve::Deliveries`).
     pub async fn deliver_webhooks(&self, request_id: &str, resource: &str) -> LogLine {
         let started_ms = self.clock.now_unix_ms();
         let pg = Postgrest::new(
@@ -344,7 +339,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
 /// the variable named in the log line only. For adapters that cannot refuse to start (Deno).
 pub fn misconfigured(error: &ConfigError, method: &str, request_id: &str) -> Handled {
     let edge_error = EdgeError::internal(format!("configuration: {error}"));
-    let mut response = error_response(&edge_error);
+    let mut response = edge_error.response();
     if let Ok(id) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
@@ -415,32 +410,5 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), EdgeError> {
 fn empty(status: StatusCode) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = status;
-    response
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(body.to_string()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn error_response(error: &EdgeError) -> Response<Bytes> {
-    let mut response = json_response(error.status(), &error.body());
-    let headers = response.headers_mut();
-    match error {
-        EdgeError::MethodNotAllowed { allow } => {
-            headers.insert(ALLOW, HeaderValue::from_static(allow));
-        }
-        EdgeError::UpstreamUnavailable { .. } => {
-            headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-        }
-        EdgeError::Unauthorized(_) => {
-            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        _ => {}
-    }
     response
 }

@@ -1,7 +1,12 @@
 //! The one error type of the edge function: a stable `code`, an HTTP status and a plain
-//! message for the caller; internal details go to the log line only.
+//! message for the caller, and the HTTP answer that carries them; internal details go to the
+//! log line only.
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::header::{
+    ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 
 /// Seconds a caller should wait before retrying after `upstream_unavailable`.
@@ -173,6 +178,37 @@ impl EdgeError {
         }
         json!({ "error": error })
     }
+
+    /// The answer to send: [`EdgeError::body`] with the status, and the headers the status
+    /// calls for (`Allow` on 405, `Retry-After` on 503, `WWW-Authenticate` on 401).
+    pub fn response(&self) -> Response<Bytes> {
+        let mut response = json_response(self.status(), &self.body());
+        let headers = response.headers_mut();
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                headers.insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            Self::UpstreamUnavailable { .. } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            }
+            Self::Unauthorized(_) => {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A JSON answer that no cache keeps: the shape of every answer with a body, errors or not
+/// (here, beside the errors, so that the success path and the error path share it).
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[cfg(test)]
@@ -229,7 +265,34 @@ mod tests {
             assert_eq!(error.code(), code, "{error:?}");
             assert_eq!(error.status().as_u16(), status, "{error:?}");
             assert_eq!(error.body()["error"]["code"], code);
+            let response = error.response();
+            assert_eq!(response.status().as_u16(), status, "{error:?}");
+            assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+            assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
         }
+    }
+
+    #[test]
+    fn the_answer_carries_the_headers_its_status_calls_for() {
+        let header = |error: &EdgeError, name| {
+            error
+                .response()
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("?").to_owned())
+        };
+        let not_allowed = EdgeError::MethodNotAllowed {
+            allow: "GET, OPTIONS",
+        };
+        assert_eq!(header(&not_allowed, ALLOW).as_deref(), Some("GET, OPTIONS"));
+        let unavailable = EdgeError::UpstreamUnavailable { detail: "d".into() };
+        assert_eq!(header(&unavailable, RETRY_AFTER).as_deref(), Some("5"));
+        let unauthorized = EdgeError::Unauthorized("x".into());
+        assert_eq!(
+            header(&unauthorized, WWW_AUTHENTICATE).as_deref(),
+            Some("Bearer")
+        );
+        assert_eq!(header(&EdgeError::NotFound, ALLOW), None);
     }
 
     #[test]

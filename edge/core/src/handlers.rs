@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
-use crate::postgrest::{Action, Postgrest, map_error};
+use crate::postgrest::{Action, Postgrest, first_row, map_error};
 use crate::upstream::Upstream;
 use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 use crate::webhooks;
@@ -289,12 +289,4 @@ async fn running_run<U: Upstream>(
         .and_then(Value::as_str)
         .filter(|_| running)
         .map(str::to_owned))
-}
-
-/// The first row of a PostgREST answer that is a JSON array.
-pub(crate) fn first_row(raw: &[u8]) -> Option<Value> {
-    match serde_json::from_slice::<Value>(raw).ok()? {
-        Value::Array(mut rows) if !rows.is_empty() => Some(rows.swap_remove(0)),
-        _ => None,
-    }
 }

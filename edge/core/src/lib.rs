@@ -4,22 +4,25 @@
 //! with the project's secret key.
 //!
 //! Nothing here touches a runtime: PostgREST is reached through an injected [`Upstream`], time
-//! comes from an injected [`Clock`], request ids from the adapter. The native server
-//! (`edge/server`, axum) and the Supabase Edge Functions adapter (Deno + wasm) stay thin:
+//! comes from an injected [`Clock`]; the body is read through the adapter's [`BodyReader`],
+//! and request ids, log lines and work after the response go through its [`Runtime`]. The
+//! native server (`edge/server`, axum) and the Supabase Edge Functions adapter (Deno + wasm)
+//! stay thin: each builds the [`Edge`] from its configuration, converts its runtime's request
+//! and response types, and calls [`serve()`], which runs the same course everywhere:
 //!
 //! ```ignore
-//! let edge = Edge::new(Config::from_env(|name| std::env::var(name).ok())?, upstream, clock);
-//! let ctx = edge.begin(request_id);
-//! if let Some(early) = edge.check_head(&head, &ctx) { return early; }   // 404/405/413/preflight
-//! let body = read_at_most(body, MAX_BODY_BYTES)?;                         // else payload_too_large
-//! let handled = edge.handle(http::Request::from_parts(head, body), &ctx).await;
-//! println!("{}", handled.log.to_json());
-//! handled.response
+//! let config = Config::from_env(|name| std::env::var(name).ok())?;
+//! let edge = Arc::new(Edge::new(config, upstream, clock));
+//! // Per request: head checks (404/405/413/400/preflight) before the body is read, the body
+//! // read at most up to MAX_BODY_BYTES, the handler, the log line, then the webhook
+//! // deliveries handed to `runtime.spawn` after the answer.
+//! let response = serve(&edge, head, body_reader, &runtime).await;
 //! ```
 //!
-//! Routes (under `/functions/v1/vantage-sync/` or `/vantage-sync/`): `POST start`,
-//! `POST complete`, `POST fail` (writer token), `POST abort` (sync admin's JWT), `GET health`
-//! (either). Errors are `{"error":{"code","message"}}` with the codes of [`EdgeError::code`].
+//! Routes (under `/functions/v1/vantage-sync/` or `/vantage-sync/`, as in [`routes::Route`]):
+//! `POST start`, `POST complete`, `POST fail`, `POST sweep` (writer token), `POST abort`
+//! (sync admin's JWT), `GET health` (either). Errors are `{"error":{"code","message"}}` with
+//! the codes of [`EdgeError::code`].
 
 pub mod auth;
 pub mod clock;
@@ -32,6 +35,7 @@ pub mod log;
 pub mod postgrest;
 pub mod receivers;
 pub mod routes;
+pub mod serve;
 mod strict_json;
 pub mod upstream;
 pub mod validation;
@@ -46,5 +50,6 @@ pub use edge::{
 pub use error::EdgeError;
 pub use handlers::HEALTH_COLUMNS;
 pub use log::LogLine;
+pub use serve::{BodyError, BodyReader, Deliveries, Runtime, serve};
 pub use upstream::{Upstream, UpstreamError, UpstreamErrorKind};
 pub use validation::MAX_BODY_BYTES;

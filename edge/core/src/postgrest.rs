@@ -17,6 +17,10 @@ use crate::error::EdgeError;
 use crate::log::Trace;
 use crate::upstream::{Upstream, UpstreamError, UpstreamErrorKind};
 
+/// The answer header of PostgREST that says the transition queued webhook deliveries (set by
+/// the SQL functions; the `webhooks` module sends the deliveries).
+pub const PENDING_HEADER: &str = "x-vantage-webhooks";
+
 /// PostgREST as the service role.
 pub(crate) struct Postgrest<'a, U> {
     rest_url: &'a str,
@@ -117,10 +121,7 @@ impl<'a, U: Upstream> Postgrest<'a, U> {
             .map_err(CallError::Transport)?;
         let status = response.status();
         if status.is_success() {
-            if response
-                .headers()
-                .contains_key(crate::webhooks::PENDING_HEADER)
-            {
+            if response.headers().contains_key(PENDING_HEADER) {
                 trace.webhooks_pending = true;
             }
             return Ok(response.into_body());
@@ -161,6 +162,14 @@ impl<'a, U: Upstream> Postgrest<'a, U> {
             builder = builder.header(CONTENT_TYPE, "application/json");
         }
         builder.body(body).map_err(|_| broken("URL"))
+    }
+}
+
+/// The first row of a PostgREST answer that is a JSON array.
+pub(crate) fn first_row(raw: &[u8]) -> Option<Value> {
+    match serde_json::from_slice::<Value>(raw).ok()? {
+        Value::Array(mut rows) if !rows.is_empty() => Some(rows.swap_remove(0)),
+        _ => None,
     }
 }
 

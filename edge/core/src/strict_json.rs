@@ -92,7 +92,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
                 // The key is the caller's: cut, like every value a message repeats.
                 return Err(de::Error::custom(format!(
                     "the key {} is given twice in one object",
-                    crate::validation::quoted(&key)
+                    quoted(&key)
                 )));
             }
             let Strict(value) = map.next_value()?;
@@ -100,6 +100,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(object))
     }
+}
+
+/// A caller's string, quoted and cut to 40 characters, for a message. (Here rather than in
+/// `validation`, which words most such messages, so that the two modules do not import each
+/// other: validation parses with this module.)
+pub(crate) fn quoted(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    let more = if text.chars().count() > 40 { "…" } else { "" };
+    format!("{}{more}", Value::String(short))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::EdgeError;
+use crate::strict_json::{self, quoted};
 
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -167,7 +168,7 @@ impl Fields {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(EdgeError::invalid("the body is empty; send a JSON object"));
         }
-        let value = crate::strict_json::from_slice(body)
+        let value = strict_json::from_slice(body)
             .map_err(|e| EdgeError::invalid(format!("the body is not valid JSON: {e}")))?;
         let Value::Object(map) = value else {
             return Err(EdgeError::invalid(format!(
@@ -314,13 +315,6 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// A caller's string, quoted and cut to 40 characters, for a message.
-pub(crate) fn quoted(text: &str) -> String {
-    let short: String = text.chars().take(40).collect();
-    let more = if text.chars().count() > 40 { "…" } else { "" };
-    format!("{}{more}", Value::String(short))
 }
 
 /// A caller's value as JSON, cut to 40 characters, for a message.

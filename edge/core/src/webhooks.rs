@@ -1,11 +1,12 @@
 //! Webhook delivery from the database's outbox (migration `20261125040000`): claim the due
 //! deliveries, sign each body and POST it to its subscriber, record every outcome.
 //!
-//! Deliveries run after the ETL call has been answered (the adapter starts them when
-//! PostgREST's answer carried [`PENDING_HEADER`]) or inside `POST sweep` (a cron): a slow or
-//! dead receiver never delays an ETL route. The outbox makes them at-least-once and never
-//! twice for one transition; `Vantage-Delivery` lets a receiver drop the rare repeat (a sender
-//! that died between sending and recording).
+//! Deliveries run after the ETL call has been answered (started, through the adapter's
+//! runtime, when PostgREST's answer carried
+//! [`PENDING_HEADER`](crate::postgrest::PENDING_HEADER)) or inside `POST sweep` (a cron): a
+//! slow or dead receiver never delays an ETL route. The outbox makes them at-least-once and
+//! never twice for one transition; `Vantage-Delivery` lets a receiver drop the rare repeat (a
+//! sender that died between sending and recording).
 //!
 //! Signature, Stripe-style: `Vantage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 //! "<t>.<body>" keyed with the subscription's secret>`. A receiver recomputes it over the raw
@@ -26,12 +27,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
-use crate::postgrest::{Action, Postgrest};
+use crate::postgrest::{Action, Postgrest, first_row};
 use crate::receivers::url_problem;
 use crate::upstream::{Upstream, UpstreamErrorKind};
 
-/// The answer header of PostgREST that says the transition queued deliveries.
-pub const PENDING_HEADER: &str = "x-vantage-webhooks";
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "vantage-signature";
 /// The event header (`failed`, `stuck`, `repeated_failures`, `recovered`, `stale`).
@@ -294,7 +293,7 @@ async fn record<U: Upstream>(
             trace,
         )
         .await?;
-    Ok(crate::handlers::first_row(&raw)
+    Ok(first_row(&raw)
         .and_then(|row| row.get("status").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| "pending".to_owned()))
 }

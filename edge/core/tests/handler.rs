@@ -442,9 +442,9 @@ fn oversized_bodies_are_refused_from_the_head() {
         Some(StatusCode::METHOD_NOT_ALLOWED)
     );
     let head = support::head(Method::POST, "/functions/v1/vantage-sync/fail", &[]);
-    let late = edge.edge.payload_too_large(&head, &ctx);
-    assert_eq!(late.response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(late.log.route, "fail");
+    let late = edge.serve(head, Err(edge_core::BodyError::TooLarge));
+    assert_eq!(late.status, 413);
+    assert_eq!(edge.last_log().route, "fail");
 }
 
 #[test]

@@ -1,25 +1,33 @@
-//! Reading a request body under Deno, never more than [`MAX_BODY_BYTES`].
+//! Reading a request body under Deno, never more than the core's limit (`MAX_BODY_BYTES`).
 //!
-//! With a `Content-Length` (already checked against the limit by the core's `check_head`) the
-//! body is read in one `arrayBuffer()` call: Deno's HTTP server delivers exactly that many
-//! bytes, so it is bounded. Without one (chunked uploads) the stream is read chunk by chunk
-//! and cancelled as soon as the total passes the limit, so a client cannot make the function
-//! buffer more than 64 KiB plus one chunk.
+//! With a `Content-Length` (already checked against the limit by the core before the body is
+//! read) the body is read in one `arrayBuffer()` call: Deno's HTTP server delivers exactly
+//! that many bytes, so it is bounded. Without one (chunked uploads) the stream is read chunk
+//! by chunk and cancelled as soon as the total passes the limit, so a client cannot make the
+//! function buffer more than 64 KiB plus one chunk.
 
 use bytes::Bytes;
 use http::HeaderMap;
 use http::header::CONTENT_LENGTH;
-use vantage_edge_core::MAX_BODY_BYTES;
+use vantage_edge_core::{BodyError, BodyReader};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Why a body was not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyError {
-    /// It is larger than [`MAX_BODY_BYTES`].
-    TooLarge,
-    /// The stream failed (the client went away mid-body).
-    Unreadable,
+/// The body of a Fetch `Request`, read when the core asks for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestBody<'a>(pub(crate) &'a web_sys::Request);
+
+impl BodyReader for RequestBody<'_> {
+    async fn read(self, headers: &HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
+        let Some(stream) = self.0.body() else {
+            return Ok(Bytes::new());
+        };
+        if headers.contains_key(CONTENT_LENGTH) {
+            read_whole(self.0, limit).await
+        } else {
+            read_stream(&stream, limit).await
+        }
+    }
 }
 
 /// A body being collected under a byte limit.
@@ -69,34 +77,22 @@ impl LimitedBody {
     }
 }
 
-/// Reads the body of `request`, at most [`MAX_BODY_BYTES`].
-pub async fn read(request: &web_sys::Request, headers: &HeaderMap) -> Result<Bytes, BodyError> {
-    let Some(stream) = request.body() else {
-        return Ok(Bytes::new());
-    };
-    if headers.contains_key(CONTENT_LENGTH) {
-        read_whole(request).await
-    } else {
-        read_stream(&stream).await
-    }
-}
-
 /// One `arrayBuffer()`, one copy into wasm memory.
-async fn read_whole(request: &web_sys::Request) -> Result<Bytes, BodyError> {
+async fn read_whole(request: &web_sys::Request, limit: usize) -> Result<Bytes, BodyError> {
     let promise = request.array_buffer().map_err(|_| BodyError::Unreadable)?;
     let buffer = JsFuture::from(promise)
         .await
         .map_err(|_| BodyError::Unreadable)?;
-    let mut body = LimitedBody::new(MAX_BODY_BYTES);
+    let mut body = LimitedBody::new(limit);
     // Checked before copying, whatever Content-Length said.
     body.push_array(&js_sys::Uint8Array::new(&buffer))?;
     Ok(body.finish())
 }
 
 /// Chunk by chunk, cancelling the stream once the limit is passed.
-async fn read_stream(stream: &web_sys::ReadableStream) -> Result<Bytes, BodyError> {
+async fn read_stream(stream: &web_sys::ReadableStream, limit: usize) -> Result<Bytes, BodyError> {
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = LimitedBody::new(MAX_BODY_BYTES);
+    let mut body = LimitedBody::new(limit);
     loop {
         let result = JsFuture::from(reader.read())
             .await
@@ -119,6 +115,8 @@ async fn read_stream(stream: &web_sys::ReadableStream) -> Result<Bytes, BodyErro
 
 #[cfg(test)]
 mod tests {
+    use vantage_edge_core::MAX_BODY_BYTES;
+
     use super::*;
 
     #[test]

@@ -11,9 +11,11 @@
 //! Deno.serve((req) => edge.handle(req));
 //! ```
 //!
-//! This crate only adapts, like `edge/server`: it reads the body (at most 64 KiB, refusing
-//! larger ones before or while reading them), enforces the upstream timeout with
-//! `AbortSignal.timeout`, makes request ids, and prints the core's log line with `console.log`.
+//! This crate only adapts, like `edge/server`: the core's [`serve()`] runs every request's course
+//! (head checks, the body up to 64 KiB, the answer, the log line, webhook deliveries after the
+//! answer). Here are the Fetch body it reads from (`body.rs`), `EdgeRuntime.waitUntil` that
+//! keeps the deliveries alive, request ids from `crypto.randomUUID()`, the log line through
+//! `console.log`, and the upstream timeout with `AbortSignal.timeout` (`upstream.rs`).
 //!
 //! Copies across the JavaScript/wasm boundary are kept to one per body and direction: the
 //! request body arrives as one `ArrayBuffer` copied once into wasm memory, the answer leaves as
@@ -28,10 +30,12 @@ mod upstream;
 
 use std::rc::Rc;
 
-use vantage_edge_core::{Config, ConfigError, Edge, Handled, misconfigured};
+use vantage_edge_core::{
+    Config, ConfigError, Deliveries, Edge, LogLine, Runtime, misconfigured, serve,
+};
 use wasm_bindgen::prelude::*;
 
-pub use body::{BodyError, LimitedBody};
+pub use body::LimitedBody;
 pub use clock::JsClock;
 pub use upstream::{FetchUpstream, MAX_UPSTREAM_RESPONSE_BYTES};
 
@@ -43,7 +47,7 @@ type DenoEdge = Edge<FetchUpstream, JsClock>;
 pub struct EdgeFunction {
     /// The function, or why its configuration is unusable (then every request is a 500 whose
     /// log line names the variable; Supabase would otherwise only show a boot error).
-    state: Rc<Result<DenoEdge, ConfigError>>,
+    state: Result<Rc<DenoEdge>, ConfigError>,
 }
 
 #[wasm_bindgen]
@@ -60,59 +64,54 @@ impl EdgeFunction {
         });
         let state = config.map(|config| {
             let upstream = FetchUpstream::new(config.upstream_timeout_ms);
-            Edge::new(config, upstream, JsClock::new())
+            Rc::new(Edge::new(config, upstream, JsClock::new()))
         });
-        Self {
-            state: Rc::new(state),
-        }
+        Self { state }
     }
 
     /// The configuration problem, naming the variable (never its value), if there is one.
     #[wasm_bindgen(getter, js_name = configError)]
     pub fn config_error(&self) -> Option<String> {
-        self.state.as_ref().as_ref().err().map(ToString::to_string)
+        self.state.as_ref().err().map(ToString::to_string)
     }
 
     /// Answers one request (a `Promise<Response>` that never rejects for a request's sake) and
     /// prints its log line.
     #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
     pub fn handle(&self, request: web_sys::Request) -> js_sys::Promise {
-        let state = Rc::clone(&self.state);
+        let state = self.state.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let handled = match state.as_ref() {
-                Ok(edge) => answer(edge, &request).await,
-                Err(error) => misconfigured(error, &request.method(), &js::random_uuid()),
+            let response = match &state {
+                Ok(edge) => {
+                    let head = convert::request_head(&request);
+                    serve(edge, head, body::RequestBody(&request), &DenoRuntime).await
+                }
+                Err(error) => {
+                    let handled =
+                        misconfigured(error, &request.method(), &DenoRuntime.request_id());
+                    DenoRuntime.log(&handled.log);
+                    handled.response
+                }
             };
-            js::console_log(&handled.log.to_json());
-            if let Some(resource) = handled.deliveries_pending {
-                let state = Rc::clone(&state);
-                let request_id = handled.log.request_id.clone();
-                js::run_after_response(async move {
-                    if let Ok(edge) = state.as_ref() {
-                        let line = edge.deliver_webhooks(&request_id, &resource).await;
-                        js::console_log(&line.to_json());
-                    }
-                });
-            }
-            convert::to_web_response(handled.response)
+            convert::to_web_response(response)
         })
     }
 }
 
-/// The core's answer to `request`: head checks first, then the body, read at most up to the
-/// limit.
-async fn answer(edge: &DenoEdge, request: &web_sys::Request) -> Handled {
-    let ctx = edge.begin(js::random_uuid());
-    let head = convert::request_head(request);
-    if let Some(early) = edge.check_head(&head, &ctx) {
-        return early;
+/// Deno's globals: what the core needs of this runtime.
+#[derive(Debug, Clone, Copy)]
+struct DenoRuntime;
+
+impl Runtime<Rc<DenoEdge>> for DenoRuntime {
+    fn request_id(&self) -> String {
+        js::random_uuid()
     }
-    match body::read(request, &head.headers).await {
-        Ok(bytes) => {
-            edge.handle(http::Request::from_parts(head, bytes), &ctx)
-                .await
-        }
-        Err(BodyError::TooLarge) => edge.payload_too_large(&head, &ctx),
-        Err(BodyError::Unreadable) => edge.unreadable_body(&head, &ctx),
+
+    fn log(&self, line: &LogLine) {
+        js::console_log(&line.to_json());
+    }
+
+    fn spawn(&self, work: Deliveries<Rc<DenoEdge>, Self>) {
+        js::run_after_response(work.run());
     }
 }

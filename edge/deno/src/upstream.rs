@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
-use vantage_edge_core::webhooks::PENDING_HEADER;
+use vantage_edge_core::postgrest::PENDING_HEADER;
 use vantage_edge_core::{Upstream, UpstreamError, UpstreamErrorKind};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

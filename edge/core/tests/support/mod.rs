@@ -1,5 +1,6 @@
 //! A scripted upstream that records every call, a settable clock, and tokens, for driving the
-//! handler the way an adapter does (`check_head`, then `handle`).
+//! handler the way an adapter does: through `serve`, with a body reader and a runtime that
+//! keep what they are given (body reads, log lines, deliveries) for the tests to look at.
 
 #![allow(
     dead_code,
@@ -14,12 +15,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::{Value, json};
+use vantage_edge_core::postgrest::PENDING_HEADER;
 use vantage_edge_core::{
-    Clock, Config, Edge, LogLine, Upstream, UpstreamError, UpstreamErrorKind, sha256_hex,
+    BodyError, BodyReader, Clock, Config, Deliveries, Edge, LogLine, Runtime, Upstream,
+    UpstreamError, UpstreamErrorKind, serve, sha256_hex,
 };
 
 /// The writer token the test configuration accepts.
@@ -42,6 +46,8 @@ pub const NOW: i64 = 1_800_000_000;
 pub enum Reply {
     /// A status and a JSON body.
     Json(u16, Value),
+    /// A status and a JSON body, with the header that says webhook deliveries are queued.
+    Pending(u16, Value),
     /// A status, no body.
     Status(u16),
     /// No answer.
@@ -91,13 +97,19 @@ impl Upstream for Scripted {
         });
         let reply = (self.responder)(&request);
         async move {
-            let (status, body) = match reply {
-                Reply::Json(status, body) => (status, Bytes::from(body.to_string())),
-                Reply::Status(status) => (status, Bytes::new()),
+            let (status, body, pending) = match reply {
+                Reply::Json(status, body) => (status, Bytes::from(body.to_string()), false),
+                Reply::Pending(status, body) => (status, Bytes::from(body.to_string()), true),
+                Reply::Status(status) => (status, Bytes::new(), false),
                 Reply::Fail(kind) => return Err(UpstreamError::new(kind, "scripted failure")),
             };
             let mut response = Response::new(body);
             *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            if pending {
+                response
+                    .headers_mut()
+                    .insert(PENDING_HEADER, http::HeaderValue::from_static("pending"));
+            }
             Ok(response)
         }
     }
@@ -146,11 +158,59 @@ impl Answer {
     }
 }
 
+/// The edge of the tests.
+pub type Core = Edge<Scripted, TestClock>;
+
 /// The handler with the scripted upstream.
 pub struct TestEdge {
-    pub edge: Edge<Scripted, TestClock>,
+    pub edge: Arc<Core>,
     clock: TestClock,
-    logs: Mutex<Vec<LogLine>>,
+    runtime: TestRuntime,
+    body_reads: Mutex<Vec<usize>>,
+}
+
+/// Work handed over after an answer, as the tests' runtime gets it.
+pub type Work = Deliveries<Arc<Core>, TestRuntime>;
+
+/// The runtime of the tests: keeps log lines, and deliveries until the test runs them.
+#[derive(Clone, Default)]
+pub struct TestRuntime {
+    logs: Arc<Mutex<Vec<LogLine>>>,
+    spawned: Arc<Mutex<Vec<Work>>>,
+}
+
+impl Runtime<Arc<Core>> for TestRuntime {
+    fn request_id(&self) -> String {
+        "req-1".to_owned()
+    }
+
+    fn log(&self, line: &LogLine) {
+        // Every log line must serialise.
+        assert!(line.to_json().starts_with('{'));
+        self.logs.lock().unwrap().push(line.clone());
+    }
+
+    fn spawn(&self, work: Work) {
+        self.spawned.lock().unwrap().push(work);
+    }
+}
+
+/// A body as an adapter's reader hands it over: its bytes, or a failure to read them. It keeps
+/// to the limit like every adapter's reader, and records that it was read (with which limit).
+pub struct TestBody<'a> {
+    content: Result<&'a [u8], BodyError>,
+    reads: &'a Mutex<Vec<usize>>,
+}
+
+impl BodyReader for TestBody<'_> {
+    async fn read(self, _headers: &HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
+        self.reads.lock().unwrap().push(limit);
+        let bytes = self.content?;
+        if bytes.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        Ok(Bytes::copy_from_slice(bytes))
+    }
 }
 
 fn es256_key() -> &'static (Vec<u8>, Value) {
@@ -219,7 +279,7 @@ pub fn hs256_user_with(secret: &str, expires_in: i64, admin: bool) -> String {
 }
 
 /// A request head.
-pub fn head(method: Method, path: &str, headers: &[(&str, &str)]) -> http::request::Parts {
+pub fn head(method: Method, path: &str, headers: &[(&str, &str)]) -> Parts {
     let mut builder = Request::builder().method(method).uri(path);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
@@ -271,9 +331,10 @@ impl TestEdge {
             sent: Mutex::new(Vec::new()),
         };
         Self {
-            edge: Edge::new(config, upstream, clock.clone()),
+            edge: Arc::new(Edge::new(config, upstream, clock.clone())),
             clock,
-            logs: Mutex::new(Vec::new()),
+            runtime: TestRuntime::default(),
+            body_reads: Mutex::new(Vec::new()),
         }
     }
 
@@ -294,7 +355,51 @@ impl TestEdge {
 
     /// The last log line.
     pub fn last_log(&self) -> LogLine {
-        self.logs.lock().unwrap().last().cloned().unwrap()
+        self.logs().last().cloned().unwrap()
+    }
+
+    /// Every log line, in order.
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.runtime.logs.lock().unwrap().clone()
+    }
+
+    /// The limit of each body read the core asked for, in order.
+    pub fn body_reads(&self) -> Vec<usize> {
+        self.body_reads.lock().unwrap().clone()
+    }
+
+    /// The request id and resource of each delivery run handed over and not run yet.
+    pub fn deliveries(&self) -> Vec<(String, String)> {
+        let spawned = self.runtime.spawned.lock().unwrap();
+        spawned
+            .iter()
+            .map(|work| (work.request_id().to_owned(), work.resource().to_owned()))
+            .collect()
+    }
+
+    /// Runs the deliveries handed over, as an adapter does after answering; how many.
+    pub fn run_deliveries(&self) -> usize {
+        let spawned = std::mem::take(&mut *self.runtime.spawned.lock().unwrap());
+        let count = spawned.len();
+        for work in spawned {
+            block_on(work.run());
+        }
+        count
+    }
+
+    /// Serves a request whose body reads as `body`, the way an adapter does.
+    pub fn serve(&self, head: Parts, body: Result<&[u8], BodyError>) -> Answer {
+        let body = TestBody {
+            content: body,
+            reads: &self.body_reads,
+        };
+        let response = block_on(serve(&self.edge, head, body, &self.runtime));
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: String::from_utf8(body.to_vec()).unwrap(),
+        }
     }
 
     /// Sends a request with these headers, the way an adapter does.
@@ -305,24 +410,7 @@ impl TestEdge {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Answer {
-        let head = head(method, path, headers);
-        let ctx = self.edge.begin("req-1");
-        let handled = match self.edge.check_head(&head, &ctx) {
-            Some(early) => early,
-            None => block_on(self.edge.handle(
-                Request::from_parts(head, Bytes::copy_from_slice(body)),
-                &ctx,
-            )),
-        };
-        // Every log line must serialise.
-        assert!(handled.log.to_json().starts_with('{'));
-        self.logs.lock().unwrap().push(handled.log);
-        let (parts, body) = handled.response.into_parts();
-        Answer {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        }
+        self.serve(head(method, path, headers), Ok(body))
     }
 
     /// Sends a request with an optional `Authorization` and `Content-Type`.
