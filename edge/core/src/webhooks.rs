@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::auth::writer_token::lower_hex;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
@@ -88,7 +87,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(body);
     format!(
         "t={timestamp},v1={}",
-        lower_hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     )
 }
 

@@ -66,41 +66,13 @@ impl WriterTokens {
 
 /// The SHA-256 of `token` as lowercase hex: what to put in `VANTAGE_WRITER_TOKEN_SHA256`.
 pub fn sha256_hex(token: &str) -> String {
-    lower_hex(&Sha256::digest(token.as_bytes()))
-}
-
-/// `bytes` as lowercase hex.
-pub(crate) fn lower_hex(bytes: &[u8]) -> String {
-    use fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn decode_hex32(text: &str) -> Option<[u8; 32]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let high = hex_value(pair[0])?;
-        let low = hex_value(pair[1])?;
-        out[i] = (high << 4) | low;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
