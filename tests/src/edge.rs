@@ -89,26 +89,7 @@ impl Edge {
     /// The edge of `stack`, from the `EDGE_*` and `WRITER_TOKEN` entries of its env file.
     pub fn load(stack: &Stack) -> Result<Self> {
         let path = stack.env_file();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let values: HashMap<&str, &str> = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim(), v.trim()))
-            .collect();
-        let get = |key: &'static str| {
-            values
-                .get(key)
-                .filter(|v| !v.is_empty())
-                .map(|v| (*v).to_owned())
-                .ok_or_else(|| Error::MissingKey {
-                    key,
-                    path: path.to_path_buf(),
-                })
-        };
+        let get = |key: &'static str| stack.setting(key);
         let base_url = get("EDGE_URL")?;
         let writer_token = get("WRITER_TOKEN")?;
         let binary = PathBuf::from(get("EDGE_BIN")?);
