@@ -215,9 +215,10 @@ impl NativeEdge {
         let jwks_file = PathBuf::from(setting("JWKS_FILE")?);
         let jwks =
             std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
-        let (rest_url, service_role_key, jwt_secret, writer_token) = (
-            setting("POSTGREST_URL")?,
-            setting("SERVICE_ROLE_KEY")?,
+        // As deployed: the edge reaches PostgREST through the project URL, with the secret key.
+        let (supabase_url, secret_key, jwt_secret, writer_token) = (
+            setting("SUPABASE_URL")?,
+            setting("SECRET_KEY")?,
             setting("JWT_SECRET")?,
             setting("WRITER_TOKEN")?,
         );
@@ -226,8 +227,8 @@ impl NativeEdge {
         let pid = edge::start(&EdgeConfig {
             binary: &binary,
             port,
-            rest_url: &rest_url,
-            service_role_key: &service_role_key,
+            supabase_url: &supabase_url,
+            secret_key: &secret_key,
             jwks: &jwks,
             jwt_secret: &jwt_secret,
             writer_token: &writer_token,

@@ -1,6 +1,7 @@
-//! The native edge server (`vantage-edge-server`) in front of the stack's PostgREST, with a
-//! writer token made for this stack. It gets the stack's service-role key, JWKS and legacy
-//! secret under Supabase's own variable names, and only the SHA-256 of the writer token.
+//! The native edge server (`vantage-edge-server`) behind the stack's gateway, with a writer
+//! token made for this stack. It gets what a Supabase function gets, under the platform's own
+//! variable names: the project URL (PostgREST under its `/rest/v1`), the secret key, the JWKS
+//! and the legacy secret; and only the SHA-256 of the writer token.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -29,10 +30,11 @@ pub struct EdgeConfig<'a> {
     pub binary: &'a Path,
     /// Its port on 127.0.0.1.
     pub port: u16,
-    /// PostgREST's root URL.
-    pub rest_url: &'a str,
-    /// The legacy service-role JWT it calls PostgREST with.
-    pub service_role_key: &'a str,
+    /// The project URL (the gateway): PostgREST is under its `/rest/v1`.
+    pub supabase_url: &'a str,
+    /// The secret key it calls PostgREST with (`sb_secret_…`; a legacy service-role JWT works
+    /// too).
+    pub secret_key: &'a str,
     /// The stack's JWKS (its `oct` key is ignored by the edge).
     pub jwks: &'a str,
     /// The legacy HS256 secret.
@@ -72,10 +74,8 @@ pub fn url(port: u16) -> String {
 pub fn start(config: &EdgeConfig<'_>) -> Result<u32> {
     let mut cmd = Command::new(config.binary);
     cmd.env_clear()
-        .env("SUPABASE_URL", config.rest_url)
-        // The local PostgREST serves at its root, not under /rest/v1 as Supabase does.
-        .env("SUPABASE_REST_URL", config.rest_url)
-        .env("SUPABASE_SERVICE_ROLE_KEY", config.service_role_key)
+        .env("SUPABASE_URL", config.supabase_url)
+        .env("SUPABASE_SECRET_KEY", config.secret_key)
         .env("SUPABASE_JWKS", config.jwks)
         .env("SUPABASE_JWT_SECRET", config.jwt_secret)
         .env(

@@ -36,6 +36,22 @@ pub struct StackKeys {
     /// server only gets its SHA-256. Empty in key files written before the edge existed.
     #[serde(default)]
     writer_token: String,
+    /// The publishable API key (`sb_publishable_` + random), for browsers: the gateway turns
+    /// it into the `anon` role. Empty in key files written before the gateway existed.
+    #[serde(default)]
+    publishable_key: String,
+    /// The secret API key (`sb_secret_` + random), for servers: the gateway turns it into the
+    /// `service_role` role.
+    #[serde(default)]
+    secret_key: String,
+    /// The `anon` role's API-key JWT: the legacy anon key, and what the gateway sends for the
+    /// publishable key. Signed once, so every reader sees the same string.
+    #[serde(default)]
+    anon_key: String,
+    /// The `service_role` role's API-key JWT: the legacy service-role key, and what the
+    /// gateway sends for the secret key.
+    #[serde(default)]
+    service_role_key: String,
 }
 
 impl StackKeys {
@@ -45,12 +61,19 @@ impl StackKeys {
         let der = secret
             .to_pkcs8_der()
             .map_err(|e| XtaskError::Key(e.to_string()))?;
-        Ok(Self {
+        let mut keys = Self {
             kid: random_hex(8),
             es256_pkcs8: STANDARD.encode(der.as_bytes()),
             hs256_secret: random_hex(32),
             writer_token: format!("vst_{}", random_hex(32)),
-        })
+            publishable_key: format!("sb_publishable_{}", random_hex(16)),
+            secret_key: format!("sb_secret_{}", random_hex(24)),
+            anon_key: String::new(),
+            service_role_key: String::new(),
+        };
+        keys.anon_key = keys.sign_es256(&api_key_claims("anon"))?;
+        keys.service_role_key = keys.sign_es256(&api_key_claims("service_role"))?;
+        Ok(keys)
     }
 
     /// Reads keys saved by [`StackKeys::save`].
@@ -80,6 +103,26 @@ impl StackKeys {
         &self.writer_token
     }
 
+    /// The publishable API key (browsers).
+    pub fn publishable_key(&self) -> &str {
+        &self.publishable_key
+    }
+
+    /// The secret API key (servers only).
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// The `anon` role's API-key JWT (the legacy anon key).
+    pub fn anon_key(&self) -> &str {
+        &self.anon_key
+    }
+
+    /// The `service_role` role's API-key JWT (the legacy service-role key; server side only).
+    pub fn service_role_key(&self) -> &str {
+        &self.service_role_key
+    }
+
     fn pkcs8(&self) -> Result<Vec<u8>> {
         STANDARD
             .decode(&self.es256_pkcs8)
@@ -90,6 +133,21 @@ impl StackKeys {
     /// PostgREST takes it as its `jwt-secret`; Supabase publishes the public half at
     /// `/auth/v1/.well-known/jwks.json`.
     pub fn jwks(&self) -> Result<Value> {
+        let legacy = json!({
+            "kty": "oct",
+            "alg": "HS256",
+            "k": URL_SAFE_NO_PAD.encode(self.hs256_secret.as_bytes()),
+        });
+        Ok(json!({ "keys": [self.public_jwk()?, legacy] }))
+    }
+
+    /// The JWKS anyone may read: the ES256 public key alone, as Supabase serves it at
+    /// `/auth/v1/.well-known/jwks.json`. Never [`StackKeys::jwks`], which holds the secret.
+    pub fn public_jwks(&self) -> Result<Value> {
+        Ok(json!({ "keys": [self.public_jwk()?] }))
+    }
+
+    fn public_jwk(&self) -> Result<Value> {
         let secret = p256::SecretKey::from_pkcs8_der(&self.pkcs8()?)
             .map_err(|e| XtaskError::Key(e.to_string()))?;
         let mut public: Value = serde_json::from_str(&secret.public_key().to_jwk_string())
@@ -97,12 +155,7 @@ impl StackKeys {
         public["kid"] = json!(self.kid);
         public["alg"] = json!("ES256");
         public["use"] = json!("sig");
-        let legacy = json!({
-            "kty": "oct",
-            "alg": "HS256",
-            "k": URL_SAFE_NO_PAD.encode(self.hs256_secret.as_bytes()),
-        });
-        Ok(json!({ "keys": [public, legacy] }))
+        Ok(public)
     }
 
     /// Signs `claims` with the ES256 key (the current Supabase way).
@@ -152,12 +205,33 @@ fn unix_now() -> u64 {
 
 /// `bytes` random bytes from the OS, as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
-    use std::fmt::Write;
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
-    buf.iter()
-        .fold(String::with_capacity(bytes * 2), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    hex::encode(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_jwks_holds_no_secret() -> Result<()> {
+        let keys = StackKeys::generate()?;
+        let public = serde_json::to_string(&keys.public_jwks()?)?;
+        assert!(!public.contains("\"oct\""), "{public}");
+        assert!(!public.contains("\"d\""), "{public}");
+        assert!(!public.contains(&URL_SAFE_NO_PAD.encode(keys.legacy_secret().as_bytes())));
+        assert!(serde_json::to_string(&keys.jwks()?)?.contains("\"oct\""));
+        Ok(())
+    }
+
+    #[test]
+    fn api_keys_have_supabase_prefixes_and_stay_the_same() -> Result<()> {
+        let keys = StackKeys::generate()?;
+        assert!(keys.publishable_key().starts_with("sb_publishable_"));
+        assert!(keys.secret_key().starts_with("sb_secret_"));
+        assert_eq!(keys.anon_key(), keys.anon_key());
+        assert_eq!(keys.anon_key().split('.').count(), 3);
+        Ok(())
+    }
 }

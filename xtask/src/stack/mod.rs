@@ -4,6 +4,7 @@
 
 pub mod edge;
 mod env_file;
+mod gateway;
 pub mod keys;
 pub mod migrations;
 mod postgres;
@@ -75,6 +76,12 @@ struct StackState {
     /// The static server of the widget, once `serve_widget` started it.
     #[serde(default)]
     widget_pid: Option<u32>,
+    /// The API gateway's port (the project URL's).
+    #[serde(default)]
+    gateway_port: u16,
+    /// The API gateway (nginx's master process).
+    #[serde(default)]
+    gateway_pid: Option<u32>,
 }
 
 /// Paths of the installed tools the stack runs.
@@ -181,7 +188,10 @@ impl Stack {
             let edge_alive = state
                 .edge_pid
                 .is_some_and(|pid| is_running_as(pid, edge::COMM));
-            if db_alive && rest_alive && edge_alive {
+            let gateway_alive = state
+                .gateway_pid
+                .is_some_and(|pid| is_running_as(pid, gateway::COMM));
+            if db_alive && rest_alive && edge_alive && gateway_alive {
                 let (binary, built) = edge::build()?;
                 let step = Step::start(format!("Stack already running in {}", self.dir.display()));
                 let psql = Psql::new(tools.psql(), state.db_port);
@@ -207,11 +217,12 @@ impl Stack {
                 });
             }
             let step = Step::start(format!(
-                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}, edge {}); starting a fresh one",
+                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}, edge {}, gateway {}); starting a fresh one",
                 self.dir.display(),
                 if db_alive { "up" } else { "down" },
                 if rest_alive { "up" } else { "down" },
                 if edge_alive { "up" } else { "down" },
+                if gateway_alive { "up" } else { "down" },
             ));
             self.down()?;
             step.done();
@@ -252,6 +263,8 @@ impl Stack {
             edge_pid: None,
             edge_built: 0,
             widget_pid: None,
+            gateway_port: 0,
+            gateway_pid: None,
         };
         // Saved before anything else can fail, so that `down` can always stop what was started.
         self.write_state(&state)?;
@@ -294,6 +307,9 @@ impl Stack {
         step.done();
 
         state.edge_port = free_port()?;
+        state.gateway_port = free_port()?;
+        // Before the edge: the edge reaches PostgREST through it.
+        self.start_gateway(&mut state, &keys)?;
         self.start_edge(&mut state, &edge_binary, edge_built)?;
 
         let env = self.environment(&state)?;
@@ -303,6 +319,32 @@ impl Stack {
             env,
             psql,
         })
+    }
+
+    /// Starts the API gateway on `state.gateway_port` and waits for it.
+    fn start_gateway(&self, state: &mut StackState, keys: &StackKeys) -> Result<()> {
+        let step = Step::start(format!(
+            "Starting the API gateway (nginx) on 127.0.0.1:{}",
+            state.gateway_port
+        ));
+        let log = self.dir.join("gateway.log");
+        let public_jwks = serde_json::to_string(&keys.public_jwks()?)?;
+        let pid = gateway::start(&gateway::GatewayConfig {
+            port: state.gateway_port,
+            rest_port: state.rest_port,
+            edge_port: state.edge_port,
+            publishable: (keys.publishable_key(), keys.anon_key()),
+            secret: (keys.secret_key(), keys.service_role_key()),
+            legacy_keys: [keys.anon_key(), keys.service_role_key()],
+            public_jwks: &public_jwks,
+            dir: self.dir.join("gateway"),
+            log: log.clone(),
+        })?;
+        state.gateway_pid = Some(pid);
+        self.write_state(state)?;
+        gateway::wait_ready(state.gateway_port, pid, &log, READY_TIMEOUT)?;
+        step.done();
+        Ok(())
     }
 
     /// Starts the edge server on `state.edge_port` and waits for its health route.
@@ -319,8 +361,8 @@ impl Stack {
         let pid = edge::start(&edge::EdgeConfig {
             binary,
             port: state.edge_port,
-            rest_url: &format!("http://127.0.0.1:{}", state.rest_port),
-            service_role_key: &keys.sign_es256(&keys::api_key_claims("service_role"))?,
+            supabase_url: &gateway::url(state.gateway_port),
+            secret_key: keys.secret_key(),
             jwks: &jwks,
             jwt_secret: keys.legacy_secret(),
             writer_token: keys.writer_token(),
@@ -354,15 +396,16 @@ impl Stack {
             "POSTGREST_ADMIN_URL",
             format!("http://127.0.0.1:{}", state.rest_admin_port),
         );
-        env.set("ANON_KEY", keys.sign_es256(&keys::api_key_claims("anon"))?);
+        let supabase_url = gateway::url(state.gateway_port);
+        env.set("SUPABASE_URL", supabase_url.clone());
+        env.set("PUBLISHABLE_KEY", keys.publishable_key());
+        env.set("SECRET_KEY", keys.secret_key());
+        env.set("ANON_KEY", keys.anon_key());
         env.set(
             "AUTHENTICATED_JWT",
-            keys.sign_es256(&keys::demo_user_claims(&format!("{rest_url}/auth/v1")))?,
+            keys.sign_es256(&keys::demo_user_claims(&format!("{supabase_url}/auth/v1")))?,
         );
-        env.set(
-            "SERVICE_ROLE_KEY",
-            keys.sign_es256(&keys::api_key_claims("service_role"))?,
-        );
+        env.set("SERVICE_ROLE_KEY", keys.service_role_key());
         env.set("JWT_SECRET", keys.legacy_secret());
         env.set(
             "JWKS_FILE",
@@ -375,7 +418,13 @@ impl Stack {
         );
         // For tests that restart the cluster (`pg_ctl -D`).
         env.set("PGDATA", self.data_dir().display().to_string());
-        env.set("EDGE_URL", edge::url(state.edge_port));
+        // Through the gateway, as ETL jobs reach it on Supabase; the server's own port for the
+        // tests that start, stop and compare edge servers.
+        env.set(
+            "EDGE_URL",
+            format!("{supabase_url}/functions/v1/{}", edge::FUNCTION_NAME),
+        );
+        env.set("EDGE_DIRECT_URL", edge::url(state.edge_port));
         env.set("WRITER_TOKEN", keys.writer_token());
         env.set(
             "EDGE_BIN",
@@ -396,6 +445,7 @@ impl Stack {
         };
         let servers = [
             (state.widget_pid, WIDGET_SERVER_COMM),
+            (state.gateway_pid, gateway::COMM),
             (state.edge_pid, edge::COMM),
             (state.rest_pid, "postgrest"),
         ];
@@ -439,14 +489,18 @@ impl RunningStack {
         println!();
         println!("Local stack is up ({}):", self.dir.display());
         println!("  Postgres    {}", get("DATABASE_URL"));
-        println!("  PostgREST   {}", get("POSTGREST_URL"));
+        println!(
+            "  Project URL {}   (the gateway: /rest/v1, /functions/v1, /auth/v1/.well-known/jwks.json)",
+            get("SUPABASE_URL")
+        );
+        println!("  PostgREST   {}   (direct)", get("POSTGREST_URL"));
         println!("  Edge        {}", get("EDGE_URL"));
         println!(
             "  env file    {}   (load it: set -a; . {0}; set +a)",
             self.dir.join("env").display()
         );
         println!(
-            "  logs        {}/postgres.log, postgrest.log, edge.log",
+            "  logs        {}/postgres.log, postgrest.log, edge.log, gateway.log",
             self.dir.display()
         );
     }

@@ -40,13 +40,11 @@ impl RunningStack {
         {
             stop_server(pid, Signal::SIGTERM);
         }
-        // Only what a browser may hold: PostgREST's and the edge's URLs and the publishable
-        // (anon) key.
-        let edge_url = self.env.require("EDGE_URL")?;
+        // Only what a browser may hold, and what a Supabase project gives it: the project URL
+        // and the publishable key (REST and functions are under the project URL).
         let config = json!({
-            "rest-url": self.env.require("POSTGREST_URL")?,
-            "functions-url": edge_url.trim_end_matches("/vantage-sync"),
-            "anon-key": self.env.require("ANON_KEY")?,
+            "supabase-url": self.env.require("SUPABASE_URL")?,
+            "publishable-key": self.env.require("PUBLISHABLE_KEY")?,
             "refresh-seconds": 10,
         });
         let file = site.join("config.json");

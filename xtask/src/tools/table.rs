@@ -107,6 +107,26 @@ pub const POSTGREST: Tool = Tool {
     needed_by: STACK_ONLY,
 };
 
+/// nginx, the stack's API gateway (`stack/gateway.rs`).
+pub const NGINX: Tool = Tool {
+    name: "nginx",
+    source: Source::Apt {
+        package: "nginx",
+        provides: "/usr/sbin/nginx",
+    },
+    needed_by: STACK_ONLY,
+};
+
+/// nginx's Lua module, which checks and turns API keys into role tokens at the gateway.
+pub const NGINX_LUA: Tool = Tool {
+    name: "nginx's Lua module",
+    source: Source::Apt {
+        package: "libnginx-mod-http-lua",
+        provides: "/usr/lib/nginx/modules/ngx_http_lua_module.so",
+    },
+    needed_by: STACK_ONLY,
+};
+
 /// `pg_prove`, which runs the pgTAP files.
 pub const PG_PROVE: Tool = Tool {
     name: "pg_prove",
@@ -251,6 +271,8 @@ pub const TABLE: &[&Tool] = &[
         },
         needed_by: TEST_ONLY,
     },
+    &NGINX,
+    &NGINX_LUA,
     &PG_PROVE,
     &Tool {
         name: "Chromium",
