@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -73,6 +73,30 @@ pub fn run_captured(cmd: &mut Command) -> Result<String> {
         status: output.status.to_string(),
         detail: format!("\n{}", last_lines(&all, 15)),
     })
+}
+
+/// Runs `cmd`, its output shown as it comes; returns its exit status and what it wrote to
+/// stderr, for a caller that decides by the error what to do next.
+pub fn run_keeping_stderr(cmd: &mut Command) -> Result<(ExitStatus, String)> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error(cmd, e))?;
+    let mut kept = String::new();
+    if let Some(stderr) = child.stderr.take() {
+        let mut shown = std::io::stderr();
+        for line in BufReader::new(stderr)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
+            let _ = writeln!(shown, "{line}");
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| spawn_error(cmd, e))?;
+    Ok((status, kept))
 }
 
 /// The last `n` lines of `text`, indented for display under a message.
