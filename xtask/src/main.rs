@@ -46,12 +46,17 @@ enum Cmd {
     /// Install every pinned tool any command needs (Debian packages, npm packages checked by
     /// SHA-256, cargo-installed binaries, the wasm32 target, schemathesis).
     Install,
-    /// Start the local stack (Postgres 15 + Supabase roles + migrations + PostgREST 12 + the
-    /// edge server) and serve the widget.
-    Up,
+    /// Start the local stack (PostgreSQL + Supabase roles + migrations + PostgREST 12 + the
+    /// edge server + the API gateway) and serve the widget.
+    Up {
+        /// The PostgreSQL major version: 15 (Debian's) or 17 (what new Supabase projects run).
+        #[arg(long, value_enum, default_value = "15")]
+        pg: stack::PgMajor,
+    },
     /// Stop what `up` started and remove its files.
     Down {
-        /// Stop the test stack (`target/test-stack`) instead of the dev stack.
+        /// Stop the test stacks (`target/test-stack`, `target/test-stack-17`) instead of the dev
+        /// stack.
         #[arg(long)]
         test_stack: bool,
     },
@@ -105,7 +110,7 @@ impl Cmd {
                 Need::Test,
                 Need::Bench,
             ],
-            Self::Up | Self::Demo => &[Need::Stack, Need::Widget],
+            Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget],
             Self::Down { .. } => &[],
             Self::BuildWidget => &[Need::Widget],
             Self::Bench { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Bench],
@@ -158,8 +163,8 @@ fn run(command: Cmd) -> Result<()> {
             );
             Ok(())
         }
-        Cmd::Up => {
-            let stack = Stack::at(dev_stack_dir());
+        Cmd::Up { pg } => {
+            let stack = Stack::at(dev_stack_dir()).on(pg);
             let started = stack.up().and_then(|mut running| {
                 let site = build::widget::build_release_to(&running.dir.join("widget"))?;
                 let app_url = running.serve_widget(&site)?;
@@ -180,18 +185,23 @@ fn run(command: Cmd) -> Result<()> {
             }
         }
         Cmd::Down { test_stack } => {
-            let dir = if test_stack {
-                test_stack_dir()
+            let dirs = if test_stack {
+                vec![
+                    test_stack_dir(stack::PgMajor::V15),
+                    test_stack_dir(stack::PgMajor::V17),
+                ]
             } else {
-                dev_stack_dir()
+                vec![dev_stack_dir()]
             };
-            let stopped = Stack::at(dir.clone()).down()?;
-            let verb = if stopped {
-                "Stopped the stack in"
-            } else {
-                "No stack running in"
-            };
-            println!("{verb} {}", dir.display());
+            for dir in dirs {
+                let stopped = Stack::at(dir.clone()).down()?;
+                let verb = if stopped {
+                    "Stopped the stack in"
+                } else {
+                    "No stack running in"
+                };
+                println!("{verb} {}", dir.display());
+            }
             Ok(())
         }
         Cmd::Demo => demo::run(),

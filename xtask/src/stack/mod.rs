@@ -1,6 +1,7 @@
-//! The local Supabase-like stack: Postgres 15 with Supabase's roles, every migration, and real
-//! PostgREST 12 with per-stack keys. `up` is safe to run twice; `down` stops exactly what `up`
-//! started, by PID.
+//! The local Supabase-like stack: PostgreSQL (15, or 17 as new Supabase projects run) with
+//! Supabase's roles and every migration, real PostgREST 12, the edge server, and an API gateway
+//! on one project URL, with per-stack keys. `up` is safe to run twice; `down` stops exactly what
+//! `up` started, by PID.
 
 pub mod edge;
 mod env_file;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use env_file::StackEnv;
+pub use postgres::PgMajor;
 
 use nix::sys::signal::Signal;
 
@@ -26,7 +28,7 @@ use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{free_port, is_running_as, stop_server};
 use crate::progress::Step;
-use crate::tools::{self, POSTGRES, POSTGREST};
+use crate::tools::{self, POSTGREST};
 use keys::StackKeys;
 use postgres::Cluster;
 use postgrest::PostgrestConfig;
@@ -49,8 +51,11 @@ pub fn dev_stack_dir() -> PathBuf {
 
 /// The folder of the stack that `cargo xtask test` runs, apart from the dev stack so that a
 /// running demo and a test run never touch each other's data.
-pub fn test_stack_dir() -> PathBuf {
-    target_dir().join("test-stack")
+pub fn test_stack_dir(pg: PgMajor) -> PathBuf {
+    match pg {
+        PgMajor::V15 => target_dir().join("test-stack"),
+        PgMajor::V17 => target_dir().join("test-stack-17"),
+    }
 }
 
 /// The folder of the stack that `cargo xtask bench` runs.
@@ -82,37 +87,37 @@ struct StackState {
     /// The API gateway (nginx's master process).
     #[serde(default)]
     gateway_pid: Option<u32>,
+    /// The PostgreSQL major the cluster runs.
+    #[serde(default)]
+    pg_major: PgMajor,
 }
 
 /// Paths of the installed tools the stack runs.
 struct StackTools {
-    /// Folder of `postgres`, `initdb`, `psql`.
+    /// Folder of `initdb`, `postgres`, `pg_ctl` of the stack's major.
     pg_bin: PathBuf,
+    /// Debian's `psql` (it talks to 15 and 17 alike).
+    psql: PathBuf,
     /// The PostgREST binary.
     postgrest: PathBuf,
 }
 
 impl StackTools {
     /// Finds the tools (installed by the command's first step).
-    fn locate() -> Result<Self> {
-        let postgres = tools::path(&POSTGRES)?;
+    fn locate(pg: PgMajor) -> Result<Self> {
+        let debian = PgMajor::V15.bin_dir()?;
         Ok(Self {
-            pg_bin: postgres
-                .parent()
-                .map_or_else(PathBuf::new, Path::to_path_buf),
+            pg_bin: pg.bin_dir()?,
+            psql: debian.join("psql"),
             postgrest: tools::path(&POSTGREST)?,
         })
-    }
-
-    /// `psql` from the same PostgreSQL installation as the server.
-    fn psql(&self) -> PathBuf {
-        self.pg_bin.join("psql")
     }
 }
 
 /// One stack's files.
 pub struct Stack {
     dir: PathBuf,
+    pg: PgMajor,
 }
 
 /// A running stack, as `up` leaves it.
@@ -128,7 +133,15 @@ pub struct RunningStack {
 impl Stack {
     /// The stack kept in `dir`.
     pub fn at(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            pg: PgMajor::default(),
+        }
+    }
+
+    /// The same stack, run on PostgreSQL `pg` (15 unless told).
+    pub fn on(self, pg: PgMajor) -> Self {
+        Self { pg, ..self }
     }
 
     fn state_file(&self) -> PathBuf {
@@ -179,7 +192,7 @@ impl Stack {
 
     /// Starts the stack, or finds it running and applies any new migrations.
     pub fn up(&self) -> Result<RunningStack> {
-        let tools = StackTools::locate()?;
+        let tools = StackTools::locate(self.pg)?;
         if let Some(state) = self.read_state() {
             let db_alive = is_running_as(self.db_pid(&state), "postgres");
             let rest_alive = state
@@ -191,10 +204,11 @@ impl Stack {
             let gateway_alive = state
                 .gateway_pid
                 .is_some_and(|pid| is_running_as(pid, gateway::COMM));
-            if db_alive && rest_alive && edge_alive && gateway_alive {
+            let same_major = state.pg_major == self.pg;
+            if db_alive && rest_alive && edge_alive && gateway_alive && same_major {
                 let (binary, built) = edge::build()?;
                 let step = Step::start(format!("Stack already running in {}", self.dir.display()));
-                let psql = Psql::new(tools.psql(), state.db_port);
+                let psql = Psql::new(tools.psql.clone(), state.db_port);
                 for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
                     step.note(format!("applied new migration {}_{}", m.version, m.name));
                 }
@@ -217,8 +231,9 @@ impl Stack {
                 });
             }
             let step = Step::start(format!(
-                "Found a stack in {} that is not fully running (Postgres {}, PostgREST {}, edge {}, gateway {}); starting a fresh one",
+                "Found a stack in {} that is not fully running, or runs another major (Postgres {} {}, PostgREST {}, edge {}, gateway {}); starting a fresh one",
                 self.dir.display(),
+                state.pg_major.number(),
                 if db_alive { "up" } else { "down" },
                 if rest_alive { "up" } else { "down" },
                 if edge_alive { "up" } else { "down" },
@@ -245,7 +260,10 @@ impl Stack {
             self.data_dir(),
             self.dir.join("postgres.log"),
         );
-        let step = Step::start("Creating a throwaway Postgres 15 cluster");
+        let step = Step::start(format!(
+            "Creating a throwaway PostgreSQL {} cluster",
+            self.pg.number()
+        ));
         step.note(format!("data in {}", self.data_dir().display()));
         cluster.init()?;
         step.done();
@@ -265,10 +283,11 @@ impl Stack {
             widget_pid: None,
             gateway_port: 0,
             gateway_pid: None,
+            pg_major: self.pg,
         };
         // Saved before anything else can fail, so that `down` can always stop what was started.
         self.write_state(&state)?;
-        let psql = Psql::new(tools.psql(), db_port);
+        let psql = Psql::new(tools.psql.clone(), db_port);
         cluster.wait_ready(&psql, db_pid, READY_TIMEOUT)?;
         step.done();
 

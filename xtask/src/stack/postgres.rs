@@ -1,14 +1,99 @@
-//! A throwaway PostgreSQL 15 cluster on a loopback port, run as the `postgres` OS user when
-//! xtask runs as root (the server refuses to run as root).
+//! A throwaway PostgreSQL cluster (15 from Debian, or 17 from npm) on a loopback port, run as
+//! the `postgres` OS user when xtask runs as root (the server refuses to run as root).
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Result, XtaskError};
-use crate::process::{os_user_ids, run_captured, running_as_root, spawn_server};
+use crate::process::{os_user_ids, run, run_captured, running_as_root, spawn_server};
 use crate::stack::psql::Psql;
+use crate::tools::{self, POSTGRES, POSTGRES_17, Source};
+
+/// The PostgreSQL major version a stack runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum PgMajor {
+    /// Debian 12's PostgreSQL 15.
+    #[default]
+    #[value(name = "15")]
+    V15,
+    /// PostgreSQL 17, what new Supabase projects run (npm's embedded-postgres build).
+    #[value(name = "17")]
+    V17,
+}
+
+impl PgMajor {
+    /// The major version as a number.
+    pub fn number(self) -> u8 {
+        match self {
+            Self::V15 => 15,
+            Self::V17 => 17,
+        }
+    }
+
+    /// The folder of `initdb`, `postgres` and `pg_ctl`, where the server's OS user can run them.
+    pub fn bin_dir(self) -> Result<PathBuf> {
+        match self {
+            Self::V15 => Ok(tools::path(&POSTGRES)?
+                .parent()
+                .map_or_else(PathBuf::new, Path::to_path_buf)),
+            Self::V17 => staged_postgres_17(),
+        }
+    }
+}
+
+/// PostgreSQL 17's `native/` folder, copied once per version where the `postgres` OS user can
+/// run it (the tools folder is usually in root's home, which it cannot enter), with Debian's
+/// pgTAP beside its extensions (pgTAP is SQL only, so one build serves every major). Returns
+/// its `bin/`.
+fn staged_postgres_17() -> Result<PathBuf> {
+    let binary = tools::path(&POSTGRES_17)?;
+    let Source::Npm { version, .. } = POSTGRES_17.source else {
+        return Err(tools::missing(&POSTGRES_17));
+    };
+    let native = binary
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| tools::missing(&POSTGRES_17))?;
+    let staged = std::env::temp_dir()
+        .join(format!("vantage-sync-{}", nix::unistd::Uid::effective()))
+        .join(format!("postgres-{version}"));
+    let complete = staged.join(".complete");
+    if !complete.exists() {
+        let partial = staged.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&partial);
+        if let Some(parent) = partial.parent() {
+            std::fs::create_dir_all(parent).map_err(XtaskError::io("creating", parent))?;
+        }
+        // `cp -a` keeps the package's library links.
+        run(Command::new("cp").arg("-a").arg(native).arg(&partial))?;
+        let _ = std::fs::remove_dir_all(&staged);
+        std::fs::rename(&partial, &staged).map_err(XtaskError::io("moving", &partial))?;
+        std::fs::write(&complete, version).map_err(XtaskError::io("writing", &complete))?;
+    }
+    copy_pgtap(&staged.join("share").join("postgresql").join("extension"))?;
+    Ok(staged.join("bin"))
+}
+
+/// Debian's pgTAP files (when its package is installed), into another major's extension folder.
+fn copy_pgtap(extensions: &Path) -> Result<()> {
+    let debian = Path::new("/usr/share/postgresql/15/extension");
+    let Ok(entries) = std::fs::read_dir(debian) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("pgtap") && !extensions.join(&name).exists() {
+            std::fs::copy(entry.path(), extensions.join(&name))
+                .map_err(XtaskError::io("copying", entry.path()))?;
+        }
+    }
+    Ok(())
+}
 
 /// The cluster's folders and binaries.
 pub struct Cluster {

@@ -8,7 +8,7 @@ use crate::error::{Result, XtaskError};
 use crate::paths::tools_dir;
 use crate::process::{cargo, run};
 use crate::progress::Step;
-use crate::stack::{RunningStack, Stack, test_stack_dir};
+use crate::stack::{PgMajor, RunningStack, Stack, test_stack_dir};
 
 /// One step of the test command and how it went.
 pub struct Outcome {
@@ -42,7 +42,7 @@ pub fn on_fresh_stack(
     label: &str,
     steps: impl FnOnce(&RunningStack) -> Vec<Outcome>,
 ) -> Vec<Outcome> {
-    let stack = Stack::at(test_stack_dir());
+    let stack = Stack::at(test_stack_dir(PgMajor::V15));
     let mut outcomes = Vec::new();
     let mut started = None;
     outcomes.push(timed(&format!("{label}: start a fresh test stack"), || {

@@ -13,7 +13,7 @@ use crate::build::{supabase, widget};
 use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
 use crate::process::{cargo, run};
-use crate::stack::{RunningStack, Stack, dev_stack_dir, test_stack_dir};
+use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::reliability;
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
 use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
@@ -121,51 +121,63 @@ const WASM_CRATES: [&str; 6] = [
     "vantage-edge-deno",
 ];
 
-/// Runs the stack's suites; returns the stack's secret values (for the widget's scan).
+/// The majors the database suites run on: Debian's 15, and 17, which new Supabase projects run.
+const MAJORS: [PgMajor; 2] = [PgMajor::V15, PgMajor::V17];
+
+/// Runs the stack's suites on each major; returns the stacks' secret values (for the widget's
+/// scan).
 fn run_stack_suites(
     suites: &[Suite],
     keep_stack: bool,
     outcomes: &mut Vec<Outcome>,
 ) -> Vec<(String, String)> {
-    let stack = Stack::at(test_stack_dir());
-    let mut started = None;
-    outcomes.push(timed("start the test stack", || {
-        // A leftover stack from an interrupted run would hold stale data.
-        stack.down()?;
-        started = Some(stack.up()?);
-        Ok(())
-    }));
-    let mut secrets = Vec::new();
-    if let Some(running) = &started {
-        secrets = stack_secrets(&running.dir.join("env"));
-        if suites.contains(&Suite::Db) {
-            outcomes.push(timed("pgTAP (tests/pgtap)", || pg_prove(running)));
-        }
-        if suites.contains(&Suite::Http) {
-            let mut bundle = None;
-            outcomes.push(timed(
-                "the Supabase bundle, for the tests under Deno",
-                || {
-                    bundle = Some(supabase::bundle_supabase()?);
-                    Ok(())
-                },
-            ));
-            if let Some(bundle) = bundle {
-                outcomes.push(timed("HTTP through PostgREST (tests/)", || {
-                    run(stack_tests(running)
-                        .env("VANTAGE_SUPABASE_BUNDLE", &bundle)
-                        .env("VANTAGE_DENO", tools::path(&DENO)?))
-                }));
-            }
-        }
+    let mut bundle = None;
+    if suites.contains(&Suite::Http) {
+        outcomes.push(timed(
+            "the Supabase bundle, for the tests under Deno",
+            || {
+                bundle = Some(supabase::bundle_supabase()?);
+                Ok(())
+            },
+        ));
     }
-    if keep_stack && started.is_some() {
-        println!(
-            "Test stack kept running in {} (stop it: cargo xtask down --test-stack)",
-            stack.env_file().display()
-        );
-    } else {
-        outcomes.push(timed("stop the test stack", || stack.down().map(|_| ())));
+    let mut secrets = Vec::new();
+    for pg in MAJORS {
+        let on = format!("PostgreSQL {}", pg.number());
+        let stack = Stack::at(test_stack_dir(pg)).on(pg);
+        let mut started = None;
+        outcomes.push(timed(&format!("start the test stack ({on})"), || {
+            // A leftover stack from an interrupted run would hold stale data.
+            stack.down()?;
+            started = Some(stack.up()?);
+            Ok(())
+        }));
+        let Some(running) = started else {
+            continue;
+        };
+        secrets.extend(stack_secrets(&running.dir.join("env")));
+        if suites.contains(&Suite::Db) {
+            outcomes.push(timed(&format!("pgTAP (tests/pgtap) ({on})"), || {
+                pg_prove(&running)
+            }));
+        }
+        if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Http)) {
+            outcomes.push(timed(&format!("HTTP through PostgREST (tests/) ({on})"), || {
+                run(stack_tests(&running)
+                    .env("VANTAGE_SUPABASE_BUNDLE", bundle)
+                    .env("VANTAGE_DENO", tools::path(&DENO)?))
+            }));
+        }
+        if keep_stack {
+            println!(
+                "Test stack kept running in {} (stop it: cargo xtask down --test-stack)",
+                stack.env_file().display()
+            );
+        } else {
+            outcomes.push(timed(&format!("stop the test stack ({on})"), || {
+                stack.down().map(|_| ())
+            }));
+        }
     }
     secrets
 }
@@ -268,22 +280,28 @@ fn pg_prove(stack: &RunningStack) -> Result<()> {
 }
 
 /// The shared checks rebuild their own database; they prove the migrations work beyond this
-/// repository's own stack.
+/// repository's own stack, on each major (`PGBIN` names the server's binaries).
 fn shared_checks() -> Vec<Outcome> {
     let dir = workspace_root().join("..").join("shared").join("checks");
-    ["spec-conformance", "role-access"]
-        .into_iter()
-        .filter_map(|name| {
-            let script = dir.join(name);
-            if !script.exists() {
-                println!("==> {name}: skipped ({} not found)", script.display());
-                return None;
-            }
-            Some(timed(&format!("shared check {name}"), || {
-                run(Command::new("bash")
-                    .arg(&script)
-                    .env("CHECK_PROJECT", workspace_root()))
-            }))
-        })
-        .collect()
+    let mut outcomes = Vec::new();
+    for name in ["spec-conformance", "role-access"] {
+        let script = dir.join(name);
+        if !script.exists() {
+            println!("==> {name}: skipped ({} not found)", script.display());
+            continue;
+        }
+        for pg in MAJORS {
+            let on = pg.number();
+            outcomes.push(timed(
+                &format!("shared check {name} (PostgreSQL {on})"),
+                || {
+                    run(Command::new("bash")
+                        .arg(&script)
+                        .env("CHECK_PROJECT", workspace_root())
+                        .env("PGBIN", pg.bin_dir()?))
+                },
+            ));
+        }
+    }
+    outcomes
 }

