@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
+use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::process::{os_user_ids, run, run_captured, running_as_root, spawn_server};
 use crate::stack::psql::Psql;
@@ -59,9 +60,11 @@ fn staged_postgres_17() -> Result<PathBuf> {
         .parent()
         .and_then(Path::parent)
         .ok_or_else(|| tools::missing(&POSTGRES_17))?;
+    // One copy per tools folder (a `--fresh-tools` run makes its own).
+    let origin = sha256_hex(native.as_os_str().as_encoded_bytes());
     let staged = std::env::temp_dir()
         .join(format!("vantage-sync-{}", nix::unistd::Uid::effective()))
-        .join(format!("postgres-{version}"));
+        .join(format!("postgres-{version}-{}", &origin[..12]));
     let complete = staged.join(".complete");
     if !complete.exists() {
         let partial = staged.with_extension("partial");
