@@ -58,9 +58,10 @@ pub fn run() -> Result<()> {
     let get = |k: &str| running.env.get(k).unwrap_or("?").to_owned();
     println!("\nRead it as the signed-in admin would (role authenticated, read-only):");
     println!(
-        "  curl -H 'Authorization: Bearer {}' '{}/vantage_sync_health?select=resource,health,alerts&order=sort_key'",
+        "  curl -H 'apikey: {}' -H 'Authorization: Bearer {}' '{}/rest/v1/vantage_sync_health?select=resource,health,alerts&order=sort_key'",
+        get("PUBLISHABLE_KEY"),
         get("AUTHENTICATED_JWT"),
-        get("POSTGREST_URL")
+        get("SUPABASE_URL")
     );
     println!(
         "\nStuck runs are swept every {} minutes, as a pg_cron job would. Press Ctrl-C to stop the demo and remove its stack.",
