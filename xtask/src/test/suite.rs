@@ -162,11 +162,14 @@ fn run_stack_suites(
             }));
         }
         if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Http)) {
-            outcomes.push(timed(&format!("HTTP through PostgREST (tests/) ({on})"), || {
-                run(stack_tests(&running)
-                    .env("VANTAGE_SUPABASE_BUNDLE", bundle)
-                    .env("VANTAGE_DENO", tools::path(&DENO)?))
-            }));
+            outcomes.push(timed(
+                &format!("HTTP through PostgREST (tests/) ({on})"),
+                || {
+                    run(stack_tests(&running)
+                        .env("VANTAGE_SUPABASE_BUNDLE", bundle)
+                        .env("VANTAGE_DENO", tools::path(&DENO)?))
+                },
+            ));
         }
         if keep_stack {
             println!(
