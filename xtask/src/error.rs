@@ -80,6 +80,17 @@ pub enum XtaskError {
     /// A build left something other than what the next step needs.
     #[error("the build's output is not as expected: {0}")]
     BuildOutput(String),
+    /// The Supabase bundle is not as the Supabase CLI reads it.
+    #[error(
+        "the bundle in {} is not as the Supabase CLI reads it:\n{findings}fix the generator (xtask/src/build/supabase.rs), or the check's model of the CLI (xtask/src/build/supabase_check.rs) if the CLI has changed, and run `cargo xtask bundle supabase` again",
+        dir.display()
+    )]
+    BundleCheck {
+        /// The bundle folder.
+        dir: PathBuf,
+        /// One line per finding, each ending with a newline.
+        findings: String,
+    },
     /// The widget's bundle holds secrets.
     #[error("{0}")]
     SecretsInBundle(String),

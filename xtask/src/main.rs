@@ -82,6 +82,10 @@ enum Cmd {
         /// against the running dev stack (`cargo xtask up`).
         #[arg(long)]
         test: bool,
+        /// The project's Postgres major version, written as `db.major_version` in config.toml
+        /// (`SHOW server_version;` on the project); new Supabase projects run 17.
+        #[arg(long, value_enum, default_value_t = build::supabase::DEFAULT_PG)]
+        pg: stack::PgMajor,
     },
     /// Run every check: fmt, clippy, unit, pgTAP, HTTP per role, shared checks, the widget,
     /// reliability.
@@ -207,9 +211,9 @@ fn run(command: Cmd) -> Result<()> {
         Cmd::Demo => demo::run(),
         Cmd::BuildWidget => build::widget::build_widget(),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
-        Cmd::Bundle { target, test } => {
+        Cmd::Bundle { target, test, pg } => {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());
-            build::supabase::run_bundle(target, env.as_deref())
+            build::supabase::run_bundle(target, pg, env.as_deref())
         }
         Cmd::Test {
             suites,

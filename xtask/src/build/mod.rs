@@ -3,4 +3,5 @@
 
 pub mod deno_function;
 pub mod supabase;
+pub mod supabase_check;
 pub mod widget;

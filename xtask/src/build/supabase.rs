@@ -10,7 +10,9 @@
 //! - `tests/database/`: the pgTAP files that run under `supabase test db`;
 //! - `README.md`: how to deploy it, and which pgTAP files only run locally.
 //!
-//! Deno (`tools::DENO`) type-checks the function as the Supabase CLI's bundler would.
+//! Deno (`tools::DENO`) type-checks the function as the Supabase CLI's bundler would, then
+//! `build/supabase_check.rs` checks the folder as the Supabase CLI reads it. `--pg 15|17`
+//! picks `db.major_version` (default 17, the CLI's default for new projects).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,13 +21,14 @@ use std::process::Command;
 use clap::ValueEnum;
 
 use crate::build::deno_function::DenoFunction;
+use crate::build::supabase_check;
 use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run, run_captured};
 use crate::progress::Step;
-use crate::stack::StackEnv;
 use crate::stack::edge::FUNCTION_NAME;
+use crate::stack::{PgMajor, StackEnv};
 use crate::tools::{self, DENO, WASM_BINDGEN, WASM_OPT};
 
 /// What `cargo xtask bundle` can build.
@@ -34,6 +37,11 @@ pub enum Target {
     /// `target/supabase/`: config, migrations, the edge function, pgTAP tests.
     Supabase,
 }
+
+/// The Postgres major the bundle's `config.toml` declares (`db.major_version`) unless told
+/// otherwise: 17, what new Supabase projects run and the Supabase CLI's default
+/// (`major_version = 17` in its `pkg/config/templates/config.toml`).
+pub const DEFAULT_PG: PgMajor = PgMajor::V17;
 
 /// The edge crate's wasm file names (wasm-bindgen names them after the crate).
 const CRATE: &str = "vantage-edge-deno";
@@ -48,16 +56,16 @@ pub fn supabase_dir() -> PathBuf {
     target_dir().join("supabase")
 }
 
-/// Runs `cargo xtask bundle <target>`; with `test_against`, then runs the edge suite through
-/// the bundle under Deno against the stack of that env file.
-pub fn run_bundle(target: Target, test_against: Option<&Path>) -> Result<()> {
+/// Runs `cargo xtask bundle <target>` for a project on Postgres `pg`; with `test_against`,
+/// then runs the edge suite through the bundle under Deno against the stack of that env file.
+pub fn run_bundle(target: Target, pg: PgMajor, test_against: Option<&Path>) -> Result<()> {
     match (target, test_against) {
         (Target::Supabase, None) => {
-            let out = bundle_supabase()?;
+            let out = bundle_supabase_for(pg)?;
             print_summary(&out);
             Ok(())
         }
-        (Target::Supabase, Some(stack_env)) => edge_suite_under_deno(stack_env),
+        (Target::Supabase, Some(stack_env)) => edge_suite_under_deno(stack_env, pg),
     }
 }
 
@@ -66,8 +74,8 @@ pub fn run_bundle(target: Target, test_against: Option<&Path>) -> Result<()> {
 /// loopback port with the configuration the stack gives its native server (same writer
 /// token, keys, JWKS and CORS origins), writes `env.deno` next to `stack_env` with `EDGE_URL`
 /// pointing at Deno, runs the suite with `VANTAGE_STACK_ENV` set to it, and stops Deno by PID.
-pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
-    let out = bundle_supabase()?;
+pub fn edge_suite_under_deno(stack_env: &Path, pg: PgMajor) -> Result<()> {
+    let out = bundle_supabase_for(pg)?;
     let env = StackEnv::read(stack_env)?;
     let setting = |key: &str| env.require(key).map(str::to_owned);
     let stack_dir = stack_env.parent().unwrap_or_else(|| Path::new("."));
@@ -101,8 +109,13 @@ pub fn edge_suite_under_deno(stack_env: &Path) -> Result<()> {
     result
 }
 
-/// Builds `target/supabase/` from scratch; returns its path.
+/// Builds `target/supabase/` from scratch for [`DEFAULT_PG`]; returns its path.
 pub fn bundle_supabase() -> Result<PathBuf> {
+    bundle_supabase_for(DEFAULT_PG)
+}
+
+/// Builds `target/supabase/` from scratch for a project on Postgres `pg`; returns its path.
+pub fn bundle_supabase_for(pg: PgMajor) -> Result<PathBuf> {
     let root = workspace_root();
     let out = supabase_dir();
     let wasm = build_wasm()?;
@@ -124,7 +137,7 @@ pub fn bundle_supabase() -> Result<PathBuf> {
     ] {
         copy(&wasm.join(&name), &function_dir.join(&name))?;
     }
-    write(&out.join("config.toml"), &config_toml())?;
+    write(&out.join("config.toml"), &config_toml(pg))?;
 
     let migrations = forward_migrations(&root.join("migrations"))?;
     create_dir(&out.join("migrations"))?;
@@ -162,6 +175,20 @@ pub fn bundle_supabase() -> Result<PathBuf> {
             .env("DENO_NO_UPDATE_CHECK", "1"),
     )?;
     step.done();
+
+    let step = Step::start("Checking the bundle as the Supabase CLI reads it");
+    match supabase_check::check(&out) {
+        Ok(checked) => {
+            for line in checked {
+                step.note(line);
+            }
+            step.done();
+        }
+        Err(e) => {
+            step.failed();
+            return Err(e);
+        }
+    }
     Ok(out)
 }
 
@@ -241,16 +268,18 @@ fn optimize(wasm_opt: &Path, module: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The Supabase CLI configuration of the bundle.
-fn config_toml() -> String {
+/// The Supabase CLI configuration of the bundle, for a project on Postgres `pg`.
+pub fn config_toml(pg: PgMajor) -> String {
     format!(
         r#"# Written by `cargo xtask bundle supabase`; edit the generator (xtask/src/build/supabase.rs), not this file.
 # Use this folder as a project's supabase/ folder: `supabase --workdir target <command>`.
 project_id = "vantage-sync"
 
 [db]
-# The version the migrations and pgTAP tests run against in this repository's CI.
-major_version = 15
+# The project's Postgres major version (`SHOW server_version;`), from `cargo xtask bundle
+# supabase --pg 15|17`; 17 (the default) is what new projects run. This repository's tests
+# run the migrations and pgTAP files on both.
+major_version = {major}
 
 [functions.{FUNCTION_NAME}]
 enabled = true
@@ -259,7 +288,8 @@ enabled = true
 verify_jwt = false
 # index.ts reads the module with Deno.readFileSync: it must be deployed with the function.
 static_files = ["./functions/{FUNCTION_NAME}/{WASM_STEM}_bg.wasm"]
-"#
+"#,
+        major = pg.number()
     )
 }
 
@@ -482,7 +512,9 @@ mod tests {
 
     #[test]
     fn config_names_the_function_and_its_module() {
-        let config = config_toml();
+        let config = config_toml(DEFAULT_PG);
+        assert!(config.contains("major_version = 17\n"));
+        assert!(config_toml(PgMajor::V15).contains("major_version = 15\n"));
         assert!(config.contains("[functions.vantage-sync]"));
         assert!(config.contains("verify_jwt = false"));
         assert!(config.contains("./functions/vantage-sync/vantage_edge_deno_bg.wasm"));
