@@ -4,11 +4,12 @@
 //! the pgTAP and HTTP suites. A failing step does not hide the others: all run, the summary
 //! names every failure, and the exit code is non-zero if any failed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::ValueEnum;
 
+use crate::build::supabase_check::{PgConnection, pg_prove_command};
 use crate::build::{supabase, widget};
 use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
@@ -132,7 +133,7 @@ fn run_stack_suites(
     outcomes: &mut Vec<Outcome>,
 ) -> Vec<(String, String)> {
     let mut bundle = None;
-    if suites.contains(&Suite::Http) {
+    if suites.iter().any(|s| matches!(s, Suite::Http | Suite::Db)) {
         outcomes.push(timed(
             "the Supabase bundle, for the tests under Deno",
             || {
@@ -160,6 +161,12 @@ fn run_stack_suites(
             outcomes.push(timed(&format!("pgTAP (tests/pgtap) ({on})"), || {
                 pg_prove(&running)
             }));
+        }
+        if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Db)) {
+            outcomes.push(timed(
+                &format!("pgTAP of the bundle, as `supabase test db` runs it ({on})"),
+                || supabase_test_db(&running, bundle),
+            ));
         }
         if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Http)) {
             outcomes.push(timed(
@@ -249,6 +256,26 @@ fn widget_end_to_end() -> Vec<Outcome> {
             &[("VANTAGE_WIDGET_DIST", dist.into_os_string())],
         )]
     })
+}
+
+/// The bundle's `tests/` through `pg_prove` with the Supabase CLI's flags, folder and libpq
+/// variables, against the test stack (with pgTAP created first, as the CLI does).
+fn supabase_test_db(stack: &RunningStack, bundle: &Path) -> Result<()> {
+    stack
+        .psql
+        .sql("CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions")?;
+    let connection = PgConnection {
+        host: "127.0.0.1".to_owned(),
+        port: stack.psql.port(),
+        user: "postgres".to_owned(),
+        password: None,
+        database: "postgres".to_owned(),
+    };
+    run(&mut pg_prove_command(
+        &tools::path(&PG_PROVE)?,
+        bundle,
+        &connection,
+    ))
 }
 
 fn pg_prove(stack: &RunningStack) -> Result<()> {
