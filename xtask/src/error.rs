@@ -82,7 +82,7 @@ pub enum XtaskError {
     BuildOutput(String),
     /// The Supabase bundle is not as the Supabase CLI reads it.
     #[error(
-        "the bundle in {} is not as the Supabase CLI reads it:\n{findings}fix the generator (xtask/src/build/supabase.rs), or the check's model of the CLI (xtask/src/build/supabase_check.rs) if the CLI has changed, and run `cargo xtask bundle supabase` again",
+        "the bundle in {} is not as the Supabase CLI reads it:\n{findings}fix the generator (xtask/src/build/supabase.rs), or the check's model of the CLI (xtask/src/build/supabase_check/) if the CLI has changed, and run `cargo xtask bundle supabase` again",
         dir.display()
     )]
     BundleCheck {

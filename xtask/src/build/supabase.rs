@@ -11,7 +11,7 @@
 //! - `README.md`: how to deploy it, and which pgTAP files only run locally.
 //!
 //! Deno (`tools::DENO`) type-checks the function as the Supabase CLI's bundler would, then
-//! `build/supabase_check.rs` checks the folder as the Supabase CLI reads it. `--pg 15|17`
+//! `build/supabase_check/` checks the folder as the Supabase CLI reads it. `--pg 15|17`
 //! picks `db.major_version` (default 17, the CLI's default for new projects).
 
 use std::fmt::Write as _;
