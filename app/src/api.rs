@@ -38,7 +38,8 @@ pub struct Snapshot {
 /// Why a read failed, as the user should hear it. Database text is never shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
-    /// 401, `PGRST301` (invalid JWT) or `PGRST303` (JWT expired): the user must sign in again.
+    /// 401, `PGRST301` (invalid JWT), `PGRST303` (JWT expired) or a token whose role does not
+    /// exist: the user must sign in again.
     SessionExpired,
     /// The request did not get an answer (network, CORS, server down).
     Unreachable,
@@ -79,16 +80,41 @@ pub enum Failure {
     Error(ApiError),
 }
 
-/// Classifies a non-2xx response by its status and PostgREST `code`.
-pub fn classify_failure(status: u16, code: Option<&str>) -> Failure {
+/// Classifies a non-2xx response by its status and PostgREST `code`; the `message` is only
+/// matched for one case, never kept or shown.
+///
+/// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) differ; each pair below
+/// means the same to the widget (sources: `docs/postgrest-versions.md`):
+/// - an expired token: `PGRST301` on 12, `PGRST303` on 13+ (both 401);
+/// - a token whose role does not exist: 400 `22023` on 12, 401 since 13.0.1 (#3601);
+/// - a missing view: 404 `42P01` on 12, 404 `PGRST205` on 13+ (#3697); a wrong path: a bare
+///   404 on 12, `PGRST125` on 13+ (#3906).
+pub fn classify_failure(status: u16, code: Option<&str>, message: Option<&str>) -> Failure {
     match (status, code) {
         (401, _) | (_, Some("PGRST301" | "PGRST303")) => Failure::Error(ApiError::SessionExpired),
+        (_, Some("22023")) if names_unknown_role(message) => {
+            Failure::Error(ApiError::SessionExpired)
+        }
         (404, _) | (_, Some("PGRST205")) => Failure::NoSuchRelation,
         (status, code) => Failure::Error(ApiError::Http {
             status,
             code: code.map(str::to_owned),
         }),
     }
+}
+
+/// Whether `message` is PostgreSQL's `role "…" does not exist`, matched as PostgREST 13.0.1+
+/// matches it to answer 401 instead of 400.
+fn names_unknown_role(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.starts_with("role") && m.ends_with("does not exist"))
+}
+
+/// The `Authorization` value for `token`; none for an empty token, which PostgREST 12.0.2
+/// reads as no token (the `anon` role) and 13+ refuses with `PGRST301` (#3600).
+fn bearer(token: Option<&str>) -> Option<String> {
+    token
+        .filter(|token| !token.is_empty())
+        .map(|token| format!("Bearer {token}"))
 }
 
 /// The server's clock minus the browser's, from the `Date` header of an answer that arrived at
@@ -223,9 +249,19 @@ async fn get_json(
     };
     let received_at = browser::now();
     if !(200..300).contains(&reply.status) {
-        // Only PostgREST's code is used: its messages may hold SQL details.
-        let code = reply.body.and_then(|b| decode::string_field(&b, "code"));
-        return Err(classify_failure(reply.status, code.as_deref()));
+        // Only PostgREST's code is used: its messages may hold SQL details (one is matched).
+        let field = |name: &str| {
+            reply
+                .body
+                .as_ref()
+                .and_then(|b| decode::string_field(b, name))
+        };
+        let (code, message) = (field("code"), field("message"));
+        return Err(classify_failure(
+            reply.status,
+            code.as_deref(),
+            message.as_deref(),
+        ));
     }
     let body = reply.body.ok_or(Failure::Error(ApiError::BadData))?;
     Ok((body, reply.date, received_at))
@@ -262,13 +298,13 @@ async fn send_get(
     token: Option<&str>,
     url: &str,
 ) -> Result<web_sys::Response, Failure> {
-    let bearer = token.map(|token| format!("Bearer {token}"));
+    let authorization = bearer(token);
     let mut headers = vec![
         ("apikey", config.api_key.as_str()),
         ("Accept", "application/json"),
     ];
-    if let Some(bearer) = &bearer {
-        headers.push(("Authorization", bearer));
+    if let Some(authorization) = &authorization {
+        headers.push(("Authorization", authorization));
     }
     send("GET", url, &headers, None)
         .await
@@ -431,23 +467,23 @@ mod tests {
     #[test]
     fn failures_map_to_what_the_user_can_do() {
         assert_eq!(
-            classify_failure(401, Some("PGRST301")),
+            classify_failure(401, Some("PGRST301"), None),
             Failure::Error(ApiError::SessionExpired)
         );
         assert_eq!(
-            classify_failure(401, None),
+            classify_failure(401, None, None),
             Failure::Error(ApiError::SessionExpired)
         );
         assert_eq!(
-            classify_failure(400, Some("PGRST303")),
+            classify_failure(400, Some("PGRST303"), None),
             Failure::Error(ApiError::SessionExpired)
         );
         assert_eq!(
-            classify_failure(404, Some("PGRST205")),
+            classify_failure(404, Some("PGRST205"), None),
             Failure::NoSuchRelation
         );
-        assert_eq!(classify_failure(404, None), Failure::NoSuchRelation);
-        let forbidden = classify_failure(403, Some("42501"));
+        assert_eq!(classify_failure(404, None, None), Failure::NoSuchRelation);
+        let forbidden = classify_failure(403, Some("42501"), None);
         assert_eq!(
             forbidden,
             Failure::Error(ApiError::Http {
@@ -500,5 +536,136 @@ mod tests {
             read_url(&config, "vantage_sync_state", "resource"),
             "http://127.0.0.1:3000/vantage_sync_state?order=resource&resource=eq.a%26b%3Dc%20d"
         );
+    }
+
+    /// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) answer some reads
+    /// differently; each test gives one difference's two answers (status, code, message) and
+    /// checks that the widget does the same with both (sources: `docs/postgrest-versions.md`).
+    mod versions {
+        use super::*;
+
+        type Answer<'a> = (u16, Option<&'a str>, Option<&'a str>);
+
+        /// Classifies the 12.0.2 and the 14.x answer; both must be `expected`.
+        fn same_failure(v12: Answer<'_>, v14: Answer<'_>, expected: &Failure) {
+            assert_eq!(
+                &classify_failure(v12.0, v12.1, v12.2),
+                expected,
+                "12.0.2: {v12:?}"
+            );
+            assert_eq!(
+                &classify_failure(v14.0, v14.1, v14.2),
+                expected,
+                "14.x: {v14:?}"
+            );
+        }
+
+        /// The 12.0.2 and the 14.x answer are a plain error, shown with their own status.
+        fn both_plain_errors(code: &str, v12_status: u16, v14_status: u16) {
+            for status in [v12_status, v14_status] {
+                assert_eq!(
+                    classify_failure(status, Some(code), None),
+                    Failure::Error(ApiError::Http {
+                        status,
+                        code: Some(code.to_owned())
+                    })
+                );
+            }
+        }
+
+        #[test]
+        fn a_missing_view_is_42p01_on_12_and_pgrst205_on_14() {
+            same_failure(
+                (
+                    404,
+                    Some("42P01"),
+                    Some("relation \"public.vantage_sync_health\" does not exist"),
+                ),
+                (
+                    404,
+                    Some("PGRST205"),
+                    Some(
+                        "Could not find the table 'public.vantage_sync_health' in the schema cache",
+                    ),
+                ),
+                &Failure::NoSuchRelation,
+            );
+        }
+
+        #[test]
+        fn a_wrong_path_is_a_bare_404_on_12_and_pgrst125_on_14() {
+            same_failure(
+                (404, None, None),
+                (
+                    404,
+                    Some("PGRST125"),
+                    Some("Invalid path specified in request URL"),
+                ),
+                &Failure::NoSuchRelation,
+            );
+            // Neither the view nor the table: shown as a 404.
+            assert_eq!(
+                Failure::NoSuchRelation.into_error(),
+                ApiError::Http {
+                    status: 404,
+                    code: None
+                }
+            );
+        }
+
+        #[test]
+        fn an_expired_token_is_pgrst301_on_12_and_pgrst303_on_14() {
+            same_failure(
+                (401, Some("PGRST301"), Some("JWT expired")),
+                (401, Some("PGRST303"), Some("JWT expired")),
+                &Failure::Error(ApiError::SessionExpired),
+            );
+        }
+
+        #[test]
+        fn a_token_whose_role_does_not_exist_is_400_on_12_and_401_on_14() {
+            let message = Some("role \"sync_viewer\" does not exist");
+            same_failure(
+                (400, Some("22023"), message),
+                (401, Some("22023"), message),
+                &Failure::Error(ApiError::SessionExpired),
+            );
+            // Any other 22023 stays an error of the read.
+            assert_eq!(
+                classify_failure(400, Some("22023"), Some("invalid value for parameter")),
+                Failure::Error(ApiError::Http {
+                    status: 400,
+                    code: Some("22023".into())
+                })
+            );
+        }
+
+        #[test]
+        fn an_empty_token_is_never_sent() {
+            // 12.0.2 reads `Bearer ` as anon, 13+ refuses it (PGRST301): send none instead.
+            assert_eq!(bearer(Some("")), None);
+            assert_eq!(bearer(None), None);
+            assert_eq!(bearer(Some("a.b.c")).as_deref(), Some("Bearer a.b.c"));
+        }
+
+        #[test]
+        fn a_cardinality_violation_is_400_on_12_and_500_since_12_0_3() {
+            both_plain_errors("21000", 400, 500);
+        }
+
+        #[test]
+        fn a_recursive_policy_is_400_on_12_and_500_since_12_0_3() {
+            both_plain_errors("42P17", 400, 500);
+        }
+
+        #[test]
+        fn a_program_limit_is_413_on_12_and_500_since_12_2() {
+            both_plain_errors("54000", 413, 500);
+        }
+
+        #[test]
+        fn a_configuration_limit_is_503_on_12_and_500_since_12_2() {
+            both_plain_errors("53400", 503, 500);
+        }
     }
 }

@@ -174,34 +174,47 @@ pub(crate) fn first_row(raw: &[u8]) -> Option<Value> {
 }
 
 /// The caller's error for a failed call.
+///
+/// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) answer some failures with
+/// other codes or statuses; each such pair maps to one caller error (the differences, with
+/// their sources: `docs/postgrest-versions.md`).
 pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
-    let error = match error {
-        CallError::Transport(e) => {
-            let what = match e.kind {
-                UpstreamErrorKind::Timeout => "timed out",
-                UpstreamErrorKind::Unavailable => "is unreachable",
-                UpstreamErrorKind::TooLarge => {
-                    return EdgeError::internal(format!(
-                        "PostgREST's answer to {} was too large: {}",
-                        action.verb, e.message
-                    ));
-                }
-                // PostgREST is the deployment's own: only receivers are checked.
-                UpstreamErrorKind::NotPublic | UpstreamErrorKind::Other => "failed",
-            };
-            return EdgeError::UpstreamUnavailable {
-                detail: format!("PostgREST {what} ({}): {}", action.verb, e.message),
-            };
+    match error {
+        CallError::Transport(e) => transport_error(&e, action),
+        CallError::Refused(error) => refusal_error(&error, action),
+    }
+}
+
+/// No answer from PostgREST.
+fn transport_error(e: &UpstreamError, action: &Action<'_>) -> EdgeError {
+    let what = match e.kind {
+        UpstreamErrorKind::Timeout => "timed out",
+        UpstreamErrorKind::Unavailable => "is unreachable",
+        UpstreamErrorKind::TooLarge => {
+            return EdgeError::internal(format!(
+                "PostgREST's answer to {} was too large: {}",
+                action.verb, e.message
+            ));
         }
-        CallError::Refused(error) => error,
+        // PostgREST is the deployment's own: only receivers are checked.
+        UpstreamErrorKind::NotPublic | UpstreamErrorKind::Other => "failed",
     };
+    EdgeError::UpstreamUnavailable {
+        detail: format!("PostgREST {what} ({}): {}", action.verb, e.message),
+    }
+}
+
+/// A non-2xx answer from PostgREST.
+fn refusal_error(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
     let code = error.code.as_deref().unwrap_or("");
     let status = error.status;
     match code {
-        "PT409" => conflict(&error, action),
+        "PT409" => conflict(error, action),
         "PT404" => EdgeError::UnknownResource {
             resource: action.resource.to_owned(),
         },
+        // The key's role does not exist: 400 before PostgREST 13.0.1, 401 since (#3601).
+        "22023" if names_unknown_role(error.message.as_deref()) => key_refused(error, action),
         // Our SQL functions raise 22023 with sentences written for callers.
         "22023" => EdgeError::invalid(error.message.as_deref().map_or_else(
             || "the database refused the values as invalid".into(),
@@ -210,14 +223,19 @@ pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
         "23514" => EdgeError::unprocessable(
             "the database refused these values: they break a rule of the sync state table",
         ),
+        _ if is_missing_from_schema(code, status) => EdgeError::internal(format!(
+            "PostgREST knows no such table, view, function or path for {} (HTTP {status}, code {code:?}): are the migrations applied, and is SUPABASE_URL (or SUPABASE_REST_URL) right?",
+            action.verb
+        )),
+        _ if is_fault_of_the_database(code) => EdgeError::internal(format!(
+            "the database failed {} with code {code:?} (HTTP {status}), which retrying will not fix",
+            action.verb
+        )),
         _ if code == "42501"
             || status == StatusCode::UNAUTHORIZED.as_u16()
             || status == StatusCode::FORBIDDEN.as_u16() =>
         {
-            EdgeError::internal(format!(
-                "PostgREST refused the service key for {} (HTTP {status}, code {code:?}): check SUPABASE_SECRET_KEY(S) / SUPABASE_SERVICE_ROLE_KEY",
-                action.verb
-            ))
+            key_refused(error, action)
         }
         _ if status >= 500 => EdgeError::UpstreamUnavailable {
             detail: format!(
@@ -239,6 +257,41 @@ pub fn map_error(error: CallError, action: &Action<'_>) -> EdgeError {
             action.verb
         )),
     }
+}
+
+/// PostgREST refused the service key (or the role it names): a misconfiguration.
+fn key_refused(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
+    let code = error.code.as_deref().unwrap_or("");
+    EdgeError::internal(format!(
+        "PostgREST refused the service key for {} (HTTP {}, code {code:?}): check SUPABASE_SECRET_KEY(S) / SUPABASE_SERVICE_ROLE_KEY",
+        action.verb, error.status
+    ))
+}
+
+/// Whether `message` is PostgreSQL's `role "…" does not exist`, matched as PostgREST 13.0.1+
+/// matches it to answer 401 instead of 400.
+fn names_unknown_role(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.starts_with("role") && m.ends_with("does not exist"))
+}
+
+/// A table, view, function or path PostgREST does not know, in either version's words: a
+/// missing relation is `42P01` from PostgreSQL on 12.0.2 and `PGRST205` on 13+ (#3697); an
+/// unknown path a bare `{}` 404 on 12.0.2 and `PGRST125` on 13+ (#3906); a function
+/// `PGRST202`, or `42883` before 14.2 for a function with one named JSON parameter (#4553).
+fn is_missing_from_schema(code: &str, status: u16) -> bool {
+    matches!(
+        code,
+        "42P01" | "PGRST205" | "PGRST125" | "PGRST202" | "42883"
+    ) || (code.is_empty() && status == StatusCode::NOT_FOUND.as_u16())
+}
+
+/// SQLSTATEs whose HTTP status PostgREST changed after 12.0.2 (cardinality violation
+/// `21000`: 400 to 500, 12.0.3 #3205; infinite recursion in a policy `42P17`: 400 to 500,
+/// 12.0.3 #3256; program limits `54…`: 413 to 500, 12.2.0 #3255). Each is a fault of the
+/// database's code or data that a retry will not fix, so it is matched by code, not by the
+/// status (by status, 12.0.2's 4xx read as `internal` and 14's 500 as a passing outage).
+fn is_fault_of_the_database(code: &str) -> bool {
+    matches!(code, "21000" | "42P17") || (code.len() == 5 && code.starts_with("54"))
 }
 
 /// A 409 worded from the DETAIL our SQL functions attach (JSON), never from SQL text.
@@ -579,6 +632,186 @@ mod tests {
             assert!(
                 !body.contains("relation") && !body.contains("constraint \""),
                 "{code}: {body}"
+            );
+        }
+    }
+
+    /// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) answer some failures
+    /// differently; each test gives one difference's two answers, as each version sends it,
+    /// and checks that the caller gets the same error from both (sources:
+    /// `docs/postgrest-versions.md`).
+    mod versions {
+        use super::*;
+
+        /// A refusal with no `details`.
+        fn answer(status: u16, code: &str, message: &str) -> CallError {
+            refused(status, code, message, None)
+        }
+
+        /// Maps the 12.0.2 and the 14.x answer for `verb`; both must give `code` and
+        /// `status`. Returns the 14.x mapping for further checks.
+        fn same_error(
+            verb: &'static str,
+            v12: CallError,
+            v14: CallError,
+            (code, status): (&str, u16),
+        ) -> EdgeError {
+            let old = map_error(v12, &action(verb, None));
+            let new = map_error(v14, &action(verb, None));
+            assert_eq!(
+                (old.code(), old.status().as_u16()),
+                (code, status),
+                "12.0.2: {old:?}"
+            );
+            assert_eq!(
+                (new.code(), new.status().as_u16()),
+                (code, status),
+                "14.x: {new:?}"
+            );
+            new
+        }
+
+        #[test]
+        fn a_missing_view_is_42p01_on_12_and_pgrst205_on_14() {
+            let mapped = same_error(
+                "read health",
+                answer(
+                    404,
+                    "42P01",
+                    "relation \"public.vantage_sync_health\" does not exist",
+                ),
+                answer(
+                    404,
+                    "PGRST205",
+                    "Could not find the table 'public.vantage_sync_health' in the schema cache",
+                ),
+                ("internal", 500),
+            );
+            assert!(
+                mapped
+                    .log_detail()
+                    .is_some_and(|d| d.contains("migrations")),
+                "{mapped:?}"
+            );
+        }
+
+        #[test]
+        fn a_missing_function_is_pgrst202_or_42883_before_14_2() {
+            same_error(
+                "start",
+                answer(
+                    404,
+                    "42883",
+                    "function public.start_vantage_sync_run(json) does not exist",
+                ),
+                answer(
+                    404,
+                    "PGRST202",
+                    "Could not find the function public.start_vantage_sync_run(p_resource) in the schema cache",
+                ),
+                ("internal", 500),
+            );
+        }
+
+        #[test]
+        fn a_wrong_path_is_a_bare_404_on_12_and_pgrst125_on_14() {
+            let bare = CallError::Refused(PostgrestError {
+                status: 404,
+                ..PostgrestError::default()
+            });
+            let mapped = same_error(
+                "start",
+                bare,
+                answer(404, "PGRST125", "Invalid path specified in request URL"),
+                ("internal", 500),
+            );
+            assert!(
+                mapped
+                    .log_detail()
+                    .is_some_and(|d| d.contains("SUPABASE_URL")),
+                "{mapped:?}"
+            );
+        }
+
+        #[test]
+        fn an_expired_service_key_is_pgrst301_on_12_and_pgrst303_on_14() {
+            same_error(
+                "complete",
+                answer(401, "PGRST301", "JWT expired"),
+                answer(401, "PGRST303", "JWT expired"),
+                ("internal", 500),
+            );
+        }
+
+        #[test]
+        fn a_key_whose_role_does_not_exist_is_400_on_12_and_401_on_14() {
+            let message = "role \"service_rol\" does not exist";
+            let mapped = same_error(
+                "complete",
+                answer(400, "22023", message),
+                answer(401, "22023", message),
+                ("internal", 500),
+            );
+            assert!(
+                !mapped.body().to_string().contains("does not exist"),
+                "the database's words stay in the log"
+            );
+            // Our own functions' 22023 is still the caller's 400, worded for them.
+            let ours = map_error(
+                answer(400, "22023", "resource must be a non-empty name"),
+                &action("start", None),
+            );
+            assert_eq!(ours.code(), "invalid_request");
+            assert_eq!(ours.to_string(), "resource must be a non-empty name");
+        }
+
+        #[test]
+        fn a_cardinality_violation_is_400_on_12_and_500_since_12_0_3() {
+            let message = "more than one row returned by a subquery used as an expression";
+            same_error(
+                "complete",
+                answer(400, "21000", message),
+                answer(500, "21000", message),
+                ("internal", 500),
+            );
+        }
+
+        #[test]
+        fn a_recursive_policy_is_400_on_12_and_500_since_12_0_3() {
+            let message = "infinite recursion detected in policy for relation \"x\"";
+            same_error(
+                "read health",
+                answer(400, "42P17", message),
+                answer(500, "42P17", message),
+                ("internal", 500),
+            );
+        }
+
+        #[test]
+        fn a_program_limit_is_413_on_12_and_500_since_12_2() {
+            same_error(
+                "fail",
+                answer(
+                    413,
+                    "54000",
+                    "index row size 9000 exceeds btree version 4 maximum",
+                ),
+                answer(
+                    500,
+                    "54000",
+                    "index row size 9000 exceeds btree version 4 maximum",
+                ),
+                ("internal", 500),
+            );
+        }
+
+        #[test]
+        fn a_configuration_limit_is_503_on_12_and_500_since_12_2() {
+            same_error(
+                "read health",
+                answer(503, "53400", "temporary file size exceeds temp_file_limit"),
+                answer(500, "53400", "temporary file size exceeds temp_file_limit"),
+                ("upstream_unavailable", 503),
             );
         }
     }
