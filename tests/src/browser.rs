@@ -71,7 +71,9 @@ pub struct ServedWidget {
 impl ServedWidget {
     /// Serves `dist` on 127.0.0.1:`port` with `config` as its `config.json`.
     pub fn start(dist: &Path, port: u16, config: &Value) -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("vantage-widget-e2e-{}", std::process::id()));
+        // One folder per server: a test may serve the widget twice, with two configurations.
+        let dir =
+            std::env::temp_dir().join(format!("vantage-widget-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(dist, &dir)?;
         let file = dir.join("config.json");

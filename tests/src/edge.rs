@@ -132,6 +132,17 @@ impl Edge {
         )
     }
 
+    /// The stack's edge through its gateway (`EDGE_URL`,
+    /// `{SUPABASE_URL}/functions/v1/vantage-sync`), as ETL jobs reach it on Supabase.
+    pub fn through_gateway(&self, stack: &Stack) -> Result<Self> {
+        self.at(&stack.setting("EDGE_URL")?)
+    }
+
+    /// The stack's own edge server's log (stdout and stderr; `edge.log` beside the env file).
+    pub fn stack_log(&self) -> PathBuf {
+        self.stack_dir.join("edge.log")
+    }
+
     /// `http://127.0.0.1:PORT/functions/v1/vantage-sync`.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -387,6 +398,15 @@ pub fn server_env(
 /// [`server_env`] for an edge like the stack's own: the stack's PostgREST and service key.
 pub fn stack_server_env(stack: &Stack, edge: &Edge) -> Result<Vec<(&'static str, String)>> {
     server_env(stack, edge, stack.postgrest_url(), stack.service_role_key())
+}
+
+/// The configuration of a native edge server like the stack's own: PostgREST through the
+/// stack's gateway (`SUPABASE_URL`) with the secret key, as a function on Supabase has it.
+pub fn gateway_server_env(stack: &Stack, edge: &Edge) -> Result<Vec<(&'static str, String)>> {
+    let mut env = server_env(stack, edge, stack.supabase_url()?, stack.secret_key()?)?;
+    env.retain(|(name, _)| !matches!(*name, "SUPABASE_REST_URL" | "SUPABASE_SERVICE_ROLE_KEY"));
+    env.push(("SUPABASE_SECRET_KEY", stack.secret_key()?.to_owned()));
+    Ok(env)
 }
 
 /// A native edge server started by a test, stopped (killed) when dropped.

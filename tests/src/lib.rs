@@ -1,9 +1,11 @@
 //! Helpers for the tests that run against the real local stack (`cargo xtask up`): Postgres 15
-//! with Supabase's roles and real PostgREST 12.
+//! with Supabase's roles, real PostgREST 12 and the API gateway in front of it.
 //!
 //! - [`Stack`] reads the stack's env file;
-//! - [`tokens`] mints legacy HS256 tokens and builds each [`Credential`] the tests send;
-//! - [`Rest`] talks to PostgREST the way supabase-js does;
+//! - [`tokens`] mints legacy HS256 tokens and builds each [`Credential`] the tests send, of the
+//!   current keys (publishable, secret) or the legacy ones;
+//! - [`Rest`] talks to PostgREST the way supabase-js does, through the stack's gateway or
+//!   directly;
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
@@ -41,4 +43,4 @@ pub use db::{Db, SyncState};
 pub use error::{Error, Result};
 pub use rest::{Method, Request, Response, Rest};
 pub use stack::Stack;
-pub use tokens::{Credential, CredentialKind};
+pub use tokens::{ApiKeys, Credential, CredentialKind};

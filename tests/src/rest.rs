@@ -1,6 +1,12 @@
-//! A blocking PostgREST client that sends requests the way supabase-js does.
+//! A blocking PostgREST client that sends requests the way supabase-js does, through the
+//! stack's gateway (as on Supabase) or to PostgREST directly (as self-hosters without a gateway
+//! have it), and [`send_raw`]: one request written byte for byte on a TCP connection, for paths
+//! an HTTP library would normalize first.
 
 use std::fmt;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -34,7 +40,8 @@ pub enum Method {
 }
 
 impl Method {
-    fn as_str(self) -> &'static str {
+    /// The method's name, as sent.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
@@ -192,6 +199,23 @@ impl Response {
         })
     }
 
+    /// The value of the header `name` (lowercase), the first if it was sent more than once.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `message` of a JSON error body (the gateway's and PostgREST's), if any.
+    pub fn message(&self) -> Option<String> {
+        self.json().ok().and_then(|body| {
+            body.get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    }
+
     /// Whether `needle` occurs anywhere in the body or in a header value.
     pub fn contains(&self, needle: &str) -> bool {
         self.body.contains(needle) || self.headers.iter().any(|(_, v)| v.contains(needle))
@@ -219,8 +243,17 @@ pub struct Rest {
 }
 
 impl Rest {
-    /// A client for the stack's PostgREST.
+    /// A client for the stack's PostgREST through its gateway (`{SUPABASE_URL}/rest/v1`), as
+    /// browsers and servers reach it on Supabase: send it credentials of the current keys
+    /// ([`Credential::new`]).
     pub fn new(stack: &Stack) -> Result<Self> {
+        Self::with_base_url(&stack.rest_url()?)
+    }
+
+    /// A client for the stack's PostgREST on its own port (`POSTGREST_URL`), as self-hosters
+    /// without a gateway reach it: send it credentials of the legacy keys
+    /// ([`Credential::legacy`]).
+    pub fn direct(stack: &Stack) -> Result<Self> {
         Self::with_base_url(stack.postgrest_url())
     }
 
@@ -241,9 +274,14 @@ impl Rest {
         })
     }
 
+    /// The root requests are sent under (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Sends `request` with `credential`'s headers and reads the whole answer.
     pub fn send(&self, request: &Request, credential: &Credential) -> Result<Response> {
-        let what = format!("{request} as {}", credential.kind());
+        let what = format!("{request} as {} to {}", credential.kind(), self.base_url);
         let url = format!("{}{}", self.base_url, request.path);
         let mut builder = self.http.request(request.method.reqwest(), url);
         if let Some(key) = credential.apikey() {
@@ -303,4 +341,138 @@ pub(crate) fn read_answer<H: FromIterator<(String, String)>>(
         source,
     })?;
     Ok((status, headers, body))
+}
+
+/// How long [`send_raw`] waits for an answer.
+const RAW_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Sends `method target` to the HTTP server at `origin` (`http://127.0.0.1:PORT`) exactly as
+/// written, over a TCP connection of its own: no URL parsing, so `..`, `%2e%2e` and the like
+/// reach the server unnormalized. `headers` go as given (a name twice is sent twice), then
+/// `Connection: close` and, with a body, its `Content-Length`. Reads the whole answer
+/// (a chunked body decoded).
+pub fn send_raw(
+    origin: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response> {
+    let what = format!("{method} {target} (raw) to {origin}");
+    let host = origin
+        .strip_prefix("http://")
+        .map(|h| h.trim_end_matches('/'))
+        .ok_or_else(|| Error::Check(format!("{what}: not a plain http:// origin")))?;
+    let io = |source: std::io::Error| Error::Io {
+        path: PathBuf::from(origin),
+        source,
+    };
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
+    for (name, value) in headers {
+        request.extend([*name, ": ", *value, "\r\n"]);
+    }
+    request.push_str("Connection: close\r\n");
+    if let Some(body) = body {
+        request.extend(["Content-Length: ", &body.len().to_string(), "\r\n"]);
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or_default());
+    let mut stream = TcpStream::connect(host).map_err(io)?;
+    stream.set_read_timeout(Some(RAW_TIMEOUT)).map_err(io)?;
+    stream.write_all(request.as_bytes()).map_err(io)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(io)?;
+    let (status, headers, body) = parse_raw_answer(&raw).ok_or_else(|| {
+        Error::Check(format!(
+            "{what}: not an HTTP answer: {:?}",
+            String::from_utf8_lossy(&raw)
+        ))
+    })?;
+    Ok(Response {
+        what,
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Headers as read: lowercase names, values as sent.
+type Headers = Vec<(String, String)>;
+
+/// The status, headers and body of an HTTP/1.1 answer read to the end.
+fn parse_raw_answer(raw: &[u8]) -> Option<(u16, Headers, String)> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let rest = &raw[split + 4..];
+    let mut lines = head.lines();
+    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let has = |name: &str, value: &str| {
+        headers
+            .iter()
+            .any(|(n, v)| n == name && v.eq_ignore_ascii_case(value))
+    };
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let body = if has("transfer-encoding", "chunked") {
+        dechunk(rest)?
+    } else if let Some(length) = length {
+        rest.get(..length)?.to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Some((status, headers, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// A chunked body decoded (chunk extensions and trailers ignored).
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let end = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_line = String::from_utf8_lossy(&raw[..end]);
+        let size_text = size_line.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_text, 16).ok()?;
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_answer_with_a_length_is_read_to_its_length() {
+        let raw = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        let (status, headers, body) = parse_raw_answer(raw).unwrap_or_default();
+        assert_eq!(status, 404);
+        assert_eq!(
+            headers[0],
+            ("content-type".to_owned(), "application/json".to_owned())
+        );
+        assert_eq!(body, "{}");
+    }
+
+    #[test]
+    fn a_chunked_raw_answer_is_decoded() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n3;x=y\r\n2]\n\r\n0\r\n\r\n";
+        let (status, _, body) = parse_raw_answer(raw).unwrap_or_default();
+        assert_eq!(status, 200);
+        assert_eq!(body, "[1,2]\n");
+    }
+
+    #[test]
+    fn no_head_is_no_answer() {
+        assert!(parse_raw_answer(b"HTTP/1.1 200 OK\r\n").is_none());
+        assert!(parse_raw_answer(b"garbage\r\n\r\n").is_none());
+    }
 }

@@ -89,6 +89,42 @@ impl Stack {
         setting(&self.settings, &self.env_file, key)
     }
 
+    /// The project URL: the stack's API gateway (`SUPABASE_URL`, no trailing slash), in front
+    /// of PostgREST (`/rest/v1`), the edge function (`/functions/v1`) and the public JWKS.
+    pub fn supabase_url(&self) -> Result<&str> {
+        Ok(self.setting_ref("SUPABASE_URL")?.trim_end_matches('/'))
+    }
+
+    /// PostgREST through the gateway: `{SUPABASE_URL}/rest/v1`, as browsers and servers reach
+    /// it on Supabase.
+    pub fn rest_url(&self) -> Result<String> {
+        Ok(format!("{}/rest/v1", self.supabase_url()?))
+    }
+
+    /// The publishable API key (`sb_publishable_…`), for browsers: the gateway turns it into
+    /// the `anon` role.
+    pub fn publishable_key(&self) -> Result<&str> {
+        self.setting_ref("PUBLISHABLE_KEY")
+    }
+
+    /// The secret API key (`sb_secret_…`), for servers: the gateway turns it into the
+    /// `service_role` role (and refuses it from a browser).
+    pub fn secret_key(&self) -> Result<&str> {
+        self.setting_ref("SECRET_KEY")
+    }
+
+    /// [`Stack::setting`] without a copy.
+    fn setting_ref(&self, key: &'static str) -> Result<&str> {
+        self.settings
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::MissingKey {
+                key,
+                path: self.env_file.clone(),
+            })
+    }
+
     /// The env file this stack was read from.
     pub fn env_file(&self) -> &Path {
         &self.env_file
@@ -99,7 +135,8 @@ impl Stack {
         &self.database_url
     }
 
-    /// PostgREST's root, the equivalent of Supabase's `/rest/v1` (no trailing slash).
+    /// PostgREST's own port (`POSTGREST_URL`, no trailing slash): the equivalent of Supabase's
+    /// `/rest/v1` without the gateway, as self-hosters without one reach it.
     pub fn postgrest_url(&self) -> &str {
         &self.postgrest_url
     }
@@ -109,7 +146,7 @@ impl Stack {
         &self.postgrest_admin_url
     }
 
-    /// The public anon API key (ES256 JWT, role `anon`).
+    /// The legacy anon API key (ES256 JWT, role `anon`).
     pub fn anon_key(&self) -> &str {
         &self.anon_key
     }
@@ -119,7 +156,7 @@ impl Stack {
         &self.authenticated_jwt
     }
 
-    /// The service-role API key (ES256 JWT, role `service_role`).
+    /// The legacy service-role API key (ES256 JWT, role `service_role`).
     pub fn service_role_key(&self) -> &str {
         &self.service_role_key
     }
@@ -180,7 +217,10 @@ mod tests {
         AUTHENTICATED_JWT=d.e.f\n\
         SERVICE_ROLE_KEY=g.h.i\n\
         JWT_SECRET='s3cret=with=equals'\n\
-        JWKS_FILE=/tmp/jwks.json\n";
+        JWKS_FILE=/tmp/jwks.json\n\
+        SUPABASE_URL='http://127.0.0.1:4/'\n\
+        PUBLISHABLE_KEY='sb_publishable_p'\n\
+        SECRET_KEY='sb_secret_s'\n";
 
     #[test]
     fn parses_every_key() -> Result<()> {
@@ -197,6 +237,35 @@ mod tests {
         assert_eq!(stack.jwt_secret(), "s3cret=with=equals");
         assert_eq!(stack.jwks_file(), Path::new("/tmp/jwks.json"));
         assert_eq!(unquote(r"'it'\''s'"), "it's");
+        assert_eq!(stack.supabase_url()?, "http://127.0.0.1:4");
+        assert_eq!(stack.rest_url()?, "http://127.0.0.1:4/rest/v1");
+        assert_eq!(stack.publishable_key()?, "sb_publishable_p");
+        assert_eq!(stack.secret_key()?, "sb_secret_s");
+        Ok(())
+    }
+
+    #[test]
+    fn an_env_file_from_before_the_gateway_still_loads() -> Result<()> {
+        let text: String = ENV
+            .lines()
+            .filter(|line| {
+                !line.starts_with("SUPABASE_URL") && !line.ends_with("_KEY='sb_secret_s'")
+            })
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        let stack = Stack::parse(Path::new("env"), &text)?;
+        match stack.supabase_url() {
+            Err(Error::MissingKey { key, .. }) => assert_eq!(key, "SUPABASE_URL"),
+            other => panic!("expected MissingKey, got {other:?}"),
+        }
+        assert!(matches!(
+            stack.secret_key(),
+            Err(Error::MissingKey {
+                key: "SECRET_KEY",
+                ..
+            })
+        ));
+        assert_eq!(stack.publishable_key()?, "sb_publishable_p");
         Ok(())
     }
 
@@ -224,7 +293,7 @@ mod tests {
         let stack = Stack::parse(Path::new("env"), ENV)?;
         let shown = format!("{stack:?}");
         assert!(
-            !shown.contains("s3cret") && !shown.contains("g.h.i"),
+            !shown.contains("s3cret") && !shown.contains("g.h.i") && !shown.contains("sb_secret"),
             "{shown}"
         );
         Ok(())

@@ -1,5 +1,5 @@
-//! Tokens and the credentials the tests send: the stack's own keys, legacy HS256 tokens minted
-//! with its secret, and the invalid tokens an attacker would try.
+//! Tokens and the credentials the tests send: the stack's own keys (current and legacy), legacy
+//! HS256 tokens minted with its secret, and the invalid tokens an attacker would try.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -69,7 +69,8 @@ pub fn alg_none_token(role: &str, expires_in: i64) -> Result<String> {
 pub enum CredentialKind {
     /// No `apikey`, no `Authorization`.
     None,
-    /// The public anon key, as supabase-js sends it before sign-in.
+    /// The public key (publishable, or the legacy anon key), as supabase-js sends it before
+    /// sign-in.
     Anon,
     /// The demo user's ES256 session token (the current Supabase way).
     Authenticated,
@@ -84,7 +85,8 @@ pub enum CredentialKind {
     AlgNone,
     /// A `service_role` token signed HS256 with a wrong secret.
     ForgedServiceRole,
-    /// The service-role key, as the ETL (behind the edge function) sends it.
+    /// The secret key (or the legacy service-role key), as a server (the edge function) sends
+    /// it.
     ServiceRole,
 }
 
@@ -141,13 +143,28 @@ impl fmt::Display for CredentialKind {
     }
 }
 
-/// The two headers supabase-js sends: `apikey` (the project key) and the bearer token.
+/// Which of the project's API keys a credential is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeys {
+    /// The publishable and secret keys (`sb_publishable_…`, `sb_secret_…`), as current
+    /// Supabase projects hand them out. Only the gateway knows them: send these through
+    /// [`crate::Rest::new`].
+    Current,
+    /// The legacy anon and service-role JWTs, which PostgREST verifies itself: what
+    /// self-hosters without a gateway use, through [`crate::Rest::direct`] (the gateway passes
+    /// them on as they are, too).
+    Legacy,
+}
+
+/// The two headers supabase-js sends: `apikey` (the project key) and the bearer token (the
+/// session's token, else the project key itself).
 ///
-/// A client holding a bad token still has the public anon key, so the invalid kinds send the
-/// anon key as `apikey` and the bad token as bearer.
+/// A client holding a bad token still has the public key, so the invalid kinds send the
+/// publishable (or legacy anon) key as `apikey` and the bad token as bearer.
 #[derive(Clone)]
 pub struct Credential {
     kind: CredentialKind,
+    keys: ApiKeys,
     apikey: Option<String>,
     bearer: Option<String>,
 }
@@ -155,42 +172,69 @@ pub struct Credential {
 impl fmt::Debug for Credential {
     // Tokens stay out of test output.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Credential({})", self.kind)
+        write!(f, "Credential({}, {:?} keys)", self.kind, self.keys)
     }
 }
 
 impl Credential {
-    /// Builds the credential of `kind` for `stack`.
+    /// The credential of `kind` for `stack`, made of the current keys (publishable, secret):
+    /// for PostgREST through the gateway.
     pub fn new(kind: CredentialKind, stack: &Stack) -> Result<Self> {
-        let anon = || Some(stack.anon_key().to_owned());
+        Self::with_keys(kind, stack, ApiKeys::Current)
+    }
+
+    /// The credential of `kind` for `stack`, made of the legacy JWT keys: for PostgREST
+    /// reached directly.
+    pub fn legacy(kind: CredentialKind, stack: &Stack) -> Result<Self> {
+        Self::with_keys(kind, stack, ApiKeys::Legacy)
+    }
+
+    /// No `apikey`, no `Authorization` (headers of a test's own choosing go on the request).
+    pub fn none() -> Self {
+        Self {
+            kind: CredentialKind::None,
+            keys: ApiKeys::Current,
+            apikey: None,
+            bearer: None,
+        }
+    }
+
+    /// The credential of `kind` for `stack`, made of `keys`.
+    pub fn with_keys(kind: CredentialKind, stack: &Stack, keys: ApiKeys) -> Result<Self> {
+        let (public_key, service_key) = match keys {
+            ApiKeys::Current => (stack.publishable_key()?, stack.secret_key()?),
+            ApiKeys::Legacy => (stack.anon_key(), stack.service_role_key()),
+        };
+        let public = || Some(public_key.to_owned());
         let (apikey, bearer) = match kind {
             CredentialKind::None => (None, None),
-            CredentialKind::Anon => (anon(), anon()),
-            CredentialKind::Authenticated => (anon(), Some(stack.authenticated_jwt().to_owned())),
+            CredentialKind::Anon => (public(), public()),
+            CredentialKind::Authenticated => (public(), Some(stack.authenticated_jwt().to_owned())),
             CredentialKind::AuthenticatedLegacy => (
-                anon(),
+                public(),
                 Some(legacy_token(stack.jwt_secret(), "authenticated", 3600)?),
             ),
             CredentialKind::Expired => (
-                anon(),
+                public(),
                 Some(legacy_token(stack.jwt_secret(), "service_role", -3600)?),
             ),
             CredentialKind::WrongSecret => (
-                anon(),
+                public(),
                 Some(legacy_token(WRONG_SECRET, "authenticated", 3600)?),
             ),
-            CredentialKind::AlgNone => (anon(), Some(alg_none_token("service_role", 3600)?)),
+            CredentialKind::AlgNone => (public(), Some(alg_none_token("service_role", 3600)?)),
             CredentialKind::ForgedServiceRole => (
-                anon(),
+                public(),
                 Some(legacy_token(WRONG_SECRET, "service_role", 3600)?),
             ),
             CredentialKind::ServiceRole => {
-                let key = Some(stack.service_role_key().to_owned());
+                let key = Some(service_key.to_owned());
                 (key.clone(), key)
             }
         };
         Ok(Self {
             kind,
+            keys,
             apikey,
             bearer,
         })
@@ -199,6 +243,11 @@ impl Credential {
     /// Which credential this is.
     pub fn kind(&self) -> CredentialKind {
         self.kind
+    }
+
+    /// Which keys it is made of.
+    pub fn keys(&self) -> ApiKeys {
+        self.keys
     }
 
     /// The `apikey` header's value, if sent.

@@ -1,7 +1,10 @@
 //! The attack matrix, with a count per cell: every credential an attacker can hold × every
 //! table, view and function PostgREST exposes (found in the live catalog, so a new object is
-//! attacked the day it is added) × every verb; and the same credentials plus a revoked writer
-//! token × every route of the edge function × every verb.
+//! attacked the day it is added) × every verb, through the stack's gateway with the publishable
+//! key; every bad API key the gateway must refuse × the gateway's paths (the tables, views and
+//! state functions under `/rest/v1`, paths outside its three prefixes, `..` paths) × every verb;
+//! and the same credentials plus a revoked writer token and the API keys × every route of the
+//! edge function × every verb.
 //!
 //! An attempt that should fail must be answered 401, 403 or 404 (405 for a verb the endpoint
 //! does not offer at all) and must change nothing in any table. The only attempts allowed to
@@ -15,8 +18,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::{Edge, EdgeProcess, sha256_hex, stack_server_env};
 use vantage_sync_tests::figures::{Figures, Kind};
+use vantage_sync_tests::rest::send_raw;
+use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token};
 use vantage_sync_tests::{
-    Credential, CredentialKind, Db, Error, Request, Response, Rest, Result, Stack,
+    Credential, CredentialKind, Db, Error, Method, Request, Response, Rest, Result, Stack,
 };
 
 /// Held by each matrix for its whole run: a matrix checks that no table changed, so the two
@@ -134,7 +139,9 @@ fn relations(db: &Db) -> Result<Vec<Relation>> {
         .collect()
 }
 
-fn functions(db: &Db) -> Result<Vec<Function>> {
+/// Every function PostgREST can call; with `state_only`, only those that can change state
+/// (volatile: the state functions, the sweeps, the delivery functions).
+fn functions(db: &Db, state_only: bool) -> Result<Vec<Function>> {
     // The arguments of every function PostgREST can call (not triggers, not an extension's).
     let rows = db.query(
         "SELECT p.proname::text,
@@ -144,8 +151,9 @@ fn functions(db: &Db) -> Result<Vec<Function>> {
           WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
             AND p.prorettype <> 'trigger'::regtype
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+            AND (NOT $1 OR p.provolatile = 'v')
           ORDER BY 1",
-        &[],
+        &[&state_only],
     )?;
     rows.iter()
         .map(|row| {
@@ -163,12 +171,12 @@ fn functions(db: &Db) -> Result<Vec<Function>> {
         .collect()
 }
 
-/// Every request to `relation`, one per verb.
-fn relation_requests(relation: &Relation, kind: CredentialKind) -> Vec<Request> {
+/// Every request to `relation`, one per verb; a row inserted is named after `tag`.
+fn relation_requests(relation: &Relation, tag: &str) -> Vec<Request> {
     let path = format!("/{}", relation.name);
     let mut row = relation.row.clone();
     if row.contains_key("resource") {
-        row.insert("resource".into(), json!(format!("it_attack_{kind}")));
+        row.insert("resource".into(), json!(format!("it_attack_{tag}")));
     }
     let mut requests = vec![
         Request::get(format!("{path}?select=*&limit=5")),
@@ -372,10 +380,11 @@ fn nobody_gets_into_postgrest() -> Result<()> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let stack = Stack::load()?;
+    // Through the gateway, with the publishable key: what an attacker holds on Supabase.
     let rest = Rest::new(&stack)?;
     let db = Db::connect(&stack)?;
     let relations = relations(&db)?;
-    let functions = functions(&db)?;
+    let functions = functions(&db, false)?;
     let mut matrix = Matrix::default();
     for kind in CredentialKind::CANNOT_WRITE {
         let credential = Credential::new(kind, &stack)?;
@@ -383,11 +392,12 @@ fn nobody_gets_into_postgrest() -> Result<()> {
             kind,
             CredentialKind::Authenticated | CredentialKind::AuthenticatedLegacy
         );
-        // PostgREST refuses an invalid token before any query: only these reach a function.
-        let valid = user || matches!(kind, CredentialKind::None | CredentialKind::Anon);
+        // The gateway refuses a request without a key, and PostgREST an invalid token, before
+        // any query: only these reach a function.
+        let valid = user || kind == CredentialKind::Anon;
         let targets = relations
             .iter()
-            .map(|r| (r.name.as_str(), relation_requests(r, kind)))
+            .map(|r| (r.name.as_str(), relation_requests(r, kind.name())))
             .chain(
                 functions
                     .iter()
@@ -398,7 +408,7 @@ fn nobody_gets_into_postgrest() -> Result<()> {
                 let before = db.checksum_all_tables()?;
                 let response = rest.send(&request, &credential)?;
                 let changed = db.checksum_all_tables()? != before;
-                let is_read = request.method() == vantage_sync_tests::Method::Get;
+                let is_read = request.method() == Method::Get;
                 let readable = (is_read && READABLE_BY_USERS.contains(&object))
                     || CALLABLE_BY_USERS.contains(&object);
                 let expected =
@@ -421,7 +431,7 @@ fn nobody_gets_into_postgrest() -> Result<()> {
     matrix.print("PostgREST");
     report(
         &matrix,
-        "PostgREST: 8 credentials × every table, view and function × every verb",
+        "PostgREST through the gateway: 8 credentials (publishable key) × every table, view and function × every verb",
     )
 }
 
@@ -457,11 +467,13 @@ fn report(matrix: &Matrix, name: &str) -> Result<()> {
 /// A writer token that was valid until it was rotated out.
 const REVOKED_WRITER_TOKEN: &str = "vantage-writer-token-rotated-out-0123456789abcdef";
 
-/// The edge's credentials: the PostgREST ones as bearer tokens, plus the revoked writer token.
+/// The edge's credentials: the PostgREST ones as bearer tokens (the anon one being the legacy
+/// anon key), the legacy service-role key, the revoked writer token, and the publishable and
+/// secret API keys (which are not tokens at all).
 fn edge_credentials(stack: &Stack) -> Result<Vec<(String, Option<String>)>> {
     let mut credentials = Vec::new();
     for kind in CredentialKind::CANNOT_WRITE {
-        let credential = Credential::new(kind, stack)?;
+        let credential = Credential::legacy(kind, stack)?;
         credentials.push((
             kind.name().to_owned(),
             credential.bearer().map(|token| format!("Bearer {token}")),
@@ -474,6 +486,14 @@ fn edge_credentials(stack: &Stack) -> Result<Vec<(String, Option<String>)>> {
     credentials.push((
         "revoked_writer_token".to_owned(),
         Some(format!("Bearer {REVOKED_WRITER_TOKEN}")),
+    ));
+    credentials.push((
+        "publishable_key".to_owned(),
+        Some(format!("Bearer {}", stack.publishable_key()?)),
+    ));
+    credentials.push((
+        "secret_key".to_owned(),
+        Some(format!("Bearer {}", stack.secret_key()?)),
     ));
     Ok(credentials)
 }
@@ -578,6 +598,449 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     matrix.print("edge function");
     report(
         &matrix,
-        "edge: 10 credentials (incl. a revoked writer token) × 6 routes × 5 verbs",
+        "edge: 12 credentials (incl. a revoked writer token and the two API keys) × 6 routes × 5 verbs",
+    )
+}
+
+// ---- the gateway -------------------------------------------------------------------------
+
+/// The gateway's documented 401 messages.
+const NO_API_KEY: &str = "No API key found in request";
+const INVALID_API_KEY: &str = "Invalid API key";
+const SECRET_KEY_IN_BROWSER: &str = "Forbidden use of secret API key in browser";
+/// Its 404 for a path outside its three prefixes.
+const NO_ROUTE: &str = "no Route matched with those values";
+
+/// A browser's `User-Agent`.
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                       Chrome/131.0.0.0 Safari/537.36";
+
+/// An API key one character off: a real key's shape and prefix, not the key.
+fn one_off(key: &str) -> String {
+    let mut key = key.to_owned();
+    let last = if key.ends_with('0') { '1' } else { '0' };
+    key.pop();
+    key.push(last);
+    key
+}
+
+/// What the gateway does with a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Its 401 with this message, on `/rest/v1/` (other paths answer as they do for anyone).
+    Refuses(&'static str),
+    /// nginx's own 400 on every path, before any route or check: it takes `Authorization` as
+    /// a header that may come once only.
+    BadRequest,
+    /// Passes it on to PostgREST as the user whose JWT it carries.
+    AsTheUser,
+}
+
+/// A credential an attacker may send to the gateway: its headers, and what the gateway does
+/// with it.
+struct GatewayCredential {
+    name: &'static str,
+    headers: Vec<(&'static str, String)>,
+    gate: Gate,
+}
+
+/// Every bad way to present an API key, and the secret key next to a user's JWT.
+fn gateway_credentials(stack: &Stack) -> Result<Vec<GatewayCredential>> {
+    let publishable = stack.publishable_key()?.to_owned();
+    let secret = stack.secret_key()?.to_owned();
+    let bearer = |token: &str| format!("Bearer {token}");
+    let user = bearer(stack.authenticated_jwt());
+    let wrong_key_jwt = legacy_token(WRONG_SECRET, "service_role", 3600)?;
+    let credential = |name, headers: &[(&'static str, &str)], gate| GatewayCredential {
+        name,
+        headers: headers
+            .iter()
+            .map(|(header, value)| (*header, (*value).to_owned()))
+            .collect(),
+        gate,
+    };
+    Ok(vec![
+        credential("none", &[], Gate::Refuses(NO_API_KEY)),
+        credential("empty_apikey", &[("apikey", "")], Gate::Refuses(NO_API_KEY)),
+        credential(
+            "malformed_apikey",
+            &[("apikey", "not an API key")],
+            Gate::Refuses(INVALID_API_KEY),
+        ),
+        credential(
+            "unknown_publishable_key",
+            &[
+                ("apikey", &one_off(&publishable)),
+                ("authorization", &bearer(&one_off(&publishable))),
+            ],
+            Gate::Refuses(INVALID_API_KEY),
+        ),
+        credential(
+            "unknown_secret_key",
+            &[
+                ("apikey", &one_off(&secret)),
+                ("authorization", &bearer(&one_off(&secret))),
+            ],
+            Gate::Refuses(INVALID_API_KEY),
+        ),
+        credential(
+            "duplicated_apikey",
+            &[("apikey", &publishable), ("apikey", &secret)],
+            Gate::Refuses(INVALID_API_KEY),
+        ),
+        credential(
+            "duplicated_authorization",
+            &[
+                ("apikey", &publishable),
+                ("authorization", &user),
+                ("authorization", &bearer(stack.service_role_key())),
+            ],
+            Gate::BadRequest,
+        ),
+        credential(
+            "secret_key_from_a_browser",
+            &[
+                ("apikey", &secret),
+                ("authorization", &bearer(&secret)),
+                ("user-agent", BROWSER),
+            ],
+            Gate::Refuses(SECRET_KEY_IN_BROWSER),
+        ),
+        // The user's JWT passes through: the request runs as the user, not as the service.
+        credential(
+            "secret_key_with_a_user_jwt",
+            &[("apikey", &secret), ("authorization", &user)],
+            Gate::AsTheUser,
+        ),
+        credential(
+            "legacy_jwt_signed_with_a_wrong_key",
+            &[
+                ("apikey", &wrong_key_jwt),
+                ("authorization", &bearer(&wrong_key_jwt)),
+            ],
+            Gate::Refuses(INVALID_API_KEY),
+        ),
+    ])
+}
+
+/// Where a gateway attempt lands, and so what must answer it.
+#[derive(Debug, Clone, Copy)]
+enum Lands {
+    /// PostgREST, after the key check; a signed-in user may read it (`GET`) or not.
+    Rest { user_may_read: bool },
+    /// Nowhere: the gateway's 404.
+    NoRoute,
+    /// The edge server, with the path as sent (nginx passes `/functions/v1/…` on unresolved):
+    /// no route of the edge's has `..` in it, so its 404.
+    EdgeUnknownRoute,
+    /// Above the root: nginx's 400.
+    AboveRoot,
+}
+
+/// One cell's column of the gateway matrix: a path, its requests (one per verb), where they
+/// land, and whether they go byte for byte (`..` paths, which an HTTP library would
+/// normalize before sending).
+struct GatewayTarget {
+    object: String,
+    /// Put before each request's path (which is relative to `/rest/v1` for `Lands::Rest`).
+    prefix: String,
+    requests: Vec<Request>,
+    lands: Lands,
+    raw: bool,
+}
+
+/// The five verbs on a function: `GET` with a query string, the others with a JSON body.
+fn rpc_requests(function: &Function) -> Vec<Request> {
+    let path = format!("/rpc/{}", function.name);
+    let args = Value::Object(function.args.clone());
+    let mut requests = function_requests(function);
+    requests.push(Request::patch(&path, args.clone()));
+    requests.push(Request::put(&path, args));
+    requests.push(Request::delete(&path));
+    requests
+}
+
+/// The five verbs on a path from the root, each with a body an endpoint there might take.
+fn verbs(path: &str) -> Vec<Request> {
+    let body = json!({ "resource": "accounts", "p_resource": "accounts" });
+    vec![
+        Request::get(path),
+        Request::post(path, body.clone()),
+        Request::patch(path, body.clone()),
+        Request::put(path, body),
+        Request::delete(path),
+    ]
+}
+
+/// Paths outside `/rest/v1/`, `/functions/v1/` and the JWKS: Supabase's other services,
+/// PostgREST's paths without the prefix, the prefix in another case or version.
+const OUTSIDE: [&str; 11] = [
+    "/",
+    "/vantage_sync_state",
+    "/rpc/start_vantage_sync",
+    "/rest/v2/vantage_sync_state",
+    "/REST/V1/vantage_sync_state",
+    "/rest/vantage_sync_state",
+    "/auth/v1/token?grant_type=password",
+    "/auth/v1/admin/users",
+    "/storage/v1/object/list/attack",
+    "/graphql/v1",
+    "/auth/v1/.well-known/jwks.json/vantage_sync_state",
+];
+
+/// Every column of the gateway matrix, from the live catalog.
+fn gateway_targets(relations: &[Relation], functions: &[Function]) -> Result<Vec<GatewayTarget>> {
+    let mut targets = Vec::new();
+    for relation in relations {
+        targets.push(GatewayTarget {
+            object: format!("/rest/v1/{}", relation.name),
+            prefix: "/rest/v1".to_owned(),
+            requests: relation_requests(relation, "gateway"),
+            lands: Lands::Rest {
+                user_may_read: READABLE_BY_USERS.contains(&relation.name.as_str()),
+            },
+            raw: false,
+        });
+    }
+    for function in functions {
+        targets.push(GatewayTarget {
+            object: format!("/rest/v1/rpc/{}", function.name),
+            prefix: "/rest/v1".to_owned(),
+            requests: rpc_requests(function),
+            lands: Lands::Rest {
+                user_may_read: false,
+            },
+            raw: false,
+        });
+    }
+    for path in OUTSIDE {
+        targets.push(GatewayTarget {
+            object: path.to_owned(),
+            prefix: String::new(),
+            requests: verbs(path),
+            lands: Lands::NoRoute,
+            raw: false,
+        });
+    }
+    targets.extend(dot_dot_targets(relations, functions)?);
+    Ok(targets)
+}
+
+/// Paths with `..` (plain, or encoded as `%2e%2e` and `%2F`), sent byte for byte.
+fn dot_dot_targets(relations: &[Relation], functions: &[Function]) -> Result<Vec<GatewayTarget>> {
+    let relation = |name: &str| {
+        relations
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| Error::Check(format!("no {name} in the catalog")))
+    };
+    let function = |name: &str| {
+        functions
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| Error::Check(format!("no {name} in the catalog")))
+    };
+    let webhooks = relation_requests(relation("vantage_sync_webhooks")?, "gateway_dotdot");
+    let state = relation_requests(relation("vantage_sync_state")?, "gateway_dotdot");
+    let start = rpc_requests(function("start_vantage_sync")?);
+    let sweep = verbs("/functions/v1/vantage-sync/sweep");
+    let not_readable = Lands::Rest {
+        user_may_read: false,
+    };
+    // nginx resolves `..` (and `%2e%2e`, and `%2f`) before it picks a route: these are the
+    // paths they resolve to, checked one by one in tests/gateway.rs.
+    let dot_dot = [
+        // Out of /rest/v1 into /functions/v1: the edge gets the path as sent.
+        ("/rest/v1/../..", sweep.clone(), Lands::EdgeUnknownRoute),
+        (
+            "/rest/v1/%2e%2e/%2e%2e",
+            sweep.clone(),
+            Lands::EdgeUnknownRoute,
+        ),
+        (
+            "/rest/v1/..%2F..%2F.",
+            sweep.clone(),
+            Lands::EdgeUnknownRoute,
+        ),
+        // One `..` leaves the version behind: /rest/functions/…, /functions/rest/….
+        ("/rest/v1/..", sweep, Lands::NoRoute),
+        ("/functions/v1/../rest/v1", webhooks.clone(), Lands::NoRoute),
+        // Into /rest/v1 from elsewhere: the key check still applies.
+        (
+            "/functions/v1/../../rest/v1",
+            webhooks.clone(),
+            not_readable,
+        ),
+        (
+            "/functions/v1/vantage-sync/%2e%2e/%2e%2e/%2e%2e/rest/v1",
+            start.clone(),
+            not_readable,
+        ),
+        (
+            "/auth/v1/.well-known/../../../rest/v1",
+            state.clone(),
+            Lands::Rest {
+                user_may_read: true,
+            },
+        ),
+        ("/rest/v1/../../rest/v1", webhooks.clone(), not_readable),
+        // Above the root.
+        ("/../rest/v1", state.clone(), Lands::AboveRoot),
+        ("/%2e%2e/rest/v1", start, Lands::AboveRoot),
+        ("/functions/v1/../../../rest/v1", webhooks, Lands::AboveRoot),
+        (
+            "/rest/v1/%2E%2E/%2E%2E/%2E%2E/rest/v1",
+            state,
+            Lands::AboveRoot,
+        ),
+    ];
+    Ok(dot_dot
+        .into_iter()
+        .map(|(prefix, requests, lands)| {
+            let shown = requests.first().map(Request::path).unwrap_or_default();
+            let shown = shown.split('?').next().unwrap_or_default();
+            GatewayTarget {
+                object: format!("{prefix}{shown}"),
+                prefix: prefix.to_owned(),
+                requests,
+                lands,
+                raw: true,
+            }
+        })
+        .collect())
+}
+
+/// Why the refusal of `credential`'s attempt landing at `lands` is not the documented one (the
+/// gateway's, nginx's, PostgREST's or the edge's), if it is not.
+fn gateway_refusal_problem(
+    credential: &GatewayCredential,
+    lands: Lands,
+    response: &Response,
+) -> Option<String> {
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return None;
+    }
+    let message = response.message();
+    let want = |ok: bool, what: &str| (!ok).then(|| format!("expected {what}, got {response}"));
+    let nginx_400 = || status == 400 && response.body().contains("400 Bad Request");
+    match (lands, credential.gate) {
+        (_, Gate::BadRequest) | (Lands::AboveRoot, _) => want(nginx_400(), "nginx's 400"),
+        (Lands::NoRoute, _) => want(
+            status == 404 && message.as_deref() == Some(NO_ROUTE),
+            &format!("404 {NO_ROUTE:?}"),
+        ),
+        (Lands::EdgeUnknownRoute, _) => {
+            let code = response.json().ok().map(|b| b["error"]["code"].clone());
+            want(
+                status == 404 && code == Some(json!("not_found")),
+                "the edge's 404 not_found",
+            )
+        }
+        (Lands::Rest { .. }, Gate::Refuses(refusal)) => want(
+            status == 401 && message.as_deref() == Some(refusal),
+            &format!("401 {refusal:?}"),
+        ),
+        (Lands::Rest { .. }, Gate::AsTheUser) => {
+            postgrest_refusal_problem(CredentialKind::Authenticated, response)
+        }
+    }
+}
+
+#[test]
+#[ignore = "attacks the stack through its gateway: run by `cargo xtask test reliability`"]
+fn nobody_gets_through_the_gateway() -> Result<()> {
+    let _alone = ONE_MATRIX_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let stack = Stack::load()?;
+    let origin = stack.supabase_url()?.to_owned();
+    let root = Rest::with_base_url(&origin)?;
+    let db = Db::connect(&stack)?;
+    let relations = relations(&db)?;
+    let functions = functions(&db, true)?;
+    let targets = gateway_targets(&relations, &functions)?;
+    let credentials = gateway_credentials(&stack)?;
+    let mut matrix = Matrix::default();
+    for credential in &credentials {
+        for target in &targets {
+            // One cell: every verb, then the check that no table changed (the gateway's
+            // refusals come before anything upstream; a change marks each attempt of the cell).
+            let before = db.checksum_all_tables()?;
+            let mut answers = Vec::new();
+            for request in &target.requests {
+                let path = format!("{}{}", target.prefix, request.path());
+                let response = if target.raw {
+                    let profile = if request.method() == Method::Get {
+                        "accept-profile"
+                    } else {
+                        "content-profile"
+                    };
+                    let mut headers: Vec<(&str, &str)> = credential
+                        .headers
+                        .iter()
+                        .map(|(name, value)| (*name, value.as_str()))
+                        .collect();
+                    headers.extend([(profile, "public"), ("content-type", "application/json")]);
+                    let body = request.body().map(Value::to_string);
+                    send_raw(
+                        &origin,
+                        request.method().as_str(),
+                        &path,
+                        &headers,
+                        body.as_deref(),
+                    )?
+                } else {
+                    let mut sent = match (request.method(), request.body()) {
+                        (Method::Get, _) => Request::get(&path),
+                        (Method::Delete, _) => Request::delete(&path),
+                        (Method::Post, body) => {
+                            Request::post(&path, body.cloned().unwrap_or_default())
+                        }
+                        (Method::Patch, body) => {
+                            Request::patch(&path, body.cloned().unwrap_or_default())
+                        }
+                        (Method::Put, body) => {
+                            Request::put(&path, body.cloned().unwrap_or_default())
+                        }
+                    };
+                    for (name, value) in &credential.headers {
+                        sent = sent.header(name, value.clone());
+                    }
+                    root.send(&sent, &Credential::none())?
+                };
+                answers.push((request.method(), path, response));
+            }
+            let changed = db.checksum_all_tables()? != before;
+            for (method, path, response) in answers {
+                let expected = match (target.lands, credential.gate) {
+                    (
+                        Lands::Rest {
+                            user_may_read: true,
+                        },
+                        Gate::AsTheUser,
+                    ) if method == Method::Get => Expected::Read,
+                    _ => Expected::Refused,
+                };
+                let attempt = Attempt {
+                    status: response.status(),
+                    changed,
+                    refusal_problem: gateway_refusal_problem(credential, target.lands, &response),
+                };
+                matrix.count(credential.name, &target.object, &attempt, expected, || {
+                    format!("{} {path}: {response}", method.as_str())
+                });
+            }
+        }
+    }
+    matrix.print("gateway");
+    report(
+        &matrix,
+        &format!(
+            "gateway: {} bad API keys (incl. the secret key next to a user JWT) × {} paths \
+             (tables, views, state functions, outside the prefixes, `..`) × 5 verbs",
+            credentials.len(),
+            targets.len()
+        ),
     )
 }

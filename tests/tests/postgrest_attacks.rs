@@ -1,5 +1,7 @@
 //! The attack matrix through real PostgREST 12: every credential that must not write, times
-//! every way to write. Each attempt must be refused and leave the table as it was.
+//! every way to write. Each attempt must be refused and leave the table as it was. Through the
+//! stack's gateway with the publishable key (what an attacker holds on Supabase), and again
+//! (`legacy_…`) against PostgREST's own port with the legacy anon key, as self-hosters run it.
 //!
 //! A binary of its own, so the ETL-flow tests never run beside it; its checksums leave out the
 //! flow tests' own rows (`it_flow_…`) all the same. The control test here only touches rows
@@ -9,7 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use vantage_sync_tests::spec::{FLOW_PREFIX, flow_resource};
-use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Response, Rest, Result, Stack};
+use vantage_sync_tests::{
+    ApiKeys, Credential, CredentialKind, Db, Request, Response, Rest, Result, Stack,
+};
 
 /// What each write aims at.
 struct Targets {
@@ -100,18 +104,33 @@ fn refusal_problem(kind: CredentialKind, response: &Response) -> Option<String> 
 
 #[test]
 fn bad_credentials_cannot_write() -> Result<()> {
+    assert_bad_credentials_cannot_write(ApiKeys::Current)
+}
+
+#[test]
+fn legacy_bad_credentials_cannot_write_directly() -> Result<()> {
+    assert_bad_credentials_cannot_write(ApiKeys::Legacy)
+}
+
+/// Every credential that must not write, made of `keys`, × every write: through the gateway
+/// for the current keys, to PostgREST's own port for the legacy ones.
+fn assert_bad_credentials_cannot_write(keys: ApiKeys) -> Result<()> {
     let stack = Stack::load()?;
-    let rest = Rest::new(&stack)?;
+    let rest = match keys {
+        ApiKeys::Current => Rest::new(&stack)?,
+        ApiKeys::Legacy => Rest::direct(&stack)?,
+    };
     let db = Db::connect(&stack)?;
     let secret = stack.jwt_secret().to_owned();
     let encoded_secret = URL_SAFE_NO_PAD.encode(secret.as_bytes());
+    let secret_key = stack.secret_key()?.to_owned();
     let checksum = || db.checksum_excluding_prefix(FLOW_PREFIX);
 
     let start = checksum()?;
     let mut attempts = 0;
     let mut failures = Vec::new();
     for kind in CredentialKind::CANNOT_WRITE {
-        let credential = Credential::new(kind, &stack)?;
+        let credential = Credential::with_keys(kind, &stack, keys)?;
         for request in writes(&attack_targets(kind)) {
             attempts += 1;
             let before = checksum()?;
@@ -124,9 +143,12 @@ fn bad_credentials_cannot_write() -> Result<()> {
             if response.contains(&secret) || response.contains(&encoded_secret) {
                 problems.push("the answer contains the JWT secret".to_owned());
             }
+            if response.contains(&secret_key) {
+                problems.push("the answer contains the secret key".to_owned());
+            }
             if !problems.is_empty() {
                 failures.push(format!(
-                    "credential {kind}: {request}: {}",
+                    "credential {kind} ({keys:?} keys): {request}: {}",
                     problems.join("; ")
                 ));
             }
@@ -148,13 +170,28 @@ fn bad_credentials_cannot_write() -> Result<()> {
 
 #[test]
 fn the_same_writes_succeed_for_the_service_role() -> Result<()> {
+    assert_the_same_writes_succeed_for_the_service_role(ApiKeys::Current)
+}
+
+#[test]
+fn legacy_the_same_writes_succeed_for_the_service_role_key_directly() -> Result<()> {
+    assert_the_same_writes_succeed_for_the_service_role(ApiKeys::Legacy)
+}
+
+fn assert_the_same_writes_succeed_for_the_service_role(keys: ApiKeys) -> Result<()> {
     // The control: the matrix's requests are well-formed, so their refusals above come from
     // the credentials. Aimed at rows of this test's own.
     let stack = Stack::load()?;
-    let rest = Rest::new(&stack)?;
+    let rest = match keys {
+        ApiKeys::Current => Rest::new(&stack)?,
+        ApiKeys::Legacy => Rest::direct(&stack)?,
+    };
     let db = Db::connect(&stack)?;
-    let service = Credential::new(CredentialKind::ServiceRole, &stack)?;
-    let own = flow_resource("control");
+    let service = Credential::with_keys(CredentialKind::ServiceRole, &stack, keys)?;
+    let own = flow_resource(match keys {
+        ApiKeys::Current => "control",
+        ApiKeys::Legacy => "legacy_control",
+    });
     let targets = Targets {
         insert: format!("{own}_row"),
         upsert: format!("{own}_row"),
@@ -166,7 +203,7 @@ fn the_same_writes_succeed_for_the_service_role() -> Result<()> {
         let response = rest.send(&request, &service)?;
         assert!(
             response.is_success(),
-            "service_role: {request} must succeed: {response}"
+            "service_role ({keys:?} keys): {request} must succeed: {response}"
         );
     }
     let sql = "SELECT count(*) FROM public.vantage_sync_state WHERE starts_with(resource, $1)";

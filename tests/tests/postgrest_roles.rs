@@ -1,5 +1,10 @@
 //! Who reads what through real PostgREST 12, and the spec's ETL flow as the service role.
 //!
+//! By default as Supabase clients reach it today: through the stack's gateway
+//! (`{SUPABASE_URL}/rest/v1`) with the publishable and secret keys. The `legacy_…` tests do the
+//! same with the legacy anon and service-role JWTs against PostgREST's own port, as self-hosters
+//! without a gateway still run it.
+//!
 //! Tests in this binary run in parallel on one database. Reads compare with the rows the
 //! database holds at that moment; the flow tests only touch resources of their own
 //! (`it_flow_…`), created through `start_vantage_sync`.
@@ -11,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use vantage_sync_tests::spec::{FLOW_PREFIX, SEEDED_RESOURCES, flow_resource, spec_errors};
 use vantage_sync_tests::{
-    Credential, CredentialKind, Db, Request, Response, Rest, Result, Stack, SyncState,
+    ApiKeys, Credential, CredentialKind, Db, Request, Response, Rest, Result, Stack, SyncState,
 };
 
 /// `supabase.from('vantage_sync_state').select('*').order('resource')`.
@@ -21,21 +26,37 @@ struct Ctx {
     stack: Stack,
     rest: Rest,
     db: Db,
+    keys: ApiKeys,
 }
 
 impl Ctx {
+    /// Through the gateway, with the publishable and secret keys.
     fn new() -> Result<Self> {
+        Self::with(ApiKeys::Current)
+    }
+
+    /// PostgREST's own port, with the legacy JWT keys.
+    fn legacy() -> Result<Self> {
+        Self::with(ApiKeys::Legacy)
+    }
+
+    fn with(keys: ApiKeys) -> Result<Self> {
         let stack = Stack::load()?;
+        let rest = match keys {
+            ApiKeys::Current => Rest::new(&stack)?,
+            ApiKeys::Legacy => Rest::direct(&stack)?,
+        };
         Ok(Self {
-            rest: Rest::new(&stack)?,
+            rest,
             db: Db::connect(&stack)?,
             stack,
+            keys,
         })
     }
 
     fn send(&self, request: &Request, kind: CredentialKind) -> Result<Response> {
-        self.rest
-            .send(request, &Credential::new(kind, &self.stack)?)
+        let credential = Credential::with_keys(kind, &self.stack, self.keys)?;
+        self.rest.send(request, &credential)
     }
 
     fn state(&self, resource: &str) -> Result<SyncState> {
@@ -70,7 +91,8 @@ fn assert_sees_no_rows(ctx: &Ctx, kind: CredentialKind) -> Result<()> {
         let response = ctx.send(request, kind)?;
         assert!(
             shows_no_rows(&response, kind),
-            "credential {kind}: {request} must show no rows, got {response}"
+            "credential {kind} ({:?} keys): {request} must show no rows, got {response}",
+            ctx.keys
         );
     }
     Ok(())
@@ -82,6 +104,11 @@ fn anon_sees_no_rows() -> Result<()> {
 }
 
 #[test]
+fn legacy_anon_key_sees_no_rows_directly() -> Result<()> {
+    assert_sees_no_rows(&Ctx::legacy()?, CredentialKind::Anon)
+}
+
+#[test]
 fn credentials_other_than_a_valid_user_or_the_service_see_no_rows() -> Result<()> {
     let ctx = Ctx::new()?;
     for kind in CredentialKind::CANNOT_READ {
@@ -90,14 +117,23 @@ fn credentials_other_than_a_valid_user_or_the_service_see_no_rows() -> Result<()
     Ok(())
 }
 
+#[test]
+fn legacy_credentials_other_than_a_valid_user_or_the_service_see_no_rows_directly() -> Result<()> {
+    let ctx = Ctx::legacy()?;
+    for kind in CredentialKind::CANNOT_READ {
+        assert_sees_no_rows(&ctx, kind)?;
+    }
+    Ok(())
+}
+
 /// Reads every row as `kind` and checks the answer is exactly what the database holds.
-fn assert_reads_every_row(kind: CredentialKind) -> Result<()> {
-    let ctx = Ctx::new()?;
+fn assert_reads_every_row(ctx: &Ctx, kind: CredentialKind) -> Result<()> {
     // Flow tests may add their own rows meanwhile (never remove any): what PostgREST returns
     // must lie between what the database held just before and just after.
     let before = ctx.db.resources()?;
     let response = ctx.send(&Request::get(ALL_ROWS), kind)?;
     let after = ctx.db.resources()?;
+    let kind = format!("{kind} ({:?} keys)", ctx.keys);
     assert_eq!(response.status(), 200, "{kind}: GET {ALL_ROWS}: {response}");
     let Value::Array(rows) = response.json()? else {
         panic!("{kind}: GET {ALL_ROWS} did not return an array: {response}");
@@ -140,12 +176,19 @@ fn assert_reads_every_row(kind: CredentialKind) -> Result<()> {
 
 #[test]
 fn authenticated_es256_reads_every_row_the_database_holds() -> Result<()> {
-    assert_reads_every_row(CredentialKind::Authenticated)
+    assert_reads_every_row(&Ctx::new()?, CredentialKind::Authenticated)
 }
 
 #[test]
 fn authenticated_legacy_hs256_reads_every_row_the_database_holds() -> Result<()> {
-    assert_reads_every_row(CredentialKind::AuthenticatedLegacy)
+    assert_reads_every_row(&Ctx::new()?, CredentialKind::AuthenticatedLegacy)
+}
+
+#[test]
+fn legacy_anon_key_with_a_user_token_reads_every_row_directly() -> Result<()> {
+    let ctx = Ctx::legacy()?;
+    assert_reads_every_row(&ctx, CredentialKind::Authenticated)?;
+    assert_reads_every_row(&ctx, CredentialKind::AuthenticatedLegacy)
 }
 
 #[test]
@@ -204,10 +247,19 @@ fn authenticated_frontend_query_returns_one_object() -> Result<()> {
 
 #[test]
 fn error_bodies_never_leak_the_jwt_secret() -> Result<()> {
-    let ctx = Ctx::new()?;
+    assert_error_bodies_leak_nothing(&Ctx::new()?)
+}
+
+#[test]
+fn legacy_error_bodies_never_leak_the_jwt_secret_directly() -> Result<()> {
+    assert_error_bodies_leak_nothing(&Ctx::legacy()?)
+}
+
+fn assert_error_bodies_leak_nothing(ctx: &Ctx) -> Result<()> {
     let secret = ctx.stack.jwt_secret().to_owned();
     let encoded = URL_SAFE_NO_PAD.encode(secret.as_bytes());
     let service_key = ctx.stack.service_role_key().to_owned();
+    let secret_key = ctx.stack.secret_key()?.to_owned();
     let mut failing: Vec<(Request, CredentialKind)> = Vec::new();
     for kind in CredentialKind::CANNOT_WRITE {
         failing.push((
@@ -230,6 +282,7 @@ fn error_bodies_never_leak_the_jwt_secret() -> Result<()> {
     ));
     for (request, kind) in &failing {
         let response = ctx.send(request, *kind)?;
+        let kind = format!("{kind} ({:?} keys)", ctx.keys);
         assert!(
             !response.is_success(),
             "credential {kind}: {request} was expected to fail: {response}"
@@ -238,6 +291,7 @@ fn error_bodies_never_leak_the_jwt_secret() -> Result<()> {
             ("the JWT secret", &secret),
             ("the JWT secret (base64url, as in the JWKS)", &encoded),
             ("the service-role key", &service_key),
+            ("the secret key", &secret_key),
         ] {
             assert!(
                 !response.contains(needle),
@@ -386,10 +440,18 @@ fn successful_sync(ctx: &Ctx, resource: &str, counts: [i32; 3]) -> Result<SyncSt
 
 #[test]
 fn service_role_etl_flow_success_advances_the_watermark() -> Result<()> {
-    let ctx = Ctx::new()?;
-    let resource = flow_resource("success");
-    let first = successful_sync(&ctx, &resource, [150, 10, 140])?;
-    let second = successful_sync(&ctx, &resource, [12, 2, 10])?;
+    assert_success_advances_the_watermark(&Ctx::new()?, "success")
+}
+
+#[test]
+fn legacy_service_role_key_etl_flow_success_advances_the_watermark_directly() -> Result<()> {
+    assert_success_advances_the_watermark(&Ctx::legacy()?, "legacy_success")
+}
+
+fn assert_success_advances_the_watermark(ctx: &Ctx, test: &str) -> Result<()> {
+    let resource = flow_resource(test);
+    let first = successful_sync(ctx, &resource, [150, 10, 140])?;
+    let second = successful_sync(ctx, &resource, [12, 2, 10])?;
     assert!(
         second.last_sync_time_us > first.last_sync_time_us,
         "the second success must advance the watermark: {first:?} -> {second:?}"

@@ -4,6 +4,11 @@
 //! every state row matches its latest run, and every accepted start's run is in the history
 //! exactly once.
 //!
+//! The load goes the way ETL jobs reach the edge on Supabase: through the stack's gateway
+//! (`EDGE_URL`), the edge calling PostgREST through the gateway too, with the secret key. Only
+//! the PostgREST outage uses a PostgREST and an edge of the test's own (called directly): the
+//! stack's PostgREST, the one behind the gateway, is not the test's to stop.
+//!
 //! Run by `cargo xtask test reliability` on a stack of its own (it stops its own PostgREST and
 //! restarts the stack's Postgres); `VANTAGE_LOAD_RESOURCES` and `VANTAGE_LOAD_SECONDS` set the
 //! load (default 200 and 10). Each test records its figures for the suite's final table.
@@ -156,50 +161,39 @@ fn wait_until_calls_work(edge: &Edge, resource: &str) -> Result<Duration> {
 /// restarted Postgres with a backoff of 1, 2, 4 … s).
 const RECOVERY_PATIENCE: Duration = Duration::from_secs(40);
 
-/// A stream of ETL calls through an edge of the test's own (against a PostgREST of its own),
-/// with `fault` injected two seconds in. `fault` gets the PostgREST and the edge and returns
-/// what it wants to report, plus problems it saw. Afterwards: no 500, nothing lost or
+/// A stream of ETL calls through `edge`, with `fault` injected two seconds in. `fault` gets the
+/// edge and returns what it wants to report, plus problems it saw; `logged_500s` reads what
+/// the edge logged for its 500s since the test began. Afterwards: no 500, nothing lost or
 /// duplicated, every state row agrees with its history, and calls work again.
 fn survive_under_load(
+    stack: &Stack,
     name: &str,
     prefix: &str,
-    fault: impl FnOnce(&mut OwnPostgrest, &Edge) -> Result<(String, Vec<String>)>,
+    edge: &Edge,
+    logged_500s: impl FnOnce() -> Vec<String>,
+    fault: impl FnOnce(&Edge) -> Result<(String, Vec<String>)>,
 ) -> Result<()> {
-    let stack = Stack::load()?;
-    let edge = Edge::load(&stack)?;
-    let mut postgrest = OwnPostgrest::start(&stack)?;
-    let process = EdgeProcess::start(
-        edge.binary(),
-        &server_env(&stack, &edge, &postgrest.url(), stack.service_role_key())?,
-    )?;
-    let own_edge = edge.at(&process.base_url())?;
     let target = Target {
         dialect: Dialect::Edge,
-        base_url: process.base_url(),
+        base_url: edge.base_url().to_owned(),
         token: edge.writer_token().to_owned(),
     };
-    let resources = create_resources(&Db::connect(&stack)?, prefix, 20)?;
+    let resources = create_resources(&Db::connect(stack)?, prefix, 20)?;
     let plan = plan(resources, 10, Duration::from_secs(5));
     let load = std::thread::spawn(move || load::run(&target, &plan));
 
     std::thread::sleep(Duration::from_secs(2));
-    let (what, mut problems) = fault(&mut postgrest, &own_edge)?;
+    let (what, mut problems) = fault(edge)?;
     let report = load
         .join()
         .map_err(|_| Error::Check("the load thread panicked".to_owned()))??;
-    let recovered = wait_until_calls_work(&own_edge, &format!("{prefix}_after"))?;
+    let recovered = wait_until_calls_work(edge, &format!("{prefix}_after"))?;
 
     // The fault may have cut the superuser's connection too: a new one.
-    let figures = history_figures(&Db::connect(&stack)?, prefix, &report)?;
+    let figures = history_figures(&Db::connect(stack)?, prefix, &report)?;
     problems.extend(history_problems(&figures, &report));
     // What the edge logged for its 500s: the operator's side of the story.
-    let internal: Vec<String> = process
-        .log_lines()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|line| line["status"] == 500)
-        .map(|line| line.to_string())
-        .collect();
+    let internal = logged_500s();
     if !internal.is_empty() {
         problems.push(format!("the edge logged: {}", internal.join(" | ")));
     }
@@ -219,6 +213,28 @@ fn survive_under_load(
     record_and_check(&record, &problems)
 }
 
+/// The log lines (JSON, one per request) that report a 500.
+fn lines_with_500<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    lines
+        .into_iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["status"] == 500)
+        .map(|line| line.to_string())
+        .collect()
+}
+
+/// The length of the stack's edge log now, to read only what follows.
+fn log_length(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// What the stack's edge logged for its 500s after the first `from` bytes of its log.
+fn stack_edge_500s(path: &std::path::Path, from: u64) -> Vec<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let start = usize::try_from(from).unwrap_or(usize::MAX).min(text.len());
+    lines_with_500(String::from_utf8_lossy(&text[start..]).lines())
+}
+
 fn lost_or_duplicated(figures: &HistoryFigures) -> u64 {
     u64::try_from(figures.lost).unwrap_or(u64::MAX) + figures.duplicated as u64
 }
@@ -226,10 +242,25 @@ fn lost_or_duplicated(figures: &HistoryFigures) -> u64 {
 #[test]
 #[ignore = "stops its own PostgREST and loads the stack: run by `cargo xtask test reliability`"]
 fn postgrest_stopped_under_load_loses_nothing() -> Result<()> {
+    let stack = Stack::load()?;
+    let edge = Edge::load(&stack)?;
+    // A PostgREST and an edge of the test's own: the stack's PostgREST is not the test's to stop.
+    let mut postgrest = OwnPostgrest::start(&stack)?;
+    let process = EdgeProcess::start(
+        edge.binary(),
+        &server_env(&stack, &edge, &postgrest.url(), stack.service_role_key())?,
+    )?;
+    let own_edge = edge.at(&process.base_url())?;
     survive_under_load(
+        &stack,
         "PostgREST stopped under load",
         "rel_outage",
-        |postgrest, edge| {
+        &own_edge,
+        || {
+            let text = process.log_text();
+            lines_with_500(text.lines())
+        },
+        |edge| {
             postgrest.stop();
             let probe = edge.post_as_writer("start", &json!({ "resource": "rel_outage_probe" }))?;
             let mut problems = Vec::new();
@@ -258,10 +289,18 @@ fn postgrest_stopped_under_load_loses_nothing() -> Result<()> {
 fn postgres_restarted_under_load_loses_nothing() -> Result<()> {
     let stack = Stack::load()?;
     let server = PostgresServer::of(&stack)?;
+    let edge = Edge::load(&stack)?;
+    // The stack's own edge, through the gateway, calling PostgREST through the gateway.
+    let through_gateway = edge.through_gateway(&stack)?;
+    let log = edge.stack_log();
+    let from = log_length(&log);
     survive_under_load(
-        "Postgres restarted under load",
+        &stack,
+        "Postgres restarted under load, through the gateway",
         "rel_restart",
-        |_postgrest, _edge| {
+        &through_gateway,
+        || stack_edge_500s(&log, from),
+        |_edge| {
             let before = server.pid()?;
             let away = server.restart()?;
             let after = server.pid()?;
@@ -294,7 +333,7 @@ fn run_id_of(answer: &EdgeResponse) -> String {
 fn a_killed_job_is_swept_and_the_next_start_works() -> Result<()> {
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
-    let edge = Edge::load(&stack)?;
+    let edge = Edge::load(&stack)?.through_gateway(&stack)?;
     create_resources(&db, "rel_killed", 1)?;
     let resource = "rel_killed_0000";
     db.query(
@@ -348,7 +387,7 @@ fn a_killed_job_is_swept_and_the_next_start_works() -> Result<()> {
 fn a_complete_retried_after_a_lost_answer_is_refused_naming_the_run() -> Result<()> {
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
-    let edge = Edge::load(&stack)?;
+    let edge = Edge::load(&stack)?.through_gateway(&stack)?;
     create_resources(&db, "rel_retried", 1)?;
     let resource = "rel_retried_0000";
     let started = edge.post_as_writer("start", &json!({ "resource": resource }))?;
@@ -411,7 +450,8 @@ fn many_jobs_at_full_speed_lose_nothing() -> Result<()> {
     let seconds = load_setting("VANTAGE_LOAD_SECONDS", 10)?;
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
-    let edge = Edge::load(&stack)?;
+    // As ETL jobs call it on Supabase: through the gateway.
+    let edge = Edge::load(&stack)?.through_gateway(&stack)?;
     let resources = create_resources(&db, "rel_load", usize::try_from(count).unwrap_or(200))?;
     let target = Target {
         dialect: Dialect::Edge,
@@ -431,7 +471,7 @@ fn many_jobs_at_full_speed_lose_nothing() -> Result<()> {
         + report.transport_errors;
     let record = Figures {
         kind: Kind::Load,
-        name: format!("{count} jobs for {seconds}s through the native edge"),
+        name: format!("{count} jobs for {seconds}s through the gateway and the native edge"),
         tried: report.requests,
         bad: errors,
         runs_lost: lost_or_duplicated(&figures),

@@ -1,6 +1,8 @@
 //! End to end: the built widget (`dist/`) in a real headless Chromium (chromedriver,
-//! fantoccini), reading the real stack through a PostgREST of this test's own, while changes
-//! go through the real edge function.
+//! fantoccini), configured as a Supabase project embeds it (`supabase-url` and the
+//! publishable key): it reads through the stack's gateway, while changes go through the real
+//! edge function. Then the same build with the legacy configuration (`rest-url`, `anon-key`)
+//! against a PostgREST of this test's own, which the test stops to see the banner.
 //!
 //! Needs the release build: `cargo xtask test widget` builds it and runs this with
 //! `VANTAGE_WIDGET_DIST` set, on a test stack of its own (the test resets its data to the demo
@@ -10,7 +12,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget};
-use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, stack_server_env};
+use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, gateway_server_env};
 use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
 
 /// The demo fixture: one resource in every state (shared with `cargo xtask demo`).
@@ -96,9 +98,10 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     db.batch(DEMO_DATA)?;
     let edge = Edge::load(&stack)?;
     let mut postgrest = OwnPostgrest::start(&stack)?;
-    // An edge server of the test's own, which lets the widget's origin call `abort`.
+    // An edge server of the test's own (PostgREST through the gateway, the secret key, as the
+    // stack's), which lets the widget's origin call `abort`.
     let port = closed_port()?;
-    let mut env = stack_server_env(&stack, &edge)?;
+    let mut env = gateway_server_env(&stack, &edge)?;
     env.push(("VANTAGE_CORS_ORIGINS", format!("http://127.0.0.1:{port}")));
     let own_edge = EdgeProcess::start(edge.binary(), &env)?;
     let functions_url = own_edge
@@ -109,8 +112,16 @@ fn the_widget_in_a_real_browser() -> Result<()> {
         &dist,
         port,
         &json!({
+            "supabase-url": stack.supabase_url()?, "publishable-key": stack.publishable_key()?,
+            "refresh-seconds": 5, "functions-url": functions_url,
+        }),
+    )?;
+    // The legacy configuration, for self-hosters: PostgREST's own URL and the anon JWT.
+    let legacy = ServedWidget::start(
+        &dist,
+        closed_port()?,
+        &json!({
             "rest-url": postgrest.url(), "anon-key": stack.anon_key(), "refresh-seconds": 5,
-            "functions-url": functions_url,
         }),
     )?;
     let signed_in = format!(
@@ -126,6 +137,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     )?;
 
     the_early_reads_were_used(&browser)?;
+    health_reads_from(&browser, &stack.rest_url()?)?;
     seven_cards_in_order(&browser)?;
     browser.screenshot(&screenshot_dir().join("light.png"))?;
     keyboard_only(&browser)?;
@@ -134,6 +146,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
     an_edge_change_shows_after_refresh(&browser, &edge)?;
     database_text_is_only_text(&browser, &edge)?;
     more_resources_than_one_answer_holds(&browser, &db)?;
+    legacy_configuration_reads_postgrest_directly(&browser, &legacy, &postgrest.url(), &stack)?;
     the_banner_follows_postgrest(&browser, &mut postgrest)?;
     dark_theme_and_narrow_screens(&browser)?;
     an_expired_session_says_so(&browser, &served, &edge)?;
@@ -397,6 +410,40 @@ fn database_text_is_only_text(browser: &Browser, edge: &Edge) -> Result<()> {
     check(harmless == Value::Bool(true), || {
         "the error message ran as HTML".to_owned()
     })
+}
+
+/// The same build configured the legacy way (`rest-url` and `anon-key`, as self-hosters
+/// without a gateway have it) shows the same seven cards, read from that PostgREST directly.
+fn legacy_configuration_reads_postgrest_directly(
+    browser: &Browser,
+    legacy: &ServedWidget,
+    rest_url: &str,
+    stack: &Stack,
+) -> Result<()> {
+    browser.goto(&format!(
+        "{}#access_token={}&token_type=bearer",
+        legacy.url,
+        stack.authenticated_jwt()
+    ))?;
+    browser.wait_until(
+        "return document.querySelectorAll('.vss-card').length === 7;",
+        "seven cards with the legacy configuration",
+    )?;
+    health_reads_from(browser, rest_url)
+}
+
+/// The page read the health view, and only from `rest_url`.
+fn health_reads_from(browser: &Browser, rest_url: &str) -> Result<()> {
+    let reads = browser.js(
+        "const reads = performance.getEntriesByType('resource').map((e) => e.name)
+           .filter((n) => n.includes('/vantage_sync_health?'));
+         return [reads.length, reads.every((n) => n.startsWith(arguments[0]))];",
+        vec![json!(format!("{rest_url}/vantage_sync_health?"))],
+    )?;
+    check(
+        reads[0].as_u64() >= Some(1) && reads[1] == json!(true),
+        || format!("[health reads, all from {rest_url}] = {reads}"),
+    )
 }
 
 /// With PostgREST down the data stays, with a banner that says so and counts down; when it
