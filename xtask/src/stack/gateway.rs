@@ -14,8 +14,9 @@
 //! 401 before anything upstream sees the request. A user's JWT in `Authorization` passes
 //! through; without one, a publishable key becomes the `anon` role's JWT and a secret key the
 //! `service_role`'s. A secret key from a browser (told by its `User-Agent`) is a 401. The
-//! legacy anon and service-role JWTs pass as they are. A repeated `apikey` or
-//! `Authorization` header is refused rather than guessed at.
+//! legacy anon and service-role JWTs pass as they are. A repeated `apikey` header is refused
+//! (401) rather than guessed at; a repeated `Authorization` header never reaches the check:
+//! nginx itself answers 400.
 
 use std::fmt::Write as _;
 use std::net::TcpStream;
