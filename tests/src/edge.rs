@@ -105,14 +105,7 @@ impl Edge {
         binary: PathBuf,
         stack_dir: PathBuf,
     ) -> Result<Self> {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(TIMEOUT)
-            .no_proxy()
-            .build()
-            .map_err(|source| Error::Http {
-                what: "building the client".to_owned(),
-                source,
-            })?;
+        let http = crate::rest::local_client(TIMEOUT)?;
         Ok(Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             writer_token: writer_token.to_owned(),

@@ -24,6 +24,19 @@ pub const SCHEMA: &str = "public";
 /// How long one request may take before the test gives up on it.
 const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A blocking HTTP client for the stack's loopback servers: no proxy from the environment may
+/// get in between, and every request gives up after `timeout`.
+pub fn local_client(timeout: Duration) -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|source| Error::Http {
+            what: "building the client".to_owned(),
+            source,
+        })
+}
+
 /// The HTTP methods the tests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -259,15 +272,7 @@ impl Rest {
 
     /// A client for the PostgREST at `base_url` (its root, like Supabase's `/rest/v1`).
     pub fn with_base_url(base_url: &str) -> Result<Self> {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(TIMEOUT)
-            // Everything is local: a proxy from the environment must not get in between.
-            .no_proxy()
-            .build()
-            .map_err(|source| Error::Http {
-                what: "building the client".to_owned(),
-                source,
-            })?;
+        let http = local_client(TIMEOUT)?;
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -445,6 +450,24 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
         raw = raw.get(size + 2..)?;
     }
 }
+
+/// Paths outside the three prefixes: Supabase's other services, PostgREST's own paths without
+/// the prefix, the prefix in another case or version, and near misses of the JWKS.
+pub const PATHS_OUTSIDE_THE_GATEWAY: [&str; 13] = [
+    "/",
+    "/vantage_sync_state",
+    "/rpc/start_vantage_sync",
+    "/rest/v2/vantage_sync_state",
+    "/REST/V1/vantage_sync_state",
+    "/rest/vantage_sync_state",
+    "/rest/v1.0/vantage_sync_state",
+    "/auth/v1/token?grant_type=password",
+    "/auth/v1/.well-known/",
+    "/auth/v1/.well-known/jwks.json/x",
+    "/storage/v1/object/list/x",
+    "/graphql/v1",
+    "/functions/v2/vantage-sync/health",
+];
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,15 @@ pub fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// An API key one character off: a real key's shape and prefix, not the key.
+pub fn one_off(key: &str) -> String {
+    let mut key = key.to_owned();
+    let last = if key.ends_with('0') { '1' } else { '0' };
+    key.pop();
+    key.push(last);
+    key
+}
+
 /// Claims like Supabase's for `role`, expiring `expires_in` seconds from now (negative: already
 /// expired). `authenticated` tokens also carry the user's `sub` and `aud`.
 pub fn claims(role: &str, expires_in: i64) -> Value {

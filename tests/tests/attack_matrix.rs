@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::{Edge, EdgeProcess, sha256_hex, stack_server_env};
 use vantage_sync_tests::figures::{Figures, Kind};
-use vantage_sync_tests::rest::send_raw;
-use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token};
+use vantage_sync_tests::rest::{PATHS_OUTSIDE_THE_GATEWAY, send_raw};
+use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token, one_off};
 use vantage_sync_tests::{
     Credential, CredentialKind, Db, Error, Method, Request, Response, Rest, Result, Stack,
 };
@@ -615,15 +615,6 @@ const NO_ROUTE: &str = "no Route matched with those values";
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                        Chrome/131.0.0.0 Safari/537.36";
 
-/// An API key one character off: a real key's shape and prefix, not the key.
-fn one_off(key: &str) -> String {
-    let mut key = key.to_owned();
-    let last = if key.ends_with('0') { '1' } else { '0' };
-    key.pop();
-    key.push(last);
-    key
-}
-
 /// What the gateway does with a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
@@ -772,22 +763,6 @@ fn verbs(path: &str) -> Vec<Request> {
     ]
 }
 
-/// Paths outside `/rest/v1/`, `/functions/v1/` and the JWKS: Supabase's other services,
-/// PostgREST's paths without the prefix, the prefix in another case or version.
-const OUTSIDE: [&str; 11] = [
-    "/",
-    "/vantage_sync_state",
-    "/rpc/start_vantage_sync",
-    "/rest/v2/vantage_sync_state",
-    "/REST/V1/vantage_sync_state",
-    "/rest/vantage_sync_state",
-    "/auth/v1/token?grant_type=password",
-    "/auth/v1/admin/users",
-    "/storage/v1/object/list/attack",
-    "/graphql/v1",
-    "/auth/v1/.well-known/jwks.json/vantage_sync_state",
-];
-
 /// Every column of the gateway matrix, from the live catalog.
 fn gateway_targets(relations: &[Relation], functions: &[Function]) -> Result<Vec<GatewayTarget>> {
     let mut targets = Vec::new();
@@ -813,7 +788,7 @@ fn gateway_targets(relations: &[Relation], functions: &[Function]) -> Result<Vec
             raw: false,
         });
     }
-    for path in OUTSIDE {
+    for path in PATHS_OUTSIDE_THE_GATEWAY {
         targets.push(GatewayTarget {
             object: path.to_owned(),
             prefix: String::new(),

@@ -9,11 +9,12 @@
 //! No test here writes, so each can check that no table changed while the others run.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::Edge;
-use vantage_sync_tests::rest::send_raw;
-use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token};
+use vantage_sync_tests::rest::{PATHS_OUTSIDE_THE_GATEWAY, local_client, send_raw};
+use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token, one_off};
 use vantage_sync_tests::{
     Credential, CredentialKind, Db, Error, Method, Request, Response, Rest, Result, Stack,
 };
@@ -99,15 +100,6 @@ impl Gateway {
         })?;
         Ok(out)
     }
-}
-
-/// An API key one character off: a real key's shape and prefix, not the key.
-fn one_off(key: &str) -> String {
-    let mut key = key.to_owned();
-    let last = if key.ends_with('0') { '1' } else { '0' };
-    key.pop();
-    key.push(last);
-    key
 }
 
 /// `path` with `query` added to its query string.
@@ -644,24 +636,6 @@ fn the_jwks_route_holds_exactly_the_public_signing_key() -> Result<()> {
     })
 }
 
-/// Paths outside the three prefixes: Supabase's other services, PostgREST's own paths without
-/// the prefix, the prefix in another case or version, and near misses of the JWKS.
-const OUTSIDE: [&str; 13] = [
-    "/",
-    "/vantage_sync_state",
-    "/rpc/start_vantage_sync",
-    "/rest/v2/vantage_sync_state",
-    "/REST/V1/vantage_sync_state",
-    "/rest/vantage_sync_state",
-    "/rest/v1.0/vantage_sync_state",
-    "/auth/v1/token?grant_type=password",
-    "/auth/v1/.well-known/",
-    "/auth/v1/.well-known/jwks.json/x",
-    "/storage/v1/object/list/x",
-    "/graphql/v1",
-    "/functions/v2/vantage-sync/health",
-];
-
 #[test]
 fn paths_outside_the_three_prefixes_are_404() -> Result<()> {
     let gw = Gateway::new()?;
@@ -672,7 +646,7 @@ fn paths_outside_the_three_prefixes_are_404() -> Result<()> {
         ("authorization", format!("Bearer {secret}")),
     ];
     gw.changing_nothing("paths outside the prefixes", || {
-        for path in OUTSIDE {
+        for path in PATHS_OUTSIDE_THE_GATEWAY {
             let body = json!({ "resource": "accounts", "p_resource": "accounts" });
             for request in [
                 Request::get(path),
@@ -900,13 +874,7 @@ fn the_edge_health_route_works_through_the_gateway() -> Result<()> {
 #[test]
 fn a_cors_preflight_to_rest_is_answered_without_a_key() -> Result<()> {
     let gw = Gateway::new()?;
-    let http = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|source| Error::Http {
-            what: "building the client".to_owned(),
-            source,
-        })?;
+    let http = local_client(Duration::from_secs(15))?;
     let origin = "https://admin.example.com";
     for (path, method) in [
         ("/rest/v1/vantage_sync_health?select=*", "GET"),
