@@ -96,20 +96,22 @@ fn on_stack(running: &RunningStack, settings: &Settings) -> Vec<Outcome> {
         }
     };
     let get = |key: &str| running.env.get(key).unwrap_or_default().to_owned();
-    let (rest_url, anon_key, user_jwt) = (
-        get("POSTGREST_URL"),
-        get("ANON_KEY"),
+    // Through the gateway with the publishable key, as a browser's supabase-js calls it: with no
+    // session it sends the key as its bearer too, and the gateway makes that the anon role.
+    let (rest_url, publishable_key, user_jwt) = (
+        format!("{}/rest/v1", get("SUPABASE_URL")),
+        get("PUBLISHABLE_KEY"),
         get("AUTHENTICATED_JWT"),
     );
     let roles = [
         Role {
             name: "anon",
-            apikey: &anon_key,
-            bearer: &anon_key,
+            apikey: &publishable_key,
+            bearer: &publishable_key,
         },
         Role {
             name: "authenticated",
-            apikey: &anon_key,
+            apikey: &publishable_key,
             bearer: &user_jwt,
         },
     ];

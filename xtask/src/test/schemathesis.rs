@@ -57,6 +57,9 @@ pub fn run_against(st: &Path, rest_url: &str, role: &Role<'_>, examples: u32) ->
     cmd.current_dir(figures::dir())
         .arg("run")
         .arg(format!("{}/", rest_url.trim_end_matches('/')))
+        // The document names PostgREST's own address; the requests go where it was read from.
+        .arg("--url")
+        .arg(rest_url.trim_end_matches('/'))
         .args(["--checks", "not_a_server_error"])
         .args(["--max-examples", &examples.to_string()])
         .args(["--seed", "20261125", "--no-color"])
