@@ -294,6 +294,33 @@ async fn the_error_expander_is_a_button_with_aria_expanded() {
 }
 
 #[wasm_bindgen_test]
+async fn an_errors_timestamp_is_shown_in_local_time_with_its_iso_text_kept() {
+    const ISO: &str = "2026-12-02T04:49:32.599503+00:00";
+    let root = container();
+    let error = SyncError {
+        code: Some("API_TIMEOUT".into()),
+        message: None,
+        details: vec![
+            ("timestamp".into(), ISO.into()),
+            ("note".into(), ISO.into()),
+        ],
+    };
+    let c = failed_with("accounts", vec![error]);
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <HealthCard card=c now=now()/> },
+    );
+    click(&root, "button.vss-expander");
+    tick().await;
+    let time = find(&root, ".vss-error-fields dd time");
+    assert_eq!(time.get_attribute("datetime").as_deref(), Some(ISO));
+    let shown = time.text_content().unwrap_or_default();
+    assert!(!shown.is_empty() && shown != ISO, "shown as {shown:?}");
+    // Only the field named `timestamp` is read as a time; other fields stay as written.
+    assert_eq!(texts(&root, ".vss-error-fields dd"), [shown.as_str(), ISO]);
+}
+
+#[wasm_bindgen_test]
 async fn text_from_the_database_is_shown_as_text_and_runs_nothing() {
     const ATTACK: &str = "<img src=x onerror=window.__pwned=1>";
     let root = container();

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::{SyncError, count};
+use crate::browser::local_time_text;
+use crate::model::{SyncError, Timestamp, count};
 
 /// A button with `aria-expanded` that shows or hides each error's code, message and other
 /// fields. Everything is placed as text: an ETL job's error message can hold anything.
@@ -21,7 +22,7 @@ pub fn ErrorList(
                     let rows = e
                         .details
                         .iter()
-                        .map(|(name, value)| view! { <dt>{name.clone()}</dt><dd>{value.clone()}</dd> })
+                        .map(|(name, value)| view! { <dt>{name.clone()}</dt><dd>{field_value(name, value)}</dd> })
                         .collect_view();
                     view! { <dl class="vss-error-fields">{rows}</dl> }
                 });
@@ -48,5 +49,14 @@ pub fn ErrorList(
             </button>
             {move || open.get().then(|| view! { <ul class="vss-error-list">{items()}</ul> })}
         </div>
+    }
+}
+
+/// A field's value as the card shows it: an ISO `timestamp` in the user's local time, with the
+/// ISO text kept in `<time datetime>` (as the card's other times); anything else as text.
+fn field_value(name: &str, value: &str) -> AnyView {
+    match Timestamp::parse(value).filter(|_| name == "timestamp") {
+        Some(t) => view! { <time datetime=value.to_owned()>{local_time_text(t)}</time> }.into_any(),
+        None => value.to_owned().into_any(),
     }
 }

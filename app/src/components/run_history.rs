@@ -90,8 +90,12 @@ fn bars(runs: &[RunSummary]) -> impl IntoView {
             }
         })
         .collect_view();
+    // Bars have no axis: say what a full-height bar stands for.
+    let scale =
+        RunSummary::scale_text(runs).map(|text| view! { <p class="vss-run-scale">{text}</p> });
     view! {
         <ol class="vss-runs" aria-label="Last runs, oldest first">{items}</ol>
+        {scale}
         <p class="vss-run-detail">{move || detail.get()}</p>
     }
 }

@@ -25,7 +25,7 @@ impl RunSummary {
     /// The bar's height in percent of the chart: its duration against the longest of `runs`
     /// (running or unknown: full height, so it stands out; never below 8 so every bar shows).
     pub fn bar_percent(&self, runs: &[Self]) -> u32 {
-        let longest = runs.iter().filter_map(|r| r.duration_ms).max().unwrap_or(0);
+        let longest = longest_ms(runs).unwrap_or(0);
         match self.duration_ms {
             Some(ms) if longest > 0 => {
                 let percent = ms.saturating_mul(100) / longest;
@@ -59,6 +59,12 @@ impl RunSummary {
         parts.join(" \u{b7} ")
     }
 
+    /// The chart's scale in words, the duration a full-height finished bar stands for:
+    /// "longest 7m". `None` when no shown run has finished.
+    pub fn scale_text(runs: &[Self]) -> Option<String> {
+        longest_ms(runs).map(|ms| format!("longest {}", duration_text(ms)))
+    }
+
     /// The CSS class of its status.
     pub fn class(&self) -> &'static str {
         match self.status {
@@ -68,6 +74,11 @@ impl RunSummary {
             Status::NeverRun | Status::Other => "vss-run-other",
         }
     }
+}
+
+/// The longest duration among `runs` that finished.
+fn longest_ms(runs: &[RunSummary]) -> Option<i64> {
+    runs.iter().filter_map(|r| r.duration_ms).max()
 }
 
 #[cfg(test)]
@@ -108,5 +119,16 @@ mod tests {
         );
         assert_eq!(run(Status::Running, None).describe(), "Running");
         assert_eq!(run(Status::Failed, None).class(), "vss-run-failed");
+    }
+
+    #[test]
+    fn the_scale_names_the_longest_finished_run() {
+        let runs = [
+            run(Status::Success, Some(3_200)),
+            run(Status::Failed, Some(420_000)),
+            run(Status::Running, None),
+        ];
+        assert_eq!(RunSummary::scale_text(&runs).as_deref(), Some("longest 7m"));
+        assert_eq!(RunSummary::scale_text(&[run(Status::Running, None)]), None);
     }
 }
