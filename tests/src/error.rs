@@ -101,3 +101,12 @@ impl fmt::Debug for Error {
 
 /// The helpers' result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Ok(())` when `condition` holds, else a failed check with `what` as its message.
+pub fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Error::Check(what()))
+    }
+}

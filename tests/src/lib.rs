@@ -40,7 +40,7 @@ pub mod stack;
 pub mod tokens;
 
 pub use db::{Db, SyncState};
-pub use error::{Error, Result};
+pub use error::{Error, Result, check};
 pub use rest::{Method, Request, Response, Rest};
 pub use stack::Stack;
 pub use tokens::{ApiKeys, Credential, CredentialKind};

@@ -16,7 +16,7 @@ use vantage_sync_tests::edge::Edge;
 use vantage_sync_tests::rest::{PATHS_OUTSIDE_THE_GATEWAY, local_client, send_raw};
 use vantage_sync_tests::tokens::{WRONG_SECRET, legacy_token, one_off};
 use vantage_sync_tests::{
-    Credential, CredentialKind, Db, Error, Method, Request, Response, Rest, Result, Stack,
+    Credential, CredentialKind, Db, Error, Method, Request, Response, Rest, Result, Stack, check,
 };
 
 /// The gateway's documented 401 messages.
@@ -35,14 +35,6 @@ const BROWSERS: [&str; 3] = [
 
 /// Servers' `User-Agent`s: the secret key is theirs to use.
 const SERVERS: [&str; 3] = ["supabase-js-node/2.50.0", "curl/8.5.0", "Deno/2.1.4"];
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Check(what()))
-    }
-}
 
 /// The gateway of the stack, a client for it, and the database behind it.
 struct Gateway {

@@ -21,15 +21,7 @@ use vantage_sync_tests::edge::{Edge, EdgeProcess, EdgeResponse, server_env};
 use vantage_sync_tests::figures::{Figures, Kind};
 use vantage_sync_tests::load::{self, Dialect, LoadPlan, LoadReport, Target};
 use vantage_sync_tests::postgres_server::PostgresServer;
-use vantage_sync_tests::{Db, Error, Result, Stack};
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Check(what()))
-    }
-}
+use vantage_sync_tests::{Db, Error, Result, Stack, check};
 
 /// `count` fresh resources named `{prefix}_{n}`.
 fn create_resources(db: &Db, prefix: &str, count: usize) -> Result<Vec<String>> {

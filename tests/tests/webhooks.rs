@@ -16,19 +16,13 @@ use sha2::Sha256;
 use vantage_sync_tests::edge::{Edge, EdgeProcess, stack_server_env};
 use vantage_sync_tests::receiver::{Received, Receiver, subscribe, unsubscribe};
 use vantage_sync_tests::spec::flow_resource;
-use vantage_sync_tests::{Credential, CredentialKind, Db, Error, Request, Rest, Result, Stack};
+use vantage_sync_tests::{
+    Credential, CredentialKind, Db, Error, Request, Rest, Result, Stack, check,
+};
 
 const SECRET: &str = "whsec_test_0123456789abcdefghijklmnop";
 const DASHBOARD: &str = "https://app.example.com/sync";
 const PATIENCE: Duration = Duration::from_secs(15);
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Check(what()))
-    }
-}
 
 /// An edge server of the test's own (dashboard link set, loopback receivers allowed), a
 /// subscription to every event of its own resource at `url`, and a way to delete it.
