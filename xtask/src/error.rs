@@ -67,6 +67,30 @@ pub enum XtaskError {
     /// A migration file is not named as the Supabase CLI expects.
     #[error("{} is not named <timestamp>_<name>.sql as the Supabase CLI expects", .0.display())]
     MigrationName(PathBuf),
+    /// `db rollback --to` named a version that is not applied.
+    #[error(
+        "migration {version} is not applied, so there is nothing to keep it at (applied: {applied}); nothing was rolled back. Give one of the applied versions"
+    )]
+    NotApplied {
+        /// The version asked for.
+        version: String,
+        /// The applied versions, oldest first, comma-separated.
+        applied: String,
+    },
+    /// An applied migration has no rollback file (or no forward file) in `migrations/`.
+    #[error(
+        "migration {version} is applied but {} is missing; nothing was rolled back. Check out the branch that added it, or roll it back by hand",
+        file.display()
+    )]
+    MissingRollback {
+        /// The applied version.
+        version: String,
+        /// The file that should be there.
+        file: PathBuf,
+    },
+    /// A command needs a running stack and none runs.
+    #[error("no stack is running in {}: start it with `cargo xtask up`", .0.display())]
+    StackNotRunning(PathBuf),
     /// A server we started did not stop.
     #[error(
         "{server} (PID {pid}) did not stop; stop it by hand (`kill -9 {pid}`), then run this again"

@@ -23,6 +23,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use error::Result;
+use paths::workspace_root;
+use stack::rollback::Keep;
 use stack::{Stack, dev_stack_dir, test_stack_dir};
 use test::Suite;
 use tools::Need;
@@ -52,6 +54,12 @@ enum Cmd {
         /// The PostgreSQL major version: 15 (Debian's) or 17 (what new Supabase projects run).
         #[arg(long, value_enum, default_value = "15")]
         pg: stack::PgMajor,
+    },
+    /// The dev stack's database (`cargo xtask up`'s): roll migrations back.
+    Db {
+        /// What to do.
+        #[command(subcommand)]
+        action: DbCmd,
     },
     /// Stop what `up` started and remove its files.
     Down {
@@ -103,6 +111,19 @@ enum Cmd {
     },
 }
 
+/// `cargo xtask db ...`.
+#[derive(Subcommand)]
+enum DbCmd {
+    /// Run rollback files of applied migrations, newest first, each in one transaction with the
+    /// delete of its row in `supabase_migrations.schema_migrations` (so `cargo xtask up` applies
+    /// it again). Without `--to`, only the newest applied migration.
+    Rollback {
+        /// Keep this version and every older one; roll back every newer one.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+    },
+}
+
 impl Cmd {
     /// The tools the command needs, installed by its first step.
     fn needs(&self) -> &'static [Need] {
@@ -116,6 +137,7 @@ impl Cmd {
             ],
             Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget],
             Self::Down { .. } => &[],
+            Self::Db { .. } => &[Need::Stack],
             Self::BuildWidget => &[Need::Widget],
             Self::Bench { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Bench],
             Self::Bundle { test: false, .. } => &[Need::Edge],
@@ -151,6 +173,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask db rollback [--to VERSION]` on the dev stack.
+fn roll_back(to: Option<String>) -> Result<()> {
+    let stack = Stack::at(dev_stack_dir());
+    let psql = stack.running_database()?;
+    let keep = to.map_or(Keep::AllButNewest, Keep::Through);
+    let done = stack::rollback::roll_back(&psql, &workspace_root().join("migrations"), &keep)?;
+    if done.is_empty() {
+        println!("Nothing to roll back.");
+    } else {
+        println!(
+            "Rolled back {} migration(s); `cargo xtask up` applies them again.",
+            done.len()
+        );
+    }
+    Ok(())
 }
 
 /// An empty folder of this run's own for `--fresh-tools`.
@@ -208,6 +247,9 @@ fn run(command: Cmd) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Db {
+            action: DbCmd::Rollback { to },
+        } => roll_back(to),
         Cmd::Demo => demo::run(),
         Cmd::BuildWidget => build::widget::build_widget(),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),

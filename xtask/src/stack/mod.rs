@@ -11,6 +11,7 @@ pub mod migrations;
 mod postgres;
 mod postgrest;
 pub mod psql;
+pub mod rollback;
 mod widget_server;
 
 use std::path::{Path, PathBuf};
@@ -188,6 +189,16 @@ impl Stack {
         let path = self.state_file();
         let text = serde_json::to_string_pretty(state)?;
         std::fs::write(&path, text).map_err(XtaskError::io("writing", &path))
+    }
+
+    /// A superuser psql client for this stack's running database, without starting anything.
+    pub fn running_database(&self) -> Result<Psql> {
+        let state = self
+            .read_state()
+            .filter(|state| is_running_as(self.db_pid(state), "postgres"))
+            .ok_or_else(|| XtaskError::StackNotRunning(self.dir.clone()))?;
+        let tools = StackTools::locate(state.pg_major)?;
+        Ok(Psql::new(tools.psql, state.db_port))
     }
 
     /// Starts the stack, or finds it running and applies any new migrations.
