@@ -1,12 +1,13 @@
 -- 05_indexes: the spec's three indexes (exact definitions from pg_indexes.indexdef) plus the
--- primary-key index, and with seq scans disabled the plans of the spec's sample queries 2, 4 and
--- 5 use idx_vantage_sync_status, vantage_sync_state_pkey and idx_vantage_sync_duration.
+-- primary-key index, and with seq scans disabled the plans of the spec's sample queries 2, 3, 4
+-- and 5 use idx_vantage_sync_status, idx_vantage_sync_last_time, vantage_sync_state_pkey and
+-- idx_vantage_sync_duration.
 -- The EXPLAIN helper lives in pg_temp and disappears with the session. Later migrations may add
 -- indexes: the spec's four must all be there (at least these), with their exact definitions.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(12);
+SELECT plan(14);
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -76,6 +77,26 @@ SELECT matches(
                      ORDER BY completed_at DESC$$),
   E'Index Cond: \\(last_sync_status = ''failed''::text\\)',
   'query 2: index condition on last_sync_status');
+
+-- Query 3: stale syncs, oldest first (the spec's text is run verbatim in 22_spec_queries)
+SELECT matches(
+  pg_temp.plan_of($$SELECT resource, last_sync_time, last_sync_status,
+                           EXTRACT(EPOCH FROM (now() - last_sync_time))/3600 AS hours_since_sync
+                      FROM vantage_sync_state
+                     WHERE last_sync_time IS NOT NULL
+                       AND last_sync_time < now() - INTERVAL '24 hours'
+                     ORDER BY last_sync_time ASC$$),
+  'Scan (using|on) idx_vantage_sync_last_time\M',
+  'query 3 uses idx_vantage_sync_last_time');
+SELECT matches(
+  pg_temp.plan_of($$SELECT resource, last_sync_time, last_sync_status,
+                           EXTRACT(EPOCH FROM (now() - last_sync_time))/3600 AS hours_since_sync
+                      FROM vantage_sync_state
+                     WHERE last_sync_time IS NOT NULL
+                       AND last_sync_time < now() - INTERVAL '24 hours'
+                     ORDER BY last_sync_time ASC$$),
+  E'Index Cond: \\(.*last_sync_time < \\(now\\(\\) - ''24:00:00''::interval\\)',
+  'query 3: index condition on last_sync_time');
 
 -- Query 4: incremental watermark for one resource
 SELECT matches(

@@ -36,7 +36,8 @@ pub struct Planned {
 
 /// The versions recorded in `supabase_migrations.schema_migrations`, oldest first.
 pub fn applied_versions(psql: &Psql) -> Result<Vec<String>> {
-    let out = psql.sql("SELECT version FROM supabase_migrations.schema_migrations ORDER BY version")?;
+    let out =
+        psql.sql("SELECT version FROM supabase_migrations.schema_migrations ORDER BY version")?;
     Ok(out.lines().map(str::to_owned).collect())
 }
 
@@ -120,10 +121,8 @@ mod tests {
 
     /// A migrations folder holding `names` (empty SQL files) in a fresh temporary folder.
     fn folder(test: &str, names: &[&str]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "vantage-rollback-{test}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("vantage-rollback-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         for name in names {
@@ -198,11 +197,25 @@ mod tests {
     fn a_missing_file_stops_the_plan_before_anything_runs() {
         let dir = folder(
             "missing",
-            &["1_a.sql", "1_a_rollback.sql", "2_b.sql", "3_c.sql", "3_c_rollback.sql"],
+            &[
+                "1_a.sql",
+                "1_a_rollback.sql",
+                "2_b.sql",
+                "3_c.sql",
+                "3_c_rollback.sql",
+            ],
         );
-        let text = refused(&dir, &applied(&["1", "2", "3"]), &Keep::Through("1".to_owned()));
+        let text = refused(
+            &dir,
+            &applied(&["1", "2", "3"]),
+            &Keep::Through("1".to_owned()),
+        );
         assert!(text.contains("2_b_rollback.sql"), "{text}");
-        let text = refused(&folder("gone", &FILES[..2]), &applied(&["1", "2"]), &Keep::AllButNewest);
+        let text = refused(
+            &folder("gone", &FILES[..2]),
+            &applied(&["1", "2"]),
+            &Keep::AllButNewest,
+        );
         assert!(text.contains("2_<name>.sql"), "{text}");
     }
 }
