@@ -1,8 +1,9 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (run retention, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
--- vantage_sync_private with its partitions, every function, policy and index. Then apply every
+-- vantage_sync_private with its partitions, every function, policy and index. Then the spec's
+-- migration alone, and its one-file rollback on that database; then apply every
 -- forward migration again in order and check that the 7 resources are re-seeded as never_run and
 -- the view, functions, partitions, RLS and grants are back; syncs that are running (ETL-001 style)
 -- when the state machine migration lands get a run id and a history row. The final ROLLBACK undoes all of it.
@@ -10,7 +11,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(82);
+SELECT plan(85);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -46,6 +47,10 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261202124500_vantage_sync_drop_old_runs_rollback.sql
+
+SELECT hasnt_function('public'::name, 'vantage_sync_drop_old_runs'::name, '124500 rollback drops vantage_sync_drop_old_runs');
+
 \ir ../../migrations/20261125070000_vantage_sync_retry_status_wording_rollback.sql
 
 SELECT has_trigger('public', 'vantage_sync_health', 'vantage_sync_health_read_only',
@@ -178,6 +183,16 @@ SELECT is_empty(
 -- forward again, in order ----------------------------------------------------------------------
 \ir ../../migrations/20251105132840_vantage_sync_state.sql
 
+-- the spec's own one-file rollback (`psql -f ..._rollback.sql`) on a database that has only the
+-- spec's migration: it removes everything that migration made; then the migration again
+\ir ../../migrations/20251105132840_vantage_sync_state_rollback.sql
+SELECT is_empty(
+  $$SELECT c.relname::text FROM pg_class c WHERE c.relname LIKE '%vantage%'
+    UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '%vantage%'
+    UNION ALL SELECT policyname FROM pg_policies WHERE tablename LIKE '%vantage%'$$,
+  'the spec''s one-file rollback works on a database with only the spec''s migration');
+\ir ../../migrations/20251105132840_vantage_sync_state.sql
+
 SELECT has_table('public', 'vantage_sync_state', 're-apply creates vantage_sync_state');
 SELECT results_eq(
   $$SELECT resource, last_sync_status, last_sync_time, records_synced, started_at
@@ -207,8 +222,10 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261125050000_vantage_sync_retry_policy.sql
 \ir ../../migrations/20261125060000_vantage_sync_retry_policy_fixes.sql
 \ir ../../migrations/20261125070000_vantage_sync_retry_status_wording.sql
+\ir ../../migrations/20261202124500_vantage_sync_drop_old_runs.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
+SELECT has_function('public', 'vantage_sync_drop_old_runs', ARRAY['integer'], 're-apply creates vantage_sync_drop_old_runs');
 
 SELECT has_table('public', 'vantage_sync_runs', 're-apply creates vantage_sync_runs');
 SELECT has_table('public', 'vantage_sync_schedules', 're-apply creates vantage_sync_schedules');

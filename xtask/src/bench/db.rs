@@ -101,8 +101,7 @@ fn interleaved_medians(psql: &Psql, queries: &[&str], runs: usize) -> Result<Vec
 /// The full read of the health view as a dashboard makes it.
 const VIEW_SQL: &str = "SELECT * FROM public.vantage_sync_health ORDER BY sort_key";
 /// The widget's first page (`?order=sort_key&limit=1000`).
-const VIEW_PAGE_SQL: &str =
-    "SELECT * FROM public.vantage_sync_health ORDER BY sort_key LIMIT 1000";
+const VIEW_PAGE_SQL: &str = "SELECT * FROM public.vantage_sync_health ORDER BY sort_key LIMIT 1000";
 /// The floor: reading and sorting the state table itself, no health at all.
 const FLOOR_SQL: &str = "SELECT * FROM public.vantage_sync_state ORDER BY resource COLLATE \"C\"";
 /// The floor's first page.
@@ -159,7 +158,13 @@ pub fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
     let step = Step::start("health view against its floors, 21 interleaved EXPLAIN ANALYZE rounds");
     let medians = interleaved_medians(
         psql,
-        &[VIEW_SQL, FLOOR_SQL, VIEW_PAGE_SQL, FLOOR_PAGE_SQL, WIDTH_SQL],
+        &[
+            VIEW_SQL,
+            FLOOR_SQL,
+            VIEW_PAGE_SQL,
+            FLOOR_PAGE_SQL,
+            WIDTH_SQL,
+        ],
         21,
     )?;
     let [view_ms, floor_ms, page_ms, floor_page_ms, width_ms] = medians[..] else {

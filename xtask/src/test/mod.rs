@@ -3,6 +3,7 @@
 pub mod figures;
 pub mod fuzz;
 pub mod reliability;
+pub mod rollback_round_trip;
 pub mod schemathesis;
 pub mod secrets;
 pub mod steps;

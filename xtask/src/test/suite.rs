@@ -15,9 +15,9 @@ use crate::error::{Result, XtaskError};
 use crate::paths::workspace_root;
 use crate::process::{cargo, run};
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
-use crate::test::reliability;
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
 use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
+use crate::test::{reliability, rollback_round_trip};
 use crate::tools::{self, CHROMEDRIVER, DENO, PG_PROVE, WASM_BINDGEN};
 
 /// The parts of the test command, runnable one by one.
@@ -95,6 +95,12 @@ pub fn run_suites(selected: &[Suite], keep_stack: bool, long: bool) -> Result<()
             run(cargo().args(["test", "--workspace", "--exclude", "vantage-sync-tests"]))
         }));
     }
+    if suites.contains(&Suite::Db) {
+        outcomes.push(timed(
+            "pgTAP's copies of the spec's queries are the spec's (tests/tests/spec_queries.rs)",
+            || run(cargo().args(["test", "-p", "vantage-sync-tests", "--test", "spec_queries"])),
+        ));
+    }
     // Secrets of the test stack, read while it runs: the widget's scan looks for their values.
     let mut stack_secrets = Vec::new();
     if suites.iter().any(|s| s.needs_stack()) {
@@ -161,6 +167,10 @@ fn run_stack_suites(
             outcomes.push(timed(&format!("pgTAP (tests/pgtap) ({on})"), || {
                 pg_prove(&running)
             }));
+            outcomes.push(timed(
+                &format!("db rollback: --to, the newest, then `up`'s path again ({on})"),
+                || rollback_round_trip::run(&running.psql),
+            ));
         }
         if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Db)) {
             outcomes.push(timed(
