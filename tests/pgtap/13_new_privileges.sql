@@ -1,11 +1,12 @@
 -- 13_new_privileges: privileges of everything the later migrations added, in the catalog and by
 -- acting as each role. anon and authenticated may not execute start/complete/fail/abort/sweep/
--- create_vantage_sync_run_partitions, may not write vantage_sync_runs or vantage_sync_schedules,
--- and may not use schema vantage_sync_private; authenticated reads vantage_sync_runs,
--- vantage_sync_schedules and vantage_sync_health, anon reads none of them; service_role writes
--- schedules but not the run history (only the SECURITY DEFINER functions do, also without
--- BYPASSRLS); RLS stops leaked write grants; every SECURITY DEFINER function has a fixed
--- search_path. Every SET LOCAL ROLE is followed by RESET ROLE; the ROLLBACK undoes it all.
+-- create_vantage_sync_run_partitions/vantage_sync_drop_old_runs, may not write
+-- vantage_sync_runs or vantage_sync_schedules, and may not use schema vantage_sync_private;
+-- authenticated reads vantage_sync_runs, vantage_sync_schedules and vantage_sync_health, anon
+-- reads none of them; service_role writes schedules but not the run history (only the SECURITY
+-- DEFINER functions do, also without BYPASSRLS); RLS stops leaked write grants; every SECURITY
+-- DEFINER function has a fixed search_path. Every SET LOCAL ROLE is followed by RESET ROLE; the
+-- ROLLBACK undoes it all.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
@@ -24,7 +25,8 @@ INSERT INTO t_writers VALUES
   ('public.fail_vantage_sync(text,jsonb,uuid)', 'fail_vantage_sync'),
   ('public.abort_vantage_sync(text,text,text,uuid)', 'abort_vantage_sync'),
   ('public.sweep_stuck_vantage_syncs()', 'sweep_stuck_vantage_syncs'),
-  ('public.create_vantage_sync_run_partitions(integer)', 'create_vantage_sync_run_partitions');
+  ('public.create_vantage_sync_run_partitions(integer)', 'create_vantage_sync_run_partitions'),
+  ('public.vantage_sync_drop_old_runs(integer)', 'vantage_sync_drop_old_runs');
 GRANT SELECT ON t_writers TO anon, authenticated, service_role;
 
 -- catalog: tables and view -----------------------------------------------------------------------
@@ -132,7 +134,7 @@ SELECT set_eq(
                      ('sweep_vantage_syncs()'),
                      ('vantage_sync_private.apply_retry_policy()'),
                      ('vantage_sync_private.number_attempt()')$$,
-  'the SECURITY DEFINER functions: the 6 state-changing ones, the delete guard, the webhook outbox''s 6 and the retry policy''s 2 triggers');
+  'the SECURITY DEFINER functions: the 7 state-changing ones, the delete guard, the webhook outbox''s 6 and the retry policy''s 2 triggers');
 SELECT is_empty(
   $$SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.prosecdef

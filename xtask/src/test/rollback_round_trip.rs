@@ -16,7 +16,7 @@ const KEEP: &str = "20261124190300";
 /// Every object of the project in the catalog, one sorted text: relations, columns, functions,
 /// triggers, policies.
 const CATALOG_SQL: &str = "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
-    SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind AS x
+    SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind::text AS x
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname IN ('public', 'vantage_sync_private') AND c.relname LIKE '%vantage%'
     UNION ALL
@@ -43,12 +43,27 @@ fn check(holds: bool, what: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
-/// Runs the round trip on the stack's database; leaves it as it found it.
+/// One value printed by psql, without its line end.
+fn value(psql: &Psql, sql: &str) -> Result<String> {
+    Ok(psql.sql(sql)?.trim_end().to_owned())
+}
+
+/// Runs the round trip on the stack's database; leaves it as it found it, also when a check
+/// fails half-way (the migrations are applied again before the error is returned).
 pub fn run(psql: &Psql) -> Result<()> {
     let dir = workspace_root().join("migrations");
+    let checked = round_trip(psql);
+    if checked.is_err() {
+        apply_pending(psql, &dir)?;
+    }
+    checked
+}
+
+fn round_trip(psql: &Psql) -> Result<()> {
+    let dir = workspace_root().join("migrations");
     let versions = applied_versions(psql)?;
-    let catalog = psql.sql(CATALOG_SQL)?;
-    let state_rows = psql.sql("SELECT count(*) FROM public.vantage_sync_state")?;
+    let catalog = value(psql, CATALOG_SQL)?;
+    let state_rows = value(psql, "SELECT count(*) FROM public.vantage_sync_state")?;
 
     let unknown = roll_back(psql, &dir, &Keep::Through("19990101000000".to_owned()));
     check(
@@ -60,7 +75,7 @@ pub fn run(psql: &Psql) -> Result<()> {
         },
     )?;
     check(
-        applied_versions(psql)? == versions && psql.sql(CATALOG_SQL)? == catalog,
+        applied_versions(psql)? == versions && value(psql, CATALOG_SQL)? == catalog,
         || "a refused --to changed the database".to_owned(),
     )?;
 
@@ -82,7 +97,8 @@ pub fn run(psql: &Psql) -> Result<()> {
     check(applied_versions(psql)? == kept, || {
         format!("after --to {KEEP} schema_migrations should hold {kept:?}")
     })?;
-    let objects = psql.sql(
+    let objects = value(
+        psql,
         "SELECT to_regclass('public.vantage_sync_health') IS NOT NULL,
                 to_regclass('public.vantage_sync_webhooks') IS NULL,
                 to_regprocedure('public.start_vantage_sync_run(text)') IS NULL,
@@ -102,7 +118,10 @@ pub fn run(psql: &Psql) -> Result<()> {
         format!("without --to only {KEEP} should go: {newest:?}")
     })?;
     check(
-        psql.sql("SELECT to_regclass('public.vantage_sync_health') IS NULL")? == "t",
+        value(
+            psql,
+            "SELECT to_regclass('public.vantage_sync_health') IS NULL",
+        )? == "t",
         || "rolling back the health view's migration left the view".to_owned(),
     )?;
 
@@ -117,7 +136,7 @@ pub fn run(psql: &Psql) -> Result<()> {
     check(applied_versions(psql)? == versions, || {
         "after re-applying, schema_migrations differs from before".to_owned()
     })?;
-    let after = psql.sql(CATALOG_SQL)?;
+    let after = value(psql, CATALOG_SQL)?;
     check(after == catalog, || {
         format!(
             "after re-applying, the catalog differs from before:\nbefore:\n{catalog}\nafter:\n{after}"
