@@ -4,13 +4,14 @@
 -- against the migrated schema on a fixture of the seven seeded resources, one in each situation
 -- the queries look for. The fixture is written directly (as the superuser, relative to now(),
 -- which is fixed inside this transaction), so every time, count and ratio below is exact:
---   accounts     success  2 h ago, 150 records in 3.2 s                     green
---   funds        failed   1 h ago after 45 s, 2 errors (the spec's); last success 26 h ago  red, stale
---   cashflows    running  for 45 min; last success 6 h ago                  red (stuck)
---   commitments  success  30 h ago, 5,000 records in 7 min                   yellow, stale, slow
---   investments  success  12 min ago, 900 records in 90 s                    green
---   investors    never_run, created 48 h ago                                 yellow, stale
---   valuations   never_run, created 1 h ago                                  yellow
+--   accounts     success  2 h ago, 150 records in 3.2 s                green
+--   funds        failed   1 h ago after 45 s, the spec's 2 errors;
+--                         last success 26 h ago                         red, stale
+--   cashflows    running  for 45 min; last success 6 h ago             red (stuck)
+--   commitments  success  30 h ago, 5,000 records in 7 min              yellow, stale, slow
+--   investments  success  12 min ago, 900 records in 90 s               green
+--   investors    never_run, created 48 h ago                            yellow, stale
+--   valuations   never_run, created 1 h ago                             yellow
 -- Rows other tests or runs left are removed first; the ROLLBACK undoes it all.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
