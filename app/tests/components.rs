@@ -41,26 +41,13 @@ fn container() -> HtmlElement {
 
 fn row(resource: &str, status: Status) -> SyncRow {
     SyncRow {
-        resource: resource.to_owned(),
-        status,
         last_sync_time: Some(now().plus(-2 * HOUR)),
         started_at: Some(now().plus(-12 * MINUTE)),
         completed_at: Some(now().plus(-5 * MINUTE)),
         created_at: Some(now().plus(-30 * DAY)),
         duration_ms: Some(3200),
         records_synced: Some(150),
-        errors: None,
-        consecutive_failures: None,
-        health: None,
-        alerts: None,
-        stale_after: None,
-        stuck_after: None,
-        slow_after: None,
-        expected_interval: None,
-        next_attempt: None,
-        retry_max_attempts: None,
-        next_attempt_at: None,
-        retries_exhausted: None,
+        ..SyncRow::new(resource.to_owned(), status)
     }
 }
 

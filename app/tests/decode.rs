@@ -59,6 +59,24 @@ fn a_view_answer_becomes_rows() {
 }
 
 #[wasm_bindgen_test]
+fn a_spec_only_table_row_becomes_a_row() {
+    let answer = parse(
+        r#"[{"resource":"investments","last_sync_status":"never_run","last_sync_time":null,
+             "records_synced":0,"records_created":0,"records_updated":0,"errors":[],
+             "started_at":null,"completed_at":null,"duration_ms":null,
+             "created_at":"2025-11-05T11:00:00+00:00","updated_at":"2025-11-05T11:00:00+00:00"}]"#,
+    );
+    let rows = rows(&answer).expect("rows");
+    let row = &rows[0];
+    assert_eq!(row.status, Status::NeverRun);
+    assert_eq!(row.created_at, Timestamp::parse("2025-11-05T11:00:00Z"));
+    assert_eq!(row.errors, Some(Vec::new()));
+    assert_eq!(row.health, None);
+    assert_eq!(row.consecutive_failures, None);
+    assert_eq!(row.stale_after, None);
+}
+
+#[wasm_bindgen_test]
 fn what_is_not_rows_is_refused() {
     for bad in [
         r#"{"code":"PGRST205"}"#,

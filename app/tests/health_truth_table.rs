@@ -1,76 +1,60 @@
-//! The truth table of health cases (`tests/fixtures/health_cases.json`) against the widget's
-//! model, at the table's own `now`. The SQL view and its rule functions are checked against the
-//! same file (`tests/tests/health_truth_table.rs`), so the widget and the database agree on
-//! every case, boundaries included.
+//! The truth table of health cases (`tests/fixtures/health_cases.json`) against the widget as
+//! it ships, in a real browser: each case's row goes through the browser's JSON parser and the
+//! widget's decoder (`decode::rows`, the one that reads PostgREST's answers), then the model, at
+//! the table's own `now`. The SQL view and its rule functions are checked against the same file
+//! (`tests/tests/health_truth_table.rs`), so the widget and the database agree on every case,
+//! boundaries included.
 //!
 //! Two paths are checked: the rules themselves (`classify_health`, `alerts_of`), and a card
 //! built from a `vantage_sync_state` row as PostgREST returns it when the view is absent (the
 //! thresholds then come as interval text, as the view would send them).
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(target_arch = "wasm32")]
 // A test that cannot read its fixture should stop right there, loudly.
 #![allow(clippy::expect_used)]
 
-use serde::Deserialize;
-use serde_json::json;
+use js_sys::{Array, JSON, Object, Reflect};
+use vantage_sync_widget::decode::rows;
 use vantage_sync_widget::model::{
-    Alert, Card, Facts, Health, SECOND, Status, SyncRow, Thresholds, Timestamp, alerts_of,
-    classify_health,
+    Alert, Card, Facts, Health, SECOND, SyncRow, Thresholds, Timestamp, alerts_of, classify_health,
 };
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-#[derive(Debug, Deserialize)]
-struct Table {
-    now: String,
-    defaults: Seconds,
-    alert_order: Vec<String>,
-    cases: Vec<Case>,
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The fixture, parsed by the browser as PostgREST's answers are.
+fn table() -> JsValue {
+    let text = include_str!("../../tests/fixtures/health_cases.json");
+    JSON::parse(text).expect("the truth table parses")
 }
 
-/// Thresholds in seconds, named as the fixture names them.
-#[derive(Debug, Deserialize, Clone, Copy, Default)]
-#[allow(clippy::struct_field_names)]
-struct Seconds {
-    stale_after_s: Option<i64>,
-    stuck_after_s: Option<i64>,
-    slow_after_s: Option<i64>,
-    expected_interval_s: Option<i64>,
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).expect("a readable field")
 }
 
-#[derive(Debug, Deserialize)]
-struct Case {
-    name: String,
-    row: serde_json::Value,
-    schedule: Option<Seconds>,
-    expect: Expect,
+fn text(value: &JsValue, key: &str) -> String {
+    get(value, key)
+        .as_string()
+        .unwrap_or_else(|| panic!("{key} is text"))
 }
 
-#[derive(Debug, Deserialize, PartialEq)]
-struct Expect {
-    health: String,
-    alerts: Vec<String>,
+fn cases(table: &JsValue) -> Vec<JsValue> {
+    Array::from(&get(table, "cases")).iter().collect()
 }
 
-fn table() -> Table {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/health_cases.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the truth table is readable");
-    serde_json::from_str(&text).expect("the truth table parses")
-}
-
-fn at(text: &str) -> Timestamp {
-    Timestamp::parse(text).expect("a valid timestamp")
-}
-
-/// The case's thresholds: its schedule's where given, else the table's defaults.
-fn thresholds(case: &Case, defaults: Seconds) -> Seconds {
-    let s = case.schedule.unwrap_or_default();
-    Seconds {
-        stale_after_s: s.stale_after_s.or(defaults.stale_after_s),
-        stuck_after_s: s.stuck_after_s.or(defaults.stuck_after_s),
-        slow_after_s: s.slow_after_s.or(defaults.slow_after_s),
-        expected_interval_s: s.expected_interval_s.or(defaults.expected_interval_s),
-    }
+/// A threshold in seconds: the case's schedule's where it gives one, else the table's default.
+fn seconds(case: &JsValue, defaults: &JsValue, key: &str) -> Option<i64> {
+    let schedule = get(case, "schedule");
+    let from_schedule = if schedule.is_object() {
+        get(&schedule, key).as_f64()
+    } else {
+        None
+    };
+    // Whole seconds, far inside i64.
+    #[allow(clippy::cast_possible_truncation)]
+    from_schedule
+        .or_else(|| get(defaults, key).as_f64())
+        .map(|s| s as i64)
 }
 
 /// Seconds as PostgreSQL writes an interval (`IntervalStyle` `postgres`): `02:00:00`.
@@ -83,48 +67,77 @@ fn interval_text(seconds: i64) -> String {
     )
 }
 
-fn expect_of(health: Health, alerts: &[Alert]) -> Expect {
-    Expect {
-        health: health.name().to_owned(),
-        alerts: alerts.iter().map(|a| a.name().to_owned()).collect(),
-    }
-}
+const LIMITS: [&str; 4] = [
+    "stale_after",
+    "stuck_after",
+    "slow_after",
+    "expected_interval",
+];
 
 /// The case's row as the `vantage_sync_state` table returns it, with the view's threshold
 /// columns when the case has a schedule.
-fn state_row(case: &Case, t: Seconds) -> SyncRow {
-    let mut row = case.row.clone();
-    let object = row.as_object_mut().expect("a row is an object");
-    let status = object.remove("status").expect("a row has a status");
-    object.insert("last_sync_status".into(), status);
-    object.insert("resource".into(), json!(case.name));
-    if case.schedule.is_some() {
-        let text = |s: Option<i64>| s.map(interval_text);
-        object.insert("stale_after".into(), json!(text(t.stale_after_s)));
-        object.insert("stuck_after".into(), json!(text(t.stuck_after_s)));
-        object.insert("slow_after".into(), json!(text(t.slow_after_s)));
-        object.insert(
-            "expected_interval".into(),
-            json!(text(t.expected_interval_s)),
-        );
+fn state_row(case: &JsValue, defaults: &JsValue) -> Object {
+    let row = Object::assign(&Object::new(), &get(case, "row").into());
+    set(&row, "last_sync_status", &get(&row, "status"));
+    Reflect::delete_property(&row, &"status".into()).expect("deletable");
+    set(&row, "resource", &get(case, "name"));
+    if get(case, "schedule").is_object() {
+        for limit in LIMITS {
+            let value = seconds(case, defaults, &format!("{limit}_s"))
+                .map_or(JsValue::NULL, |s| interval_text(s).into());
+            set(&row, limit, &value);
+        }
     }
-    serde_json::from_value(row).expect("the row deserializes")
+    row
 }
 
-#[test]
-fn the_model_agrees_with_every_case_of_the_truth_table() {
+fn set(object: &Object, key: &str, value: &JsValue) {
+    Reflect::set(object, &key.into(), value).expect("a plain object takes fields");
+}
+
+/// `row` read by the widget's decoder, as one answer of PostgREST.
+fn decoded(row: &Object) -> SyncRow {
+    let mut rows = rows(&Array::of1(row)).expect("the decoder reads the row");
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
+/// A health and alerts, written as the fixture writes them.
+fn names(health: Health, alerts: &[Alert]) -> (String, Vec<String>) {
+    (
+        health.name().to_owned(),
+        alerts.iter().map(|a| a.name().to_owned()).collect(),
+    )
+}
+
+fn expected(case: &JsValue) -> (String, Vec<String>) {
+    let expect = get(case, "expect");
+    let alerts = Array::from(&get(&expect, "alerts"))
+        .iter()
+        .map(|a| a.as_string().expect("an alert name"))
+        .collect();
+    (text(&expect, "health"), alerts)
+}
+
+#[wasm_bindgen_test]
+fn the_decoded_rows_agree_with_every_case_of_the_truth_table() {
     let table = table();
-    let now = at(&table.now);
+    let now = Timestamp::parse(&text(&table, "now")).expect("a valid now");
+    let defaults = get(&table, "defaults");
+    let cases = cases(&table);
+    assert!(!cases.is_empty(), "the truth table has cases");
     let mut mismatches = Vec::new();
-    for case in &table.cases {
-        let t = thresholds(case, table.defaults);
+    for case in &cases {
+        let name = text(case, "name");
+        let expect = expected(case);
+        let limit = |key| seconds(case, &defaults, key).map(|s| s * SECOND);
         let limits = Thresholds {
-            stale_after: t.stale_after_s.expect("a stale limit") * SECOND,
-            stuck_after: t.stuck_after_s.expect("a stuck limit") * SECOND,
-            slow_after: t.slow_after_s.expect("a slow limit") * SECOND,
-            expected_interval: t.expected_interval_s.map(|s| s * SECOND),
+            stale_after: limit("stale_after_s").expect("a stale limit"),
+            stuck_after: limit("stuck_after_s").expect("a stuck limit"),
+            slow_after: limit("slow_after_s").expect("a slow limit"),
+            expected_interval: limit("expected_interval_s"),
         };
-        let row = state_row(case, t);
+        let row = decoded(&state_row(case, &defaults));
         let facts = Facts {
             status: row.status,
             last_sync_time: row.last_sync_time,
@@ -133,22 +146,20 @@ fn the_model_agrees_with_every_case_of_the_truth_table() {
             duration_ms: row.duration_ms,
             consecutive_failures: row.consecutive_failures.unwrap_or(0),
         };
-        let rules = expect_of(
+        let rules = names(
             classify_health(&facts, &limits, now),
             &alerts_of(&facts, &limits, now),
         );
-        if rules != case.expect {
+        if rules != expect {
             mismatches.push(format!(
-                "{:?}: expected {:?}, the rules say {rules:?}",
-                case.name, case.expect
+                "{name:?}: expected {expect:?}, the rules say {rules:?}"
             ));
         }
         let card = Card::from_row(row, now);
-        let from_table = expect_of(card.health, &card.alerts);
-        if from_table != case.expect {
+        let from_table = names(card.health, &card.alerts);
+        if from_table != expect {
             mismatches.push(format!(
-                "{:?}: expected {:?}, a card from the table row says {from_table:?}",
-                case.name, case.expect
+                "{name:?}: expected {expect:?}, a card from the table row says {from_table:?}"
             ));
         }
     }
@@ -160,21 +171,27 @@ fn the_model_agrees_with_every_case_of_the_truth_table() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test]
 fn a_card_from_the_view_keeps_the_views_health_and_alerts() {
     // The view is the one place the rules run when it exists: the card shows what it says,
     // even if the browser's clock would judge otherwise.
     let table = table();
-    let case = &table.cases[0];
-    let mut row = state_row(case, table.defaults);
-    row.health = Some(Health::Red);
-    row.alerts = Some(vec!["stuck".into(), "a_future_alert".into()]);
-    let card = Card::from_row(row, at(&table.now));
+    let case = &cases(&table)[0];
+    let row = state_row(case, &get(&table, "defaults"));
+    set(&row, "health", &"red".into());
+    set(
+        &row,
+        "alerts",
+        &Array::of2(&"stuck".into(), &"a_future_alert".into()),
+    );
+    let row = decoded(&row);
+    let now = Timestamp::parse(&text(&table, "now")).expect("a valid now");
+    let card = Card::from_row(row, now);
     assert_eq!(card.health, Health::Red);
     assert_eq!(card.alerts, [Alert::Stuck]);
 }
 
-#[test]
+#[wasm_bindgen_test]
 fn the_models_alert_names_and_order_are_the_tables() {
     let table = table();
     let names: Vec<String> = [
@@ -187,16 +204,20 @@ fn the_models_alert_names_and_order_are_the_tables() {
     .iter()
     .map(|a| a.name().to_owned())
     .collect();
-    assert_eq!(names, table.alert_order);
-    for case in &table.cases {
+    let order: Vec<String> = Array::from(&get(&table, "alert_order"))
+        .iter()
+        .map(|a| a.as_string().expect("an alert name"))
+        .collect();
+    assert_eq!(names, order);
+    for case in cases(&table) {
+        let status = text(&get(&case, "row"), "status");
         assert!(
             matches!(
-                case.row["status"].as_str(),
-                Some("success" | "failed" | "running" | "never_run")
+                status.as_str(),
+                "success" | "failed" | "running" | "never_run"
             ),
             "{}: a status the model knows",
-            case.name
+            text(&case, "name")
         );
     }
-    let _ = Status::Other;
 }

@@ -6,14 +6,11 @@
 //! a comparison with a missing time is false, and every comparison is strict: a run that has
 //! been going for exactly 30 minutes is not yet stuck.
 
-use serde::Deserialize;
-
 use super::time::{HOUR, MINUTE, Timestamp};
 
 /// The colour of a resource's health: what needs action, attention, or nothing. Ordered the
 /// way cards are sorted (red first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Health {
     /// Failed, or stuck: somebody should act.
     Red,
@@ -52,8 +49,7 @@ impl Health {
 }
 
 /// `last_sync_status` of a state row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Created, never started.
     NeverRun,
@@ -65,7 +61,6 @@ pub enum Status {
     Failed,
     /// A status this widget does not know yet; the rules treat it as SQL treats any other
     /// text (neither failed, running nor never run).
-    #[serde(other)]
     Other,
 }
 

@@ -92,26 +92,8 @@ mod tests {
 
     fn card(resource: &str, health: &str, status: &str) -> Card {
         let row = SyncRow {
-            resource: resource.to_owned(),
-            status: Status::from_name(status),
-            last_sync_time: None,
-            started_at: None,
-            completed_at: None,
-            created_at: None,
-            duration_ms: None,
-            records_synced: None,
-            errors: None,
-            consecutive_failures: None,
             health: Health::from_name(health),
-            alerts: None,
-            stale_after: None,
-            stuck_after: None,
-            slow_after: None,
-            expected_interval: None,
-            next_attempt: None,
-            retry_max_attempts: None,
-            next_attempt_at: None,
-            retries_exhausted: None,
+            ..SyncRow::new(resource.to_owned(), Status::from_name(status))
         };
         Card::from_row(row, Timestamp::from_millis(0))
     }

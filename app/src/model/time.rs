@@ -5,10 +5,6 @@
 //! keeps a date crate (and its formatting tables) out of the bundle; the user's local time zone
 //! is left to the browser's `Intl` (see `browser.rs`).
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
 /// Microseconds in one second, minute, hour and day.
 pub const SECOND: i64 = 1_000_000;
 /// Microseconds in one minute.
@@ -140,24 +136,6 @@ impl Timestamp {
             of_day % MINUTE / SECOND,
             of_day % SECOND / 1000
         )
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TimestampVisitor;
-        impl Visitor<'_> for TimestampVisitor {
-            type Value = Timestamp;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an RFC 3339 timestamp")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-                Timestamp::parse(v).ok_or_else(|| {
-                    E::invalid_value(de::Unexpected::Str(v), &"an RFC 3339 timestamp")
-                })
-            }
-        }
-        deserializer.deserialize_str(TimestampVisitor)
     }
 }
 
