@@ -1,5 +1,6 @@
-//! The only module that talks HTTP: reads sync health through PostgREST with the publishable
-//! key and the user's JWT (role `authenticated`, read-only by RLS).
+//! The widget's requests to its servers: sync health through PostgREST with the publishable
+//! key and the user's JWT (role `authenticated`, read-only by RLS), and an admin's abort through
+//! the edge function. They go out through the fetch layer (`http.rs`).
 //!
 //! It reads `vantage_sync_health` (rules applied by the database); on a database that has only
 //! the spec's migration (PostgREST answers 404 / `PGRST205` for the view) it reads
@@ -8,18 +9,15 @@
 //! out of the bundle.
 
 use std::fmt;
-use std::sync::Arc;
 
 use js_sys::{JSON, Object, Reflect};
-use leptos::prelude::{Callback, ReadSignal};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
 use crate::browser;
 use crate::config::Config;
 use crate::decode;
+use crate::http::{self, Reply};
 use crate::model::{RunSummary, SECOND, SyncRow, Timestamp};
-use crate::session::Session;
 
 /// What one read returned.
 #[derive(Clone, Debug, PartialEq)]
@@ -235,20 +233,20 @@ async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Ans
     })
 }
 
-/// A successful GET's parsed body, its `Date` header, and when it arrived.
+/// A successful GET's parsed body, its `Date` header, and when it arrived. The head script's
+/// early read answers it when it made this very request (`boot.rs`).
 async fn get_json(
     config: &Config,
     token: Option<&str>,
     url: &str,
 ) -> Result<(JsValue, Option<String>, Timestamp), Failure> {
     let early = crate::boot::first_read(url, &config.api_key, token).await;
-    let reply = if let Some(read_early) = early {
-        read_early
-    } else {
-        Reply::read(send_get(config, token, url).await?).await
+    let reply = match early {
+        Some(read_early) => read_early,
+        None => send_get(config, token, url).await?,
     };
     let received_at = browser::now();
-    if !(200..300).contains(&reply.status) {
+    if !reply.ok() {
         // Only PostgREST's code is used: its messages may hold SQL details (one is matched).
         let field = |name: &str| {
             reply
@@ -267,37 +265,8 @@ async fn get_json(
     Ok((body, reply.date, received_at))
 }
 
-/// An HTTP answer, read: what `get_json` needs of it.
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// The `Date` header.
-    pub date: Option<String>,
-    /// The parsed JSON body; `None` when it is not JSON.
-    pub body: Option<JsValue>,
-}
-
-impl Reply {
-    /// Reads `response`'s status, `Date` header and JSON body.
-    pub async fn read(response: web_sys::Response) -> Self {
-        let body = match response.json() {
-            Ok(promise) => JsFuture::from(promise).await.ok(),
-            Err(_) => None,
-        };
-        Self {
-            status: response.status(),
-            date: response.headers().get("date").ok().flatten(),
-            body,
-        }
-    }
-}
-
 /// Sends `GET url` with the key and the user's token.
-async fn send_get(
-    config: &Config,
-    token: Option<&str>,
-    url: &str,
-) -> Result<web_sys::Response, Failure> {
+async fn send_get(config: &Config, token: Option<&str>, url: &str) -> Result<Reply, Failure> {
     let authorization = bearer(token);
     let mut headers = vec![
         ("apikey", config.api_key.as_str()),
@@ -306,40 +275,9 @@ async fn send_get(
     if let Some(authorization) = &authorization {
         headers.push(("Authorization", authorization));
     }
-    send("GET", url, &headers, None)
+    http::send("GET", url, &headers, None)
         .await
         .ok_or(Failure::Error(ApiError::Unreachable))
-}
-
-/// How long a request may take before it counts as no answer.
-const REQUEST_TIMEOUT_MS: u32 = 15_000;
-
-/// Sends a request with the browser's `fetch` (no HTTP client crate: each one ships its own
-/// request types, and this widget needs four headers and a body). `None`: no answer (network,
-/// CORS, a header the browser refuses).
-pub async fn send(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Option<web_sys::Response> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    let header_map = web_sys::Headers::new().ok()?;
-    for (name, value) in headers {
-        header_map.set(name, value).ok()?;
-    }
-    init.set_headers(&header_map);
-    if let Some(body) = body {
-        init.set_body(&body.into());
-    }
-    // A read that hangs would hold every later one back (one read at a time): give up, and
-    // the failure's backoff takes over.
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
-        REQUEST_TIMEOUT_MS,
-    )));
-    let pending = web_sys::window()?.fetch_with_str_and_init(url, &init);
-    JsFuture::from(pending).await.ok()?.dyn_into().ok()
 }
 
 /// The last 20 runs of `resource`, newest first, from `vantage_sync_runs` (a database with
@@ -361,91 +299,39 @@ pub async fn fetch_runs(
     decode::runs(&body).ok_or(ApiError::BadData)
 }
 
-/// What a card may do beyond showing its row: load its run history, and for an admin abort a
-/// stuck run. Given to the cards as a Leptos context by the widget (absent, as in component
-/// tests: neither button).
-#[derive(Clone, Debug)]
-pub struct CardActions {
-    config: Arc<Config>,
-    session: Session,
-    /// Whether the last read's token marks a sync admin.
-    pub admin: ReadSignal<bool>,
-    /// Reads the health again (after an abort).
-    pub refresh: Callback<()>,
-}
-
-impl CardActions {
-    /// Actions with `config` as the user of `session`.
-    pub fn new(
-        config: Arc<Config>,
-        session: Session,
-        admin: ReadSignal<bool>,
-        refresh: Callback<()>,
-    ) -> Self {
-        Self {
-            config,
-            session,
-            admin,
-            refresh,
-        }
+/// Asks the edge function under `functions_url` to abort the run of `resource` in progress, as
+/// the user of `token`; what happened, in words (the edge's own message on a refusal: it never
+/// holds SQL or secrets).
+pub async fn abort_run(functions_url: &str, token: &str, resource: &str) -> Result<String, String> {
+    let body = Object::new();
+    // Setting properties on a fresh plain object cannot fail.
+    let _ = Reflect::set(&body, &"resource".into(), &resource.into());
+    let _ = Reflect::set(
+        &body,
+        &"reason".into(),
+        &"Aborted from the sync status widget".into(),
+    );
+    let body = JSON::stringify(&body)
+        .ok()
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
+    let bearer = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let url = format!("{functions_url}/vantage-sync/abort");
+    let reply = http::send("POST", &url, &headers, Some(body))
+        .await
+        .ok_or("Can't reach the edge function.")?;
+    if reply.ok() {
+        return Ok("Run aborted: it is recorded as failed (ABORTED).".to_owned());
     }
-
-    /// Whether an abort can be sent at all (an edge function URL is configured).
-    pub fn can_abort(&self) -> bool {
-        self.config.functions_url.is_some()
-    }
-
-    /// The last 20 runs of `resource`, newest first.
-    pub async fn load_runs(&self, resource: &str) -> Result<Vec<RunSummary>, ApiError> {
-        let token = self.session.token().await;
-        fetch_runs(&self.config, token.as_deref(), resource).await
-    }
-
-    /// Asks the edge function to abort the run of `resource` in progress; what happened, in
-    /// words (the edge's own message on a refusal: it never holds SQL or secrets).
-    pub async fn abort(&self, resource: &str) -> Result<String, String> {
-        let base = self
-            .config
-            .functions_url
-            .as_deref()
-            .ok_or("No edge function URL is configured (functions-url).")?;
-        let token = self
-            .session
-            .token()
-            .await
-            .ok_or("Sign in to abort a run.")?;
-        let body = Object::new();
-        // Setting properties on a fresh plain object cannot fail.
-        let _ = Reflect::set(&body, &"resource".into(), &resource.into());
-        let _ = Reflect::set(
-            &body,
-            &"reason".into(),
-            &"Aborted from the sync status widget".into(),
-        );
-        let body = JSON::stringify(&body)
-            .ok()
-            .and_then(|b| b.as_string())
-            .unwrap_or_default();
-        let bearer = format!("Bearer {token}");
-        let headers = [
-            ("Authorization", bearer.as_str()),
-            ("Content-Type", "application/json"),
-        ];
-        let url = format!("{base}/vantage-sync/abort");
-        let sent = send("POST", &url, &headers, Some(&body))
-            .await
-            .ok_or("Can't reach the edge function.")?;
-        if sent.ok() {
-            return Ok("Run aborted: it is recorded as failed (ABORTED).".to_owned());
-        }
-        let reply = Reply::read(sent).await;
-        let message = reply
-            .body
-            .and_then(|b| Reflect::get(&b, &"error".into()).ok())
-            .and_then(|e| decode::string_field(&e, "message"));
-        Err(message
-            .unwrap_or_else(|| format!("The edge function refused (HTTP {}).", reply.status)))
-    }
+    let message = reply
+        .body
+        .and_then(|b| Reflect::get(&b, &"error".into()).ok())
+        .and_then(|e| decode::string_field(&e, "message"));
+    Err(message.unwrap_or_else(|| format!("The edge function refused (HTTP {}).", reply.status)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::Reply;
+use crate::http::Reply;
 
 /// The global the head script sets: `{ config, firstRead }`, two promises.
 const BOOT: &str = "__vantageSyncBoot";

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
 /// Default seconds between refreshes.
 pub const DEFAULT_REFRESH_SECONDS: u32 = 30;
 
@@ -143,6 +146,46 @@ impl Config {
             functions_url,
         })
     }
+}
+
+/// An object's string and whole-number fields as setting pairs.
+pub fn object_settings(value: &JsValue) -> Vec<(String, String)> {
+    let Some(object) = value.dyn_ref::<Object>() else {
+        return Vec::new();
+    };
+    Object::keys(object)
+        .iter()
+        .filter_map(|key| {
+            let name = key.as_string()?;
+            let field = Reflect::get(object, &key).ok()?;
+            let text = field
+                .as_string()
+                .or_else(|| field.as_f64().and_then(whole_number_text))?;
+            Some((kebab_case(&name), text))
+        })
+        .collect()
+}
+
+/// A whole number as setting text (`30`); `None` for fractions. Settings hold no fractions,
+/// and formatting one would ship the float printer (6 KB of wasm) in the bundle.
+pub fn whole_number_text(n: f64) -> Option<String> {
+    // Whole and far inside i64, so the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    (n.fract() == 0.0 && n.abs() < 9.0e15).then(|| (n as i64).to_string())
+}
+
+/// `refreshSeconds` → `refresh-seconds`; kebab-case names stay as they are.
+pub fn kebab_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn checked_url(url: String) -> Result<String, ConfigError> {
@@ -298,5 +341,21 @@ mod tests {
         for (pairs, error) in cases {
             assert_eq!(Config::from_pairs(pairs), Err(error));
         }
+    }
+
+    #[test]
+    fn whole_numbers_become_text_and_fractions_do_not() {
+        assert_eq!(whole_number_text(30.0).as_deref(), Some("30"));
+        assert_eq!(whole_number_text(-5.0).as_deref(), Some("-5"));
+        assert_eq!(whole_number_text(2.5), None);
+        assert_eq!(whole_number_text(f64::NAN), None);
+    }
+
+    #[test]
+    fn option_names_become_setting_names() {
+        assert_eq!(kebab_case("supabaseUrl"), "supabase-url");
+        assert_eq!(kebab_case("refreshSeconds"), "refresh-seconds");
+        assert_eq!(kebab_case("publishable-key"), "publishable-key");
+        assert_eq!(kebab_case("resource"), "resource");
     }
 }

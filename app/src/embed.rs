@@ -19,11 +19,11 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, object_settings};
 use crate::session::{Session, TokenSource};
 use crate::widget::Widget;
 
@@ -161,66 +161,8 @@ pub fn define_custom_element() {
 /// The options object as setting pairs (camelCase names become kebab-case; whole numbers
 /// become text) and the `getAccessToken` function, if any.
 fn read_options(options: &JsValue) -> (Vec<(String, String)>, Option<Function>) {
-    let mut pairs = Vec::new();
-    let mut get_token = None;
-    let Some(object) = options.dyn_ref::<Object>() else {
-        return (pairs, get_token);
-    };
-    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-        let Ok(value) = Reflect::get(object, &JsValue::from_str(&key)) else {
-            continue;
-        };
-        if key == "getAccessToken" {
-            get_token = value.dyn_into::<Function>().ok();
-        } else if let Some(text) = value
-            .as_string()
-            .or_else(|| value.as_f64().and_then(whole_number_text))
-        {
-            pairs.push((kebab_case(&key), text));
-        }
-    }
-    (pairs, get_token)
-}
-
-/// A whole number as setting text (`30`); `None` for fractions. Settings hold no fractions,
-/// and formatting one would ship the float printer (6 KB of wasm) in the bundle.
-pub fn whole_number_text(n: f64) -> Option<String> {
-    // Whole and far inside i64, so the conversion is exact.
-    #[allow(clippy::cast_possible_truncation)]
-    (n.fract() == 0.0 && n.abs() < 9.0e15).then(|| (n as i64).to_string())
-}
-
-/// `refreshSeconds` → `refresh-seconds`; kebab-case names stay as they are.
-pub fn kebab_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('-');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{kebab_case, whole_number_text};
-
-    #[test]
-    fn whole_numbers_become_text_and_fractions_do_not() {
-        assert_eq!(whole_number_text(30.0).as_deref(), Some("30"));
-        assert_eq!(whole_number_text(-5.0).as_deref(), Some("-5"));
-        assert_eq!(whole_number_text(2.5), None);
-        assert_eq!(whole_number_text(f64::NAN), None);
-    }
-
-    #[test]
-    fn option_names_become_setting_names() {
-        assert_eq!(kebab_case("supabaseUrl"), "supabase-url");
-        assert_eq!(kebab_case("refreshSeconds"), "refresh-seconds");
-        assert_eq!(kebab_case("publishable-key"), "publishable-key");
-        assert_eq!(kebab_case("resource"), "resource");
-    }
+    let get_token = Reflect::get(options, &"getAccessToken".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    (object_settings(options), get_token)
 }

@@ -1,15 +1,21 @@
 //! Vantage sync status widget: health cards for every Vantage ETL sync, read through PostgREST
 //! with the publishable key and the signed-in user's JWT.
 //!
+//! Its modules are layers, lowest first; each uses only those above it in this list
+//! (`xtask/tests/layers.rs` checks it, ARCHITECTURE.md draws it):
+//!
 //! - [`model`]: pure rules and text (health, alerts, relative time, sorting); no I/O.
-//! - [`api`]: the only HTTP; [`decode`] reads its JSON into model rows.
-//! - [`components`]: views of plain data.
-//! - [`widget`]: the stateful root that ties them together; [`events`]: what it tells the
-//!   host page.
-//! - [`boot`]: the standalone page's early reads, started before the wasm runs.
+//! - [`browser`]: the clock, `Intl`, the page's URL.
 //! - [`config`]: settings, checked once; [`session`]: the user's token before each read.
+//! - [`http`]: the fetch layer (gloo-net); [`boot`]: the answers of the standalone page's
+//!   early reads, started before the wasm runs.
+//! - [`decode`]: JSON into model rows; [`api`]: the reads and the abort request.
+//! - [`events`]: what the widget tells the host page; [`actions`]: what a card may do.
+//! - [`components`]: views of plain data; [`widget`]: the stateful root that ties them
+//!   together.
 //! - [`embed`]: `mount()` and `<vantage-sync-status>`; [`standalone`]: the page's settings.
 
+pub mod actions;
 pub mod api;
 pub mod boot;
 pub mod browser;
@@ -18,6 +24,7 @@ pub mod config;
 pub mod decode;
 pub mod embed;
 pub mod events;
+pub mod http;
 pub mod model;
 pub mod session;
 pub mod standalone;

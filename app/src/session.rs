@@ -7,6 +7,7 @@
 //!   (await supabase.auth.getSession()).data.session?.access_token });
 //! ```
 //!
+//! or, on the standalone page, the session supabase-js stored in this origin's `localStorage`.
 //! supabase-js refreshes the session itself, so asking before each read never sends an
 //! expired token while the user is signed in.
 
@@ -14,6 +15,8 @@ use js_sys::{Function, JSON, Promise, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::config::base64url_decode;
 
 /// How the token is obtained.
 #[derive(Clone, Debug)]
@@ -67,7 +70,7 @@ impl Session {
         let source = self.source.get_value();
         let value = match source {
             TokenSource::Fixed(token) => return token,
-            TokenSource::Stored => return crate::standalone::stored_supabase_token(),
+            TokenSource::Stored => return stored_supabase_token(),
             TokenSource::Callback(function) => function.call0(&JsValue::NULL).ok()?,
         };
         let value = match value.dyn_into::<Promise>() {
@@ -85,8 +88,7 @@ pub fn is_sync_admin(token: &str) -> bool {
     let Some(payload) = token.split('.').nth(1) else {
         return false;
     };
-    let Some(json) =
-        crate::config::base64url_decode(payload).and_then(|bytes| String::from_utf8(bytes).ok())
+    let Some(json) = base64url_decode(payload).and_then(|bytes| String::from_utf8(bytes).ok())
     else {
         return false;
     };
@@ -97,4 +99,28 @@ pub fn is_sync_admin(token: &str) -> bool {
         .and_then(|meta| Reflect::get(&meta, &"vantage_sync_admin".into()).ok())
         .and_then(|flag| flag.as_bool())
         .unwrap_or(false)
+}
+
+/// The access token supabase-js stored for this origin, if exactly one project's session is
+/// there (with several, the page must be told which: it takes none).
+pub fn stored_supabase_token() -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    let mut found = None;
+    for index in 0..storage.length().ok()? {
+        let Some(key) = storage.key(index).ok().flatten() else {
+            continue;
+        };
+        if !(key.starts_with("sb-") && key.ends_with("-auth-token")) {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        found = storage.get_item(&key).ok().flatten();
+    }
+    let session = JSON::parse(&found?).ok()?;
+    Reflect::get(&session, &"access_token".into())
+        .ok()?
+        .as_string()
+        .filter(|t| !t.is_empty())
 }

@@ -4,12 +4,12 @@
 //! (`#access_token=…`) or, failing that, from the session supabase-js keeps in
 //! `localStorage` (`sb-<project>-auth-token`) when the page shares an origin with the app.
 
-use js_sys::{JSON, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
 use crate::browser;
-use crate::session::TokenSource;
+use crate::config::{names_a_server, object_settings};
+use crate::http;
+use crate::session::{TokenSource, stored_supabase_token};
 
 /// Settings from `config.json` beside the page; none if it is missing or not an object of
 /// strings and numbers (a broken file is logged, the URL's settings still apply).
@@ -34,54 +34,11 @@ pub async fn config_file_settings() -> Vec<(String, String)> {
 /// `config.json`'s parsed body; `null` when it is missing, `None` when it cannot be read, a
 /// string when it is not JSON.
 async fn read_config_file() -> Option<JsValue> {
-    let response = crate::api::send("GET", "config.json", &[], None).await?;
-    if !response.ok() {
+    let reply = http::send("GET", "config.json", &[], None).await?;
+    if !reply.ok() {
         return Some(JsValue::NULL);
     }
-    let body = JsFuture::from(response.json().ok()?).await;
-    Some(body.unwrap_or_else(|_| "not JSON".into()))
-}
-
-/// An object's string and whole-number fields as setting pairs.
-pub fn object_settings(value: &JsValue) -> Vec<(String, String)> {
-    let Some(object) = value.dyn_ref::<Object>() else {
-        return Vec::new();
-    };
-    Object::keys(object)
-        .iter()
-        .filter_map(|key| {
-            let name = key.as_string()?;
-            let field = Reflect::get(object, &key).ok()?;
-            let text = field
-                .as_string()
-                .or_else(|| field.as_f64().and_then(crate::embed::whole_number_text))?;
-            Some((crate::embed::kebab_case(&name), text))
-        })
-        .collect()
-}
-
-/// The access token supabase-js stored for this origin, if exactly one project's session is
-/// there (with several, the page must be told which: it takes none).
-pub fn stored_supabase_token() -> Option<String> {
-    let storage = web_sys::window()?.local_storage().ok()??;
-    let mut found = None;
-    for index in 0..storage.length().ok()? {
-        let Some(key) = storage.key(index).ok().flatten() else {
-            continue;
-        };
-        if !(key.starts_with("sb-") && key.ends_with("-auth-token")) {
-            continue;
-        }
-        if found.is_some() {
-            return None;
-        }
-        found = storage.get_item(&key).ok().flatten();
-    }
-    let session = JSON::parse(&found?).ok()?;
-    Reflect::get(&session, &"access_token".into())
-        .ok()?
-        .as_string()
-        .filter(|t| !t.is_empty())
+    Some(reply.body.unwrap_or_else(|| "not JSON".into()))
 }
 
 /// The page's settings (`config.json`, then the URL's) and where its session comes from: the
@@ -109,9 +66,7 @@ pub async fn page_settings() -> (Vec<(String, String)>, TokenSource) {
 /// signed-in user's token wherever it points. Such a URL still works with a session of its own
 /// (`access_token` in the fragment).
 pub fn may_use_stored_session(url_settings: &[(String, String)]) -> bool {
-    !url_settings
-        .iter()
-        .any(|(name, _)| crate::config::names_a_server(name))
+    !url_settings.iter().any(|(name, _)| names_a_server(name))
 }
 
 #[cfg(test)]

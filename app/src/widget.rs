@@ -7,7 +7,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, CardActions, Snapshot};
+use crate::actions::CardActions;
+use crate::api::{self, ApiError, Snapshot};
 use crate::browser;
 use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, SummaryBar};
 use crate::config::Config;

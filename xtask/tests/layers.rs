@@ -1,5 +1,6 @@
 //! Layers run one way: within each crate, no module depends on a module that depends back on
-//! it, directly or through others.
+//! it, directly or through others; and the widget's modules keep the declared order of its
+//! layers ([`WIDGET_LAYERS`], drawn in ARCHITECTURE.md).
 //!
 //! A module depends on another when its code (tests aside) names a path into it: `crate::a::b`,
 //! `super::b`, or a member of a `use crate::a::{b, c}` group. A cycle fails the test with the
@@ -8,10 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The crates whose modules are checked, relative to the workspace root. The widget (`app/src`)
-/// is not among them yet: its reads, session and embedding still use each other, and laying
-/// them out as `model ← config ← session ← api ← widget ← embed ← standalone` is issue 17's.
-const CRATES: [&str; 5] = [
+/// The crates whose modules are checked, relative to the workspace root.
+const CRATES: [&str; 6] = [
+    "app/src",
     "xtask/src",
     "edge/core/src",
     "edge/server/src",
@@ -190,6 +190,98 @@ fn no_module_depends_on_itself_through_others() {
         "modules that depend on each other (make one of them the lower layer):\n{}",
         cycles.join("\n")
     );
+}
+
+/// The widget's top-level modules, lowest layer first: each may use only those to its left
+/// (and its own submodules). The crate root (`lib.rs`, `main.rs`) starts the module and may use
+/// any of them.
+const WIDGET_LAYERS: [&str; 14] = [
+    "model",
+    "browser",
+    "config",
+    "session",
+    "http",
+    "boot",
+    "decode",
+    "api",
+    "events",
+    "actions",
+    "components",
+    "widget",
+    "embed",
+    "standalone",
+];
+
+/// Where `module` sits in `layers` (by its top-level module).
+fn layer_of(module: &str, layers: &[&str]) -> Option<usize> {
+    let top = module.split("::").next().unwrap_or(module);
+    layers.iter().position(|layer| *layer == top)
+}
+
+/// Each module that is in no layer, and each use of a module to the user's right.
+fn layer_violations(graph: &BTreeMap<String, BTreeSet<String>>, layers: &[&str]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (module, uses) in graph {
+        if module.is_empty() {
+            continue;
+        }
+        let Some(layer) = layer_of(module, layers) else {
+            wrong.push(format!("{module} is in no layer"));
+            continue;
+        };
+        for used in uses {
+            if layer_of(used, layers).is_none_or(|used_layer| used_layer > layer) {
+                wrong.push(format!("{module} uses {used}, which is not to its left"));
+            }
+        }
+    }
+    wrong
+}
+
+/// The layers as ARCHITECTURE.md draws them: `model ← browser ← …`.
+fn drawn(layers: &[&str]) -> String {
+    layers.join(" \u{2190} ")
+}
+
+#[test]
+fn the_widgets_modules_use_only_layers_to_their_left() {
+    let graph = graph(&workspace_root().join("app/src"));
+    let wrong = layer_violations(&graph, &WIDGET_LAYERS);
+    assert!(
+        wrong.is_empty(),
+        "the widget's layers run {} (xtask/tests/layers.rs, ARCHITECTURE.md):\n{}",
+        drawn(&WIDGET_LAYERS),
+        wrong.join("\n")
+    );
+    let architecture = std::fs::read_to_string(workspace_root().join("ARCHITECTURE.md"))
+        .unwrap_or_else(|e| panic!("ARCHITECTURE.md: {e}"));
+    assert!(
+        architecture.contains(&drawn(&WIDGET_LAYERS)),
+        "ARCHITECTURE.md draws the widget's layers as `{}`",
+        drawn(&WIDGET_LAYERS)
+    );
+}
+
+#[test]
+fn a_use_to_the_right_is_found_and_one_to_the_left_is_not() {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut uses = |from: &str, to: &[&str]| {
+        graph.insert(
+            from.to_owned(),
+            to.iter().map(|t| (*t).to_owned()).collect(),
+        );
+    };
+    uses("", &["c"]);
+    uses("a", &[]);
+    uses("b::x", &["a", "b::y"]);
+    uses("b::y", &[]);
+    uses("c", &["b::x", "a"]);
+    assert!(layer_violations(&graph, &["a", "b", "c"]).is_empty());
+    assert_eq!(
+        layer_violations(&graph, &["a", "c", "b"]),
+        ["c uses b::x, which is not to its left"]
+    );
+    assert_eq!(layer_violations(&graph, &["a", "b"]), ["c is in no layer"]);
 }
 
 #[test]
