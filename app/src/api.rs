@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 use crate::browser;
 use crate::config::Config;
 use crate::decode;
-use crate::http::{self, Reply};
+use crate::http::{self, Method, Reply};
 use crate::model::{RunSummary, SECOND, SyncRow, Timestamp};
 
 /// What one read returned.
@@ -275,7 +275,7 @@ async fn send_get(config: &Config, token: Option<&str>, url: &str) -> Result<Rep
     if let Some(authorization) = &authorization {
         headers.push(("Authorization", authorization));
     }
-    http::send("GET", url, &headers, None)
+    http::send(Method::GET, url, &headers, None)
         .await
         .ok_or(Failure::Error(ApiError::Unreachable))
 }
@@ -321,7 +321,7 @@ pub async fn abort_run(functions_url: &str, token: &str, resource: &str) -> Resu
         ("Content-Type", "application/json"),
     ];
     let url = format!("{functions_url}/vantage-sync/abort");
-    let reply = http::send("POST", &url, &headers, Some(body))
+    let reply = http::send(Method::POST, &url, &headers, Some(body))
         .await
         .ok_or("Can't reach the edge function.")?;
     if reply.ok() {

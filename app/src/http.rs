@@ -1,8 +1,10 @@
-//! The fetch layer: every request the widget sends goes out here, with the browser's `fetch`
-//! and a time limit, and every answer comes back as a [`Reply`], read the same way whether it was
+//! The fetch layer: every request the widget sends goes out here, through `gloo-net`, with a
+//! time limit, and every answer comes back as a [`Reply`], read the same way whether it was
 //! sent here or by `index.html`'s head script before the wasm ran (`boot.rs`).
 
-use wasm_bindgen::{JsCast, JsValue};
+pub use gloo_net::http::Method;
+use gloo_net::http::{Headers, RequestBuilder};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 /// How long a request may take before it counts as no answer.
@@ -29,35 +31,34 @@ impl Reply {
 /// Sends `method url` with `headers` and `body`, and reads the answer. `None`: no answer
 /// (network, CORS, a header value the browser refuses, or none within 15 s).
 pub async fn send(
-    method: &str,
+    method: Method,
     url: &str,
     headers: &[(&str, &str)],
     body: Option<String>,
 ) -> Option<Reply> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
+    // Set here, not with gloo-net's `header()`, which throws on a value the browser refuses
+    // (a pasted token with a line break): that is no answer, like a network error.
     let header_map = web_sys::Headers::new().ok()?;
     for (name, value) in headers {
         header_map.set(name, value).ok()?;
     }
-    init.set_headers(&header_map);
-    if let Some(body) = body {
-        init.set_body(&body.into());
-    }
     // A read that hangs would hold every later one back (one read at a time): give up, and
     // the failure's backoff takes over.
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
-        REQUEST_TIMEOUT_MS,
-    )));
-    let pending = web_sys::window()?.fetch_with_str_and_init(url, &init);
-    let response: web_sys::Response = JsFuture::from(pending).await.ok()?.dyn_into().ok()?;
-    let body = match response.json() {
+    let timeout = web_sys::AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
+    let request = RequestBuilder::new(url)
+        .method(method)
+        .headers(Headers::from_raw(header_map))
+        .abort_signal(Some(&timeout));
+    let request = match body {
+        Some(body) => request.body(body),
+        None => request.build(),
+    };
+    let response = request.ok()?.send().await.ok()?;
+    let status = response.status();
+    let date = response.headers().get("date");
+    let body = match web_sys::Response::from(response).json() {
         Ok(promise) => JsFuture::from(promise).await.ok(),
         Err(_) => None,
     };
-    Some(Reply {
-        status: response.status(),
-        date: response.headers().get("date").ok().flatten(),
-        body,
-    })
+    Some(Reply { status, date, body })
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 
 use crate::browser;
 use crate::config::{names_a_server, object_settings};
-use crate::http;
+use crate::http::{self, Method};
 use crate::session::{TokenSource, stored_supabase_token};
 
 /// Settings from `config.json` beside the page; none if it is missing or not an object of
@@ -34,7 +34,7 @@ pub async fn config_file_settings() -> Vec<(String, String)> {
 /// `config.json`'s parsed body; `null` when it is missing, `None` when it cannot be read, a
 /// string when it is not JSON.
 async fn read_config_file() -> Option<JsValue> {
-    let reply = http::send("GET", "config.json", &[], None).await?;
+    let reply = http::send(Method::GET, "config.json", &[], None).await?;
     if !reply.ok() {
         return Some(JsValue::NULL);
     }
