@@ -1,7 +1,7 @@
-//! The standalone page's early reads. `index.html`'s head script starts `config.json` and,
-//! when the settings are the simple ones (REST URL and key in `config.json`, the session in
-//! the URL fragment, no `resource`), the first page of the health view, while the wasm is
-//! still loading. On a slow machine that overlaps the read with compiling and starting the
+//! The standalone page's early reads. `index.html`'s head script takes the page's settings
+//! (inline in the page, else `config.json`) and, when they are the simple ones (REST URL and
+//! key in the settings, the session in the URL fragment, no `resource`), the first page of the
+//! health view, while the wasm is still loading. On a slow machine that overlaps the read with compiling and starting the
 //! module, the largest part of the time to the first cards. The widget takes each answer
 //! once, and the read only if it is the very request it would have made (same URL, key and
 //! token); anything else it reads itself. Embedded widgets have no head script: `None`.
@@ -15,7 +15,8 @@ use crate::http::Reply;
 /// The global the head script sets: `{ config, firstRead }`, two promises.
 const BOOT: &str = "__vantageSyncBoot";
 
-/// `config.json` as the head script read it: `Some(null)` when it is missing or not OK, a
+/// The page's settings as the head script read them (inline, else `config.json`):
+/// `Some(null)` when `config.json` is missing or not OK, a
 /// string when it is not JSON, else its value. `None`: no head script, read it yourself.
 pub async fn config_file() -> Option<JsValue> {
     take("config").await

@@ -1,5 +1,6 @@
-//! The standalone page (`index.html`, e.g. deployed to a CDN): its settings come from
-//! `config.json` beside it (optional), then the page's URL (query and fragment, which win),
+//! The standalone page (`index.html`, e.g. deployed to a CDN): its settings come from the page
+//! itself (`<script type="application/json" id="vantage-sync-config">`, written by a deploy) or
+//! else `config.json` beside it (optional), then the page's URL (query and fragment, which win),
 //! and its session from the URL fragment of a Supabase auth redirect
 //! (`#access_token=…`) or, failing that, from the session supabase-js keeps in
 //! `localStorage` (`sb-<project>-auth-token`) when the page shares an origin with the app.
@@ -11,8 +12,9 @@ use crate::config::{names_a_server, object_settings};
 use crate::http::{self, Method};
 use crate::session::{TokenSource, stored_supabase_token};
 
-/// Settings from `config.json` beside the page; none if it is missing or not an object of
-/// strings and numbers (a broken file is logged, the URL's settings still apply).
+/// Settings from the page (inline, read by the head script) or `config.json` beside it; none
+/// if they are missing or not an object of strings and numbers (broken settings are logged,
+/// the URL's settings still apply).
 pub async fn config_file_settings() -> Vec<(String, String)> {
     let body = match crate::boot::config_file().await {
         Some(read_early) => read_early,
@@ -25,7 +27,7 @@ pub async fn config_file_settings() -> Vec<(String, String)> {
         return Vec::new();
     }
     if !body.is_object() {
-        web_sys::console::error_1(&"vantage-sync-status: config.json is not a JSON object".into());
+        web_sys::console::error_1(&"vantage-sync-status: the page's settings (inline or config.json) are not a JSON object".into());
         return Vec::new();
     }
     object_settings(&body)

@@ -71,7 +71,12 @@ enum Cmd {
     /// Start the stack with sample data in every health state; Ctrl-C stops it.
     Demo,
     /// Build the status widget for release into dist/ and print its sizes.
-    BuildWidget,
+    BuildWidget {
+        /// Write these settings (a JSON object, as `config.json` holds) into the page itself:
+        /// its first read then starts without a round trip for `config.json`.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+    },
     /// Measure: prints numbers and ratios.
     Bench {
         /// What to measure.
@@ -138,7 +143,7 @@ impl Cmd {
             Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget],
             Self::Down { .. } => &[],
             Self::Db { .. } => &[Need::Stack],
-            Self::BuildWidget => &[Need::Widget],
+            Self::BuildWidget { .. } => &[Need::Widget],
             Self::Bench { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Bench],
             Self::Bundle { test: false, .. } => &[Need::Edge],
             Self::Bundle { test: true, .. } => &[Need::Stack, Need::Edge],
@@ -251,7 +256,7 @@ fn run(command: Cmd) -> Result<()> {
             action: DbCmd::Rollback { to },
         } => roll_back(to),
         Cmd::Demo => demo::run(),
-        Cmd::BuildWidget => build::widget::build_widget(),
+        Cmd::BuildWidget { settings } => build::widget::build_widget(settings.as_deref()),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
         Cmd::Bundle { target, test, pg } => {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::page_settings;
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, describe, run, run_captured};
@@ -15,9 +16,15 @@ pub fn dist_dir() -> PathBuf {
     workspace_root().join("dist")
 }
 
-/// `cargo xtask build-widget`: the release bundle in `dist/`, then its sizes.
-pub fn build_widget() -> Result<()> {
+/// `cargo xtask build-widget [--settings FILE]`: the release bundle in `dist/`, with the
+/// settings of `FILE` written into its page, then its sizes.
+pub fn build_widget(settings: Option<&Path>) -> Result<()> {
+    // Read before the build: a bad file is told in a second, not after minutes of building.
+    let settings = settings.map(page_settings::read_settings).transpose()?;
     let dist = build_release_to(&dist_dir())?;
+    if let Some(settings) = &settings {
+        page_settings::inline_settings(&dist, settings)?;
+    }
     print_sizes(&bundle_sizes(&dist)?);
     println!(
         "\nThe widget is in {}: serve that folder as static files.",
