@@ -72,6 +72,14 @@ pub enum Error {
         /// The kernel's answer.
         source: nix::errno::Errno,
     },
+    /// A socket of a server or proxy the benchmark runs failed.
+    #[error("{what}: {source}")]
+    Net {
+        /// What was being done, with the address.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A server a test stops, restarts or measures misbehaved, or a figure is out of bounds.
     #[error("{0}")]
     Check(String),

@@ -12,7 +12,10 @@
 //! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST;
 //! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
 //! - [`figures`] records the reliability suite's figures for its final table;
-//! - [`receiver`] is a webhook receiver on loopback.
+//! - [`receiver`] is a webhook receiver on loopback;
+//! - [`static_site`] serves a folder as a CDN does (precompressed, cache headers);
+//! - [`shaper`] is the benchmark's mobile network: a TCP proxy that charges round trips and
+//!   shares a slow link.
 //!
 //! ```no_run
 //! use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Stack};
@@ -35,8 +38,10 @@ pub mod load;
 pub mod postgres_server;
 pub mod receiver;
 pub mod rest;
+pub mod shaper;
 pub mod spec;
 pub mod stack;
+pub mod static_site;
 pub mod tokens;
 
 pub use db::{Db, SyncState};

@@ -1,57 +1,173 @@
 //! `vantage-first-cards`: how long pages take, from navigation to the first card on screen,
-//! in headless Chromium. Each load is a new browser session (a cold cache, like a first
-//! visit). The pages must record `window.__firstCard = performance.now()` when their first
-//! `.vss-card` appears (`cargo xtask bench widget` injects an observer that does). Prints one
-//! JSON object: each page's milliseconds per load, loads alternating between pages.
+//! in headless Chromium, under several conditions in one run. The pages must record
+//! `window.__firstCard = performance.now()` when their first `.vss-card` appears (`cargo xtask
+//! bench widget` injects an observer that does).
 //!
-//! ```text
-//! vantage-first-cards --loads 10 http://127.0.0.1:8080/#access_token=… http://…/floor.html#…
+//! It reads a plan (JSON, from the file named on the command line):
+//!
+//! ```json
+//! { "loads": 15,
+//!   "shaped": [{ "listen": "127.0.0.1:4001", "upstream": "127.0.0.1:8080" }],
+//!   "conditions": [{ "name": "loopback", "visit": "cold", "pages": ["http://…#access_token=…"] }] }
 //! ```
+//!
+//! `shaped` proxies are started first, all on one link with Lighthouse's mobile profile
+//! (`vantage_sync_tests::shaper`). A `cold` visit is a new browser session (a new profile, an
+//! empty cache); a `repeat` visit loads the page once untimed in a new session, then times the
+//! next load in the same session (a warm HTTP cache). Loads interleave: each round loads every
+//! page of every condition once, so a slow moment of the machine falls on all of them alike.
+//! Progress goes to stderr; the result to stdout, one JSON object: per condition and page, the
+//! milliseconds per load, the duration of each load's `config.json` request when the page made
+//! one, and the same-origin paths the page loaded.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use vantage_sync_tests::browser::Browser;
+use vantage_sync_tests::shaper::{LIGHTHOUSE_MOBILE, Link};
+use vantage_sync_tests::{Error, Result};
 
-/// Times to first card, per page.
+/// Times to first card, per condition and page.
 #[derive(Debug, Parser)]
 struct Args {
-    /// Loads of each page.
-    #[arg(long, default_value_t = 10)]
-    loads: u32,
-    /// The pages, each opened `loads` times.
-    #[arg(required = true)]
-    urls: Vec<String>,
+    /// The plan (JSON).
+    plan: PathBuf,
 }
 
-fn first_card_ms(url: &str) -> vantage_sync_tests::Result<f64> {
-    let browser = Browser::start(1000, 1400)?;
+/// What to measure.
+#[derive(Debug, Deserialize)]
+struct Plan {
+    loads: u32,
+    #[serde(default)]
+    shaped: Vec<Proxy>,
+    conditions: Vec<Condition>,
+}
+
+/// A shaping proxy in front of a server.
+#[derive(Debug, Deserialize)]
+struct Proxy {
+    listen: SocketAddr,
+    upstream: SocketAddr,
+}
+
+/// How a page is visited.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Visit {
+    /// A new profile per load.
+    Cold,
+    /// The second load in one profile.
+    Repeat,
+}
+
+/// One condition: its pages and how they are visited.
+#[derive(Debug, Deserialize)]
+struct Condition {
+    name: String,
+    visit: Visit,
+    pages: Vec<String>,
+}
+
+/// One page's figures under one condition.
+#[derive(Debug, Default, Serialize)]
+struct PageTimes {
+    ms: Vec<f64>,
+    config_ms: Vec<f64>,
+    files: Vec<String>,
+}
+
+/// What a page reports once its first card is up.
+#[derive(Debug, Deserialize)]
+struct Load {
+    first: f64,
+    config: Option<f64>,
+    files: Vec<String>,
+}
+
+/// Read in the page after the first card: the time, the `config.json` request's duration
+/// (Resource Timing), and every same-origin path the page loaded.
+const REPORT: &str = "const entries = performance.getEntriesByType('resource');
+    const own = entries.map((e) => new URL(e.name)).filter((u) => u.origin === location.origin);
+    const config = entries.find((e) => new URL(e.name).pathname.endsWith('/config.json'));
+    return { first: window.__firstCard,
+             config: config ? config.responseEnd - config.startTime : null,
+             files: [location.pathname, ...own.map((u) => u.pathname)] };";
+
+/// Opens `url` in `browser` and waits for its first card.
+fn open(browser: &Browser, url: &str) -> Result<()> {
     browser.goto(url)?;
     browser.wait_until(
         "return typeof window.__firstCard === 'number';",
         "the first card",
-    )?;
-    let ms = browser.js("return window.__firstCard;", Vec::new())?;
-    ms.as_f64()
-        .ok_or_else(|| vantage_sync_tests::Error::Edge(format!("not a time: {ms}")))
+    )
+}
+
+/// One timed load of `url`.
+fn load(url: &str, visit: Visit) -> Result<Load> {
+    let browser = Browser::start(1000, 1400)?;
+    if visit == Visit::Repeat {
+        open(&browser, url)?;
+        // A new navigation (not a fragment change) that leaves the cache as it is.
+        browser.goto("about:blank")?;
+    }
+    open(&browser, url)?;
+    let report = browser.js(REPORT, Vec::new())?;
+    serde_json::from_value(report.clone())
+        .map_err(|e| Error::Check(format!("{url} reported {report}: {e}")))
+}
+
+fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let link = Link::new(LIGHTHOUSE_MOBILE);
+    for proxy in &plan.shaped {
+        runtime.block_on(link.proxy(proxy.listen, proxy.upstream))?;
+    }
+    let mut times: Vec<Vec<PageTimes>> = plan
+        .conditions
+        .iter()
+        .map(|c| c.pages.iter().map(|_| PageTimes::default()).collect())
+        .collect();
+    for round in 1..=plan.loads {
+        eprint!("    round {round:>2} of {}:", plan.loads);
+        for (condition, condition_times) in plan.conditions.iter().zip(&mut times) {
+            eprint!(" {}", condition.name);
+            for (url, page) in condition.pages.iter().zip(condition_times.iter_mut()) {
+                let one = load(url, condition.visit)
+                    .map_err(|e| Error::Check(format!("{} load of {url}: {e}", condition.name)))?;
+                eprint!(" {:.0}", one.first);
+                page.ms.push(one.first);
+                page.config_ms.extend(one.config);
+                if page.files.is_empty() {
+                    page.files = one.files;
+                }
+            }
+            eprint!(" ms;");
+        }
+        eprintln!();
+    }
+    Ok(times)
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut times: Vec<Vec<f64>> = args.urls.iter().map(|_| Vec::new()).collect();
-    for _ in 0..args.loads {
-        for (url, page_times) in args.urls.iter().zip(&mut times) {
-            match first_card_ms(url) {
-                Ok(ms) => page_times.push(ms),
-                Err(e) => {
-                    eprintln!("vantage-first-cards: {url}: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+    let plan = std::fs::read_to_string(&args.plan)
+        .map_err(Error::io(&args.plan))
+        .and_then(|text| serde_json::from_str::<Plan>(&text).map_err(Error::from));
+    match plan.and_then(|plan| run(&plan)) {
+        Ok(times) => {
+            println!("{}", serde_json::json!({ "conditions": times }));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("\nvantage-first-cards: {e}");
+            ExitCode::FAILURE
         }
     }
-    let pages: Vec<Value> = times.into_iter().map(|t| json!(t)).collect();
-    println!("{}", json!({ "ms": pages }));
-    ExitCode::SUCCESS
 }
