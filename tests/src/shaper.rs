@@ -92,10 +92,12 @@ impl Link {
     /// Listens on `listen` (loopback) and forwards each connection to `upstream` across the
     /// link, until the runtime stops. Binds before returning, so connections can follow.
     pub async fn proxy(&self, listen: SocketAddr, upstream: SocketAddr) -> Result<()> {
-        let listener = TcpListener::bind(listen).await.map_err(|source| Error::Net {
-            what: format!("binding the shaping proxy on {listen}"),
-            source,
-        })?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| Error::Net {
+                what: format!("binding the shaping proxy on {listen}"),
+                source,
+            })?;
         let link = self.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -156,7 +158,9 @@ async fn pump(
         }
     }
     drop(tx);
-    writer.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    writer
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
 }
 
 #[cfg(test)]

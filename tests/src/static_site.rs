@@ -58,9 +58,7 @@ async fn with_cache_control(request: Request, next: Next) -> Response {
 
 /// The router serving `root` as a CDN would.
 pub fn router(root: &Path) -> Router {
-    let files = ServeDir::new(root)
-        .precompressed_br()
-        .precompressed_gzip();
+    let files = ServeDir::new(root).precompressed_br().precompressed_gzip();
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(with_cache_control))

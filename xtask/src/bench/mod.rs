@@ -2,6 +2,10 @@
 
 mod db;
 mod edge;
+mod first_cards;
+mod pages;
+mod report;
+mod wasm_parts;
 mod widget;
 
 use std::path::PathBuf;
@@ -23,7 +27,8 @@ pub enum Bench {
     /// against the same RPCs straight to PostgREST.
     Edge,
     /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build,
-    /// and its time to first cards against the plain-JavaScript floor.
+    /// its wasm by part, and its time to first cards against the plain-JavaScript floor and a
+    /// React + supabase-js page: on loopback, on a mobile network, and on a repeat visit.
     Widget,
 }
 

