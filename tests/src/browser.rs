@@ -1,5 +1,5 @@
 //! What the end-to-end tests need around a real headless Chromium: the built widget served
-//! as static files with a `config.json` of the test's choosing, Debian's `chromedriver`, a
+//! as a CDN serves it with a `config.json` of the test's choosing, Debian's `chromedriver`, a
 //! WebDriver session (fantoccini) behind blocking calls, and a PostgREST of the test's own
 //! that it may stop and start. Every process is a child of the test, on a loopback port, and
 //! is killed by its handle when dropped.
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::edge::closed_port;
 use crate::error::{Error, Result};
 use crate::stack::Stack;
+use crate::static_site;
 
 /// How long a server may take to listen, and a page condition to come true.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -58,11 +59,11 @@ impl Drop for ChildServer {
     }
 }
 
-/// The built widget (`dist/`) copied to a temporary folder with a `config.json`, served by
-/// Python's `http.server`.
+/// The built widget (`dist/`) copied to a temporary folder with a `config.json`, served as a
+/// CDN serves it ([`static_site`]) from a runtime of its own; stopped when dropped.
 #[derive(Debug)]
 pub struct ServedWidget {
-    _server: ChildServer,
+    _runtime: tokio::runtime::Runtime,
     dir: PathBuf,
     /// `http://127.0.0.1:PORT/`.
     pub url: String,
@@ -79,13 +80,22 @@ impl ServedWidget {
         let file = dir.join("config.json");
         std::fs::write(&file, config.to_string())
             .map_err(|source| Error::Io { path: file, source })?;
-        let mut cmd = Command::new("python3");
-        cmd.args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
-            .arg(&dir)
-            .arg(port.to_string());
-        let server = ChildServer::start(cmd, port, "python3 -m http.server")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
+            .map_err(|source| Error::Net {
+                what: format!("binding 127.0.0.1:{port} for the widget"),
+                source,
+            })?;
+        let router = static_site::router(&dir);
+        // Bound before it returns: the browser may connect at once.
+        runtime.spawn(async move { axum::serve(listener, router).await });
         Ok(Self {
-            _server: server,
+            _runtime: runtime,
             dir,
             url: format!("http://127.0.0.1:{port}/"),
         })

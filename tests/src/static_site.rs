@@ -2,7 +2,7 @@
 //! CDN"): the precompressed `.br` or `.gz` file beside each file when the browser's
 //! `Accept-Encoding` asks for it (tower-http's `ServeDir`), files with a content hash in their
 //! name (and `snippets/`) `immutable` for a year, everything else (`index.html`,
-//! `config.json`, the stable loader) `no-cache`. The benchmark's pages and the stack's widget
+//! `config.json`, the stable loader) `no-cache`, all with `Vary: accept-encoding`. The benchmark's pages and the stack's widget
 //! are served by it (`vantage-static`).
 
 use std::net::SocketAddr;
@@ -11,7 +11,7 @@ use std::path::Path;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, VARY};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::services::ServeDir;
@@ -49,9 +49,10 @@ async fn with_cache_control(request: Request, next: Next) -> Response {
     let policy = cache_control(request.uri().path());
     let mut response = next.run(request).await;
     if response.status().is_success() || response.status().as_u16() == 304 {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+        // The same URL answers brotli, gzip or plain by the request: caches must key on it.
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

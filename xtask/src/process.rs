@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,8 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
 use crate::error::{Result, XtaskError};
+use crate::paths::target_dir;
+use crate::progress::Step;
 
 /// The command line of `cmd`, for messages.
 pub fn describe(cmd: &Command) -> String {
@@ -246,4 +248,21 @@ pub fn write_private_file(path: &Path, text: &str) -> Result<()> {
         .map_err(XtaskError::io("creating", path))?;
     file.write_all(text.as_bytes())
         .map_err(XtaskError::io("writing", path))
+}
+
+/// Builds `name`, a program of the tests crate (`vantage-sync-tests`: the benchmarks'
+/// measuring tools, the static server), in release mode; returns its path.
+pub fn build_tests_binary(name: &str) -> Result<PathBuf> {
+    let step = Step::start(format!("Building {name} (cargo build --release)"));
+    run_captured(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "vantage-sync-tests",
+        "--bin",
+        name,
+    ]))?;
+    step.done();
+    Ok(target_dir().join("release").join(name))
 }

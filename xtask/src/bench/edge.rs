@@ -21,7 +21,9 @@ use crate::build::deno_function::DenoFunction;
 use crate::build::supabase::bundle_supabase;
 use crate::error::{Result, XtaskError};
 use crate::paths::target_dir;
-use crate::process::{cargo, free_port, run_captured, stop_server, write_private_file};
+use crate::process::{
+    build_tests_binary, cargo, free_port, run_captured, stop_server, write_private_file,
+};
 use crate::progress::Step;
 use crate::stack::RunningStack;
 use crate::stack::edge::{self, EdgeConfig};
@@ -64,7 +66,7 @@ struct Target {
 /// Runs the benchmark on `stack` (the bench stack, already up) for `seconds` per target.
 pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
     let setting = |key: &str| stack.env.require(key).map(str::to_owned);
-    let load = super::build_tool_binary("vantage-load")?;
+    let load = build_tests_binary("vantage-load")?;
     let native = NativeEdge::start(stack, &setting)?;
     let bundle = bundle_supabase()?;
 

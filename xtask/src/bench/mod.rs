@@ -8,14 +8,9 @@ mod report;
 mod wasm_parts;
 mod widget;
 
-use std::path::PathBuf;
-
 use clap::ValueEnum;
 
 use crate::error::Result;
-use crate::paths::target_dir;
-use crate::process::{cargo, run_captured};
-use crate::progress::Step;
 use crate::stack::{Stack, bench_stack_dir};
 
 /// What to measure.
@@ -44,21 +39,4 @@ pub fn run(bench: Bench, seconds: u32) -> Result<()> {
     };
     stack.down()?;
     result
-}
-
-/// Builds the measuring tool `name` (a binary of `vantage-sync-tests`) in release mode;
-/// returns its path.
-pub fn build_tool_binary(name: &str) -> Result<PathBuf> {
-    let step = Step::start(format!("Building {name} (cargo build --release)"));
-    run_captured(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "vantage-sync-tests",
-        "--bin",
-        name,
-    ]))?;
-    step.done();
-    Ok(target_dir().join("release").join(name))
 }

@@ -12,7 +12,7 @@ use std::process::Command;
 use serde::Deserialize;
 
 use crate::error::{Result, XtaskError};
-use crate::paths::target_dir;
+use crate::paths::{target_dir, workspace_root};
 use crate::process::run_captured;
 use crate::progress::Step;
 use crate::tools::{self, TWIGGY, WASM_BINDGEN, WASM_OPT};
@@ -36,12 +36,12 @@ fn part_of_crate(krate: &str) -> &'static str {
         "leptos" | "leptos_dom" | "leptos_macro" | "leptos_config" | "leptos_server"
         | "reactive_graph" | "reactive_stores" | "tachys" | "server_fn" | "any_spawner"
         | "throw_error" | "or_poisoned" | "hydration_context" | "oco_ref" | "next_tuple"
-        | "send_wrapper" | "slotmap" | "guardian" | "futures" | "futures_util"
+        | "send_wrapper" | "slotmap" | "indexmap" | "guardian" | "futures" | "futures_util"
         | "futures_channel" | "futures_core" | "futures_executor" | "pin_project_lite" => {
             "leptos, reactive_graph, tachys (+ futures)"
         }
         "serde" | "serde_json" | "serde_core" | "serde_qs" | "ryu" | "itoa" => "serde",
-        "std" | "core" | "alloc" | "hashbrown" | "dlmalloc" | "compiler_builtins" => {
+        "std" | "core" | "alloc" | "hashbrown" | "dlmalloc" | "compiler_builtins" | "__rustc" => {
             "std, core, alloc"
         }
         "wasm_bindgen"
@@ -57,32 +57,38 @@ fn part_of_crate(krate: &str) -> &'static str {
 
 /// The part an item of the wasm belongs to, by its (demangled) name.
 fn part_of(name: &str) -> String {
-    if name.starts_with("data[") {
+    if name.starts_with("data segment") || name.starts_with("data[") {
         return "data (strings, tables)".to_owned();
     }
-    // `<tachys::view::… as core::…>::build`, `&mut leptos::…`, `dyn core::…`: the first path.
+    if name.starts_with("import ") || name.starts_with("export ") {
+        return part_of_crate("wasm_bindgen").to_owned();
+    }
+    // `<tachys::view::… as core::…>::build`, `&mut leptos::…`, `dyn core::…`: the first path;
+    // `<T as tachys::view::Render>::build`, `<char as core::…>`: the trait's.
     let path = name.trim_start_matches(['<', '&', '*', '(', '[', ' ']);
     let path = path
         .strip_prefix("mut ")
         .or_else(|| path.strip_prefix("dyn "))
         .or_else(|| path.strip_prefix("const "))
         .unwrap_or(path);
-    let mut segments = path.split("::");
-    let krate = segments.next().unwrap_or_default();
+    let Some((first, rest)) = path.split_once("::") else {
+        // Unnamed code, the element table, the glue's exports.
+        return "unnamed (code, tables, exports)".to_owned();
+    };
+    let krate = first.rsplit(" as ").next().unwrap_or(first);
+    // `dlmalloc[e24a27700634d609]`: the standard library's crates carry a hash.
+    let krate = krate.split('[').next().unwrap_or(krate);
     if krate == WIDGET_CRATE {
-        let module = segments
-            .next()
-            .map_or("", |m| m.split(['<', '{', ' ']).next().unwrap_or(m));
+        let module = rest.split(['<', '{', ' ', ':']).next().unwrap_or(rest);
+        let src = workspace_root().join("app").join("src");
+        let is_module = src.join(format!("{module}.rs")).exists() || src.join(module).is_dir();
         return match module {
             "components" => "widget: views (components/)".to_owned(),
             "model" => "widget: model/".to_owned(),
-            "" => "widget: crate root".to_owned(),
-            other => format!("widget: {other}"),
+            other if is_module => format!("widget: {other}"),
+            // A function of `lib.rs` (`start`, `mount`).
+            _ => "widget: crate root".to_owned(),
         };
-    }
-    if !path.contains("::") {
-        // Unnamed code, the type and import sections, the glue's exports.
-        return "unnamed (sections, exports, glue)".to_owned();
     }
     part_of_crate(krate).to_owned()
 }
@@ -134,8 +140,8 @@ pub fn print(shipped_wasm_bytes: u64) -> Result<()> {
     let mut parts: Vec<(String, u64)> = Vec::new();
     let mut names = 0;
     for item in &items {
-        // The name section is what this variant adds; it is not shipped.
-        if item.name.contains("\"name\"") {
+        // The name section's subsections are what this variant adds; they are not shipped.
+        if item.name.ends_with(" subsection") {
             names += item.shallow_size;
             continue;
         }
@@ -196,8 +202,24 @@ mod tests {
                 "wasm_bindgen::convert::closures::invoke::h8",
                 "wasm-bindgen, js-sys, web-sys",
             ),
-            ("data[12]", "data (strings, tables)"),
-            ("code[42]", "unnamed (sections, exports, glue)"),
+            (
+                "<T as tachys::view::Render>::rebuild::h9",
+                "leptos, reactive_graph, tachys (+ futures)",
+            ),
+            (
+                "<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc",
+                "std, core, alloc",
+            ),
+            (
+                "vantage_sync_widget::start::{{closure}}::ha1",
+                "widget: crate root",
+            ),
+            ("data segment \".rodata.1\"", "data (strings, tables)"),
+            (
+                "import ./names_bg.js __wbg_fetch",
+                "wasm-bindgen, js-sys, web-sys",
+            ),
+            ("code[42]", "unnamed (code, tables, exports)"),
         ];
         for (name, part) in cases {
             assert_eq!(part_of(name), part, "{name}");

@@ -26,7 +26,7 @@ use super::report;
 use super::wasm_parts;
 use crate::build::widget;
 use crate::error::{Result, XtaskError};
-use crate::process::{spawn_server, stop_server, wait_until_ready};
+use crate::process::{build_tests_binary, spawn_server, stop_server, wait_until_ready};
 use crate::progress::Step;
 use crate::stack::{DEMO_DATA_SQL, RunningStack};
 
@@ -44,7 +44,7 @@ struct PageServer {
 impl PageServer {
     /// Serves each folder of `sites` at the root of its port.
     fn start(sites: &[(u16, &Path)], log: &Path) -> Result<Self> {
-        let binary = super::build_tool_binary("vantage-static")?;
+        let binary = build_tests_binary("vantage-static")?;
         let mut cmd = Command::new(binary);
         for (port, folder) in sites {
             cmd.arg(format!("{port}={}", folder.display()));
@@ -202,7 +202,7 @@ fn measure(stack: &RunningStack, dist: &Path) -> Result<(Vec<Vec<PageTimes>>, [P
         ],
     };
 
-    let stopwatch = super::build_tool_binary("vantage-first-cards")?;
+    let stopwatch = build_tests_binary("vantage-first-cards")?;
     let step = Step::start(format!(
         "Timing {LOADS} rounds in headless Chromium: each round loads {} under 3 conditions (a few minutes)",
         PAGES.join(", ")

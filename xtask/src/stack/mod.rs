@@ -40,8 +40,8 @@ const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
 /// One resource in every health state: the demo's data, also loaded by the end-to-end test and
 /// the widget benchmark.
 pub const DEMO_DATA_SQL: &str = include_str!("../../../tests/fixtures/demo_data.sql");
-/// The widget's static server's `/proc/PID/comm` (Python's `http.server`).
-const WIDGET_SERVER_COMM: &str = "python3";
+/// The widget's static server's `/proc/PID/comm`, and its program in the tests crate.
+const WIDGET_SERVER_COMM: &str = "vantage-static";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 

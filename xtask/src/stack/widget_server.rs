@@ -1,6 +1,7 @@
 //! The stack's widget (`cargo xtask up` and `cargo xtask demo`): a release build with a
 //! `config.json` that points it at the stack, served as static files from a loopback port by
-//! Python's `http.server`, detached like the stack's other servers. Its PID is kept in the
+//! `vantage-static` (the tests crate's CDN-like server, the one the widget benchmark uses: the
+//! cache headers of docs/deploy.md), detached like the stack's other servers. Its PID is kept in the
 //! stack's state, so `cargo xtask down` stops it with the rest; `APP_URL` in the env file opens
 //! it signed in as the stack's admin user.
 
@@ -13,7 +14,9 @@ use serde_json::json;
 
 use super::{RunningStack, Stack, WIDGET_SERVER_COMM};
 use crate::error::{Result, XtaskError};
-use crate::process::{free_port, is_running_as, spawn_server, stop_server, wait_until_ready};
+use crate::process::{
+    build_tests_binary, free_port, is_running_as, spawn_server, stop_server, wait_until_ready,
+};
 use crate::progress::Step;
 
 /// How long the static server may take to listen.
@@ -56,13 +59,11 @@ impl RunningStack {
             println!("    (port {PREFERRED_PORT} is taken: \"Abort run\" will be refused by CORS)");
             free_port()?
         };
+        let server = build_tests_binary(WIDGET_SERVER_COMM)?;
         let step = Step::start(format!("Serving the widget on 127.0.0.1:{port}"));
         let log = self.dir.join("widget-server.log");
         let pid = spawn_server(
-            Command::new("python3")
-                .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
-                .arg(site)
-                .arg(port.to_string()),
+            Command::new(server).arg(format!("{port}={}", site.display())),
             &log,
         )?;
         state.widget_pid = Some(pid);
