@@ -201,11 +201,37 @@ impl OwnPostgrest {
     }
 }
 
+/// Debian's `chromedriver` on a loopback port, for several browser sessions one after another
+/// (a benchmark's loads: starting the driver once spares each load its start-up).
+#[derive(Debug)]
+pub struct ChromeDriver {
+    server: ChildServer,
+}
+
+impl ChromeDriver {
+    /// Starts `chromedriver`.
+    pub fn start() -> Result<Self> {
+        let port = closed_port()?;
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1");
+        Ok(Self {
+            server: ChildServer::start(cmd, port, "chromedriver")?,
+        })
+    }
+
+    /// A new headless Chromium session `width` × `height` pixels: a new profile, an empty
+    /// cache; it ends when the [`Browser`] is dropped.
+    pub fn session(&self, width: u32, height: u32) -> Result<Browser> {
+        Browser::connect(self.server.port, width, height, None)
+    }
+}
+
 /// A headless Chromium driven through `chromedriver`, with blocking calls.
 pub struct Browser {
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
-    _driver: ChildServer,
+    _driver: Option<ChildServer>,
 }
 
 impl std::fmt::Debug for Browser {
@@ -217,11 +243,12 @@ impl std::fmt::Debug for Browser {
 impl Browser {
     /// Starts `chromedriver` and a headless Chromium session `width` × `height` pixels.
     pub fn start(width: u32, height: u32) -> Result<Self> {
-        let port = closed_port()?;
-        let mut cmd = Command::new("chromedriver");
-        cmd.arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1");
-        let driver = ChildServer::start(cmd, port, "chromedriver")?;
+        let driver = ChromeDriver::start()?;
+        Self::connect(driver.server.port, width, height, Some(driver.server))
+    }
+
+    /// A session of the `chromedriver` on `port`; `driver`, when given, is stopped with it.
+    fn connect(port: u16, width: u32, height: u32, driver: Option<ChildServer>) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use serde::{Deserialize, Serialize};
-use vantage_sync_tests::browser::Browser;
+use vantage_sync_tests::browser::{Browser, ChromeDriver};
 use vantage_sync_tests::shaper::{LIGHTHOUSE_MOBILE, Link};
 use vantage_sync_tests::{Error, Result};
 
@@ -105,9 +105,9 @@ fn open(browser: &Browser, url: &str) -> Result<()> {
     )
 }
 
-/// One timed load of `url`.
-fn load(url: &str, visit: Visit) -> Result<Load> {
-    let browser = Browser::start(1000, 1400)?;
+/// One timed load of `url` in a new session of `driver`.
+fn load(driver: &ChromeDriver, url: &str, visit: Visit) -> Result<Load> {
+    let browser = driver.session(1000, 1400)?;
     if visit == Visit::Repeat {
         open(&browser, url)?;
         // A new navigation (not a fragment change) that leaves the cache as it is.
@@ -125,6 +125,7 @@ fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
+    let driver = ChromeDriver::start()?;
     let link = Link::new(LIGHTHOUSE_MOBILE);
     for proxy in &plan.shaped {
         runtime.block_on(link.proxy(proxy.listen, proxy.upstream))?;
@@ -139,7 +140,7 @@ fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
         for (condition, condition_times) in plan.conditions.iter().zip(&mut times) {
             eprint!(" {}", condition.name);
             for (url, page) in condition.pages.iter().zip(condition_times.iter_mut()) {
-                let one = load(url, condition.visit)
+                let one = load(&driver, url, condition.visit)
                     .map_err(|e| Error::Check(format!("{} load of {url}: {e}", condition.name)))?;
                 eprint!(" {:.0}", one.first);
                 page.ms.push(one.first);

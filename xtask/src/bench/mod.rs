@@ -31,11 +31,11 @@ pub enum Bench {
 pub fn run(bench: Bench, seconds: u32) -> Result<()> {
     let stack = Stack::at(bench_stack_dir());
     stack.down()?;
-    let mut running = stack.up()?;
+    let running = stack.up()?;
     let result = match bench {
         Bench::Db => db::bench_db(&running.psql, seconds),
         Bench::Edge => edge::bench_edge(&running, seconds),
-        Bench::Widget => widget::bench_widget(&mut running),
+        Bench::Widget => widget::bench_widget(&running),
     };
     stack.down()?;
     result

@@ -96,7 +96,7 @@ fn address_of(url: &str) -> Result<SocketAddr> {
 
 /// Sizes, then first-card times of the widget, the floor and the React peer on `stack` (the
 /// bench stack).
-pub fn bench_widget(stack: &mut RunningStack) -> Result<()> {
+pub fn bench_widget(stack: &RunningStack) -> Result<()> {
     let step = Step::start("Loading the demo fixture (one resource in every state)");
     stack.psql.sql(DEMO_DATA_SQL)?;
     step.done();
@@ -253,6 +253,10 @@ fn print_transfer(times: &[PageTimes], folders: &[PathBuf]) -> Result<()> {
             } else {
                 folder.join(relative)
             };
+            // A path the site does not have (a 404) transferred no file.
+            if !file.is_file() {
+                continue;
+            }
             for (sum, size) in total.iter_mut().zip(pages::served_sizes(&file)?) {
                 *sum += size;
             }
