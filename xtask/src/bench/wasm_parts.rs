@@ -81,12 +81,14 @@ fn part_of(name: &str) -> String {
     if krate == WIDGET_CRATE {
         let module = rest.split(['<', '{', ' ', ':']).next().unwrap_or(rest);
         let src = workspace_root().join("app").join("src");
-        let is_module = src.join(format!("{module}.rs")).exists() || src.join(module).is_dir();
+        // `main.rs` is the binary's crate root, not a module.
+        let is_module = module != "main"
+            && (src.join(format!("{module}.rs")).exists() || src.join(module).is_dir());
         return match module {
             "components" => "widget: views (components/)".to_owned(),
             "model" => "widget: model/".to_owned(),
             other if is_module => format!("widget: {other}"),
-            // A function of `lib.rs` (`start`, `mount`).
+            // A function of `lib.rs` or `main.rs` (`start`, `main`).
             _ => "widget: crate root".to_owned(),
         };
     }

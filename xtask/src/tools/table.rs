@@ -252,7 +252,7 @@ pub const TWIGGY: Tool = Tool {
         krate: "twiggy",
         version: "0.8.0",
         binaries: &["twiggy"],
-        minutes: 3,
+        minutes: 6,
     },
     needed_by: BENCH_ONLY,
 };
