@@ -59,7 +59,17 @@ impl Drop for ChildServer {
     }
 }
 
-/// The built widget (`dist/`) copied to a temporary folder with a `config.json`, served as a
+/// Where a served widget's settings are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsIn {
+    /// A `config.json` beside `index.html`.
+    ConfigFile,
+    /// In `index.html` itself (`<script type="application/json" id="vantage-sync-config">`),
+    /// as `cargo xtask build-widget --settings` writes them.
+    Page,
+}
+
+/// The built widget (`dist/`) copied to a temporary folder with its settings, served as a
 /// CDN serves it ([`static_site`]) from a runtime of its own; stopped when dropped.
 #[derive(Debug)]
 pub struct ServedWidget {
@@ -70,16 +80,21 @@ pub struct ServedWidget {
 }
 
 impl ServedWidget {
-    /// Serves `dist` on 127.0.0.1:`port` with `config` as its `config.json`.
-    pub fn start(dist: &Path, port: u16, config: &Value) -> Result<Self> {
+    /// Serves `dist` on 127.0.0.1:`port` with `config` as its settings, put where `place` says.
+    pub fn start(dist: &Path, port: u16, config: &Value, place: SettingsIn) -> Result<Self> {
         // One folder per server: a test may serve the widget twice, with two configurations.
         let dir =
             std::env::temp_dir().join(format!("vantage-widget-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(dist, &dir)?;
-        let file = dir.join("config.json");
-        std::fs::write(&file, config.to_string())
-            .map_err(|source| Error::Io { path: file, source })?;
+        match place {
+            SettingsIn::ConfigFile => write(&dir.join("config.json"), &config.to_string())?,
+            SettingsIn::Page => {
+                let index = dir.join("index.html");
+                let html = std::fs::read_to_string(&index).map_err(Error::io(&index))?;
+                write(&index, &with_settings_in_page(&html, config)?)?;
+            }
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -100,6 +115,31 @@ impl ServedWidget {
             url: format!("http://127.0.0.1:{port}/"),
         })
     }
+}
+
+/// Writes `text` to `file`.
+fn write(file: &Path, text: &str) -> Result<()> {
+    std::fs::write(file, text).map_err(Error::io(file))
+}
+
+/// The widget's `html` with `config` as the content of its settings element (`<` escaped, so
+/// no value can end the element).
+fn with_settings_in_page(html: &str, config: &Value) -> Result<String> {
+    let element = html
+        .find("vantage-sync-config")
+        .and_then(|at| html[at..].find('>').map(|end| at + end + 1))
+        .and_then(|start| {
+            html[start..]
+                .find("</script>")
+                .map(|end| (start, start + end))
+        });
+    let (start, end) = element.ok_or_else(|| {
+        Error::Check(
+            "the built index.html has no vantage-sync-config element to hold settings".into(),
+        )
+    })?;
+    let json = config.to_string().replace('<', "\\u003c");
+    Ok(format!("{}{json}{}", &html[..start], &html[end..]))
 }
 
 impl Drop for ServedWidget {

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget};
+use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget, SettingsIn};
 use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, gateway_server_env};
 use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
 
@@ -115,6 +115,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
             "supabase-url": stack.supabase_url()?, "publishable-key": stack.publishable_key()?,
             "refresh-seconds": 5, "functions-url": functions_url,
         }),
+        SettingsIn::ConfigFile,
     )?;
     // The legacy configuration, for self-hosters: PostgREST's own URL and the anon JWT.
     let legacy = ServedWidget::start(
@@ -123,6 +124,7 @@ fn the_widget_in_a_real_browser() -> Result<()> {
         &json!({
             "rest-url": postgrest.url(), "anon-key": stack.anon_key(), "refresh-seconds": 5,
         }),
+        SettingsIn::Page,
     )?;
     let signed_in = format!(
         "{}#access_token={}&token_type=bearer",
@@ -429,6 +431,15 @@ fn legacy_configuration_reads_postgrest_directly(
         "return document.querySelectorAll('.vss-card').length === 7;",
         "seven cards with the legacy configuration",
     )?;
+    // Its settings are in the page: no round trip for config.json.
+    let config_reads = browser.js(
+        "return performance.getEntriesByType('resource') \
+           .filter((e) => e.name.endsWith('/config.json')).length;",
+        vec![],
+    )?;
+    check(config_reads == json!(0), || {
+        format!("{config_reads} config.json reads with the settings in the page, not 0")
+    })?;
     health_reads_from(browser, rest_url)
 }
 

@@ -3,13 +3,14 @@
 //! test and benchmark.
 //!
 //! Layers run one way: `main` → `demo`, `test`, `bench` → `build` → `stack` → `tools` → the
-//! helpers (`process`, `paths`, `progress`, `digest`, `error`).
+//! helpers (`process`, `paths`, `progress`, `digest`, `page_settings`, `error`).
 
 mod bench;
 mod build;
 mod demo;
 mod digest;
 mod error;
+mod page_settings;
 mod paths;
 mod process;
 mod progress;

@@ -1,8 +1,8 @@
 //! The three pages of `cargo xtask bench widget`, each in a folder of its own as it would be
-//! deployed to a CDN: the widget's release build with its `config.json`, the plain-JavaScript
-//! floor (`floor.html`) and the React + supabase-js peer (`react_peer/`). The peers get their
-//! settings at build time, as a team's bundler inlines them from its environment, so they
-//! never pay the widget's `config.json` round trip. Every page gets the first-card observer,
+//! deployed to a CDN: the widget's release build with its settings in its page (as
+//! `cargo xtask build-widget --settings` writes them), the plain-JavaScript floor (`floor.html`)
+//! and the React + supabase-js peer (`react_peer/`). The peers get their settings at build time,
+//! as a team's bundler inlines them from its environment: no page pays a round trip for them. Every page gets the first-card observer,
 //! then every file its brotli (`.br`) and gzip (`.gz`) twin for the static server.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use std::process::Command;
 use crate::build::widget::files;
 use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
+use crate::page_settings::inline_settings;
 use crate::paths::workspace_root;
 use crate::process::run_captured;
 use crate::tools::{self, BROTLI, ESBUILD, REACT_PEER_MODULES};
@@ -52,7 +53,8 @@ pub fn write(dir: &Path, dist: &Path, settings: &Settings) -> Result<[PathBuf; 3
         "supabase-url": settings.supabase_url,
         "publishable-key": settings.publishable_key,
     });
-    write_file(&widget.join("config.json"), &format!("{config:#}\n"))?;
+    // As docs/deploy.md recommends: in the page, so no round trip for config.json comes first.
+    inline_settings(widget, &config)?;
     let index = widget.join("index.html");
     let html = std::fs::read_to_string(&index).map_err(XtaskError::io("reading", &index))?;
     write_file(&index, &with_observer(&html))?;

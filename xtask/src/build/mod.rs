@@ -2,7 +2,6 @@
 //! and that bundle run under Deno.
 
 pub mod deno_function;
-pub mod page_settings;
 pub mod supabase;
 pub mod supabase_check;
 pub mod widget;

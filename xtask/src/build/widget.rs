@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::page_settings;
 use crate::error::{Result, XtaskError};
+use crate::page_settings;
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, describe, run, run_captured};
 use crate::progress::Step;

@@ -1,5 +1,5 @@
-//! The stack's widget (`cargo xtask up` and `cargo xtask demo`): a release build with a
-//! `config.json` that points it at the stack, served as static files from a loopback port by
+//! The stack's widget (`cargo xtask up` and `cargo xtask demo`): a release build with settings
+//! in its page that point it at the stack, served as static files from a loopback port by
 //! `vantage-static` (the tests crate's CDN-like server, the one the widget benchmark uses: the
 //! cache headers of docs/deploy.md), detached like the stack's other servers. Its PID is kept in the
 //! stack's state, so `cargo xtask down` stops it with the rest; `APP_URL` in the env file opens
@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::{RunningStack, Stack, WIDGET_SERVER_COMM};
 use crate::error::{Result, XtaskError};
+use crate::page_settings::inline_settings;
 use crate::process::{
     build_tests_binary, free_port, is_running_as, spawn_server, stop_server, wait_until_ready,
 };
@@ -27,8 +28,8 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 const PREFERRED_PORT: u16 = 8080;
 
 impl RunningStack {
-    /// Serves the built widget in `site` (replacing an earlier server of this stack) with a
-    /// `config.json` for this stack, and adds `APP_URL` to the env file. Returns `APP_URL`.
+    /// Serves the built widget in `site` (replacing an earlier server of this stack) with this
+    /// stack's settings in its page, and adds `APP_URL` to the env file. Returns `APP_URL`.
     pub fn serve_widget(&mut self, site: &Path) -> Result<String> {
         let stack = Stack::at(self.dir.clone());
         let mut state = stack.read_state().ok_or_else(|| XtaskError::Unreadable {
@@ -50,8 +51,8 @@ impl RunningStack {
             "publishable-key": self.env.require("PUBLISHABLE_KEY")?,
             "refresh-seconds": 10,
         });
-        let file = site.join("config.json");
-        std::fs::write(&file, format!("{config:#}\n")).map_err(XtaskError::io("writing", &file))?;
+        // In the page rather than in config.json: the first read starts a round trip sooner.
+        inline_settings(site, &config)?;
 
         let port = if std::net::TcpListener::bind(("127.0.0.1", PREFERRED_PORT)).is_ok() {
             PREFERRED_PORT

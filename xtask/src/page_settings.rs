@@ -68,12 +68,14 @@ mod tests {
     #[test]
     fn fills_the_minified_element_and_replaces_earlier_settings() {
         let page = "<head><script id=vantage-sync-config type=application/json></script><script>x</script>";
-        let once = with_settings(page, &json!({ "supabase-url": "http://a" })).unwrap();
+        let once = with_settings(page, &json!({ "supabase-url": "http://a" }))
+            .unwrap_or_else(|| panic!("the element"));
         assert_eq!(
             once,
             "<head><script id=vantage-sync-config type=application/json>{\"supabase-url\":\"http://a\"}</script><script>x</script>"
         );
-        let twice = with_settings(&once, &json!({ "refresh-seconds": 5 })).unwrap();
+        let twice = with_settings(&once, &json!({ "refresh-seconds": 5 }))
+            .unwrap_or_else(|| panic!("the element"));
         assert!(
             twice.contains(">{\"refresh-seconds\":5}</script><script>x"),
             "{twice}"
@@ -83,10 +85,15 @@ mod tests {
     #[test]
     fn a_value_cannot_close_the_script_element() {
         let page = r#"<script type="application/json" id="vantage-sync-config"></script>"#;
-        let filled = with_settings(page, &json!({ "title": "</script><b>" })).unwrap();
+        let filled = with_settings(page, &json!({ "title": "</script><b>" }))
+            .unwrap_or_else(|| panic!("the element"));
         assert_eq!(filled.matches("</script>").count(), 1, "{filled}");
-        let inner = &filled[filled.find('>').unwrap() + 1..filled.rfind("</script>").unwrap()];
-        let back: Value = serde_json::from_str(inner).unwrap();
+        let start = filled.find('>').unwrap_or_else(|| panic!("a start tag")) + 1;
+        let end = filled
+            .rfind("</script>")
+            .unwrap_or_else(|| panic!("an end tag"));
+        let back: Value =
+            serde_json::from_str(&filled[start..end]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back["title"], "</script><b>");
     }
 
