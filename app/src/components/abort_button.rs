@@ -3,7 +3,6 @@
 //! function checks the permission; the button only hides itself from non-admins.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::actions::CardActions;
 
@@ -19,40 +18,31 @@ pub fn AbortButton(
     if !actions.can_abort() {
         return ().into_any();
     }
-    // Busy and outcome as two signals around `spawn_local`, not a Leptos `Action`: measured in
-    // this bundle, an `Action` costs 3.9 KB of brotli (ARCHITECTURE.md, issue 17).
-    let busy = RwSignal::new(false);
-    let result = RwSignal::new(None::<Result<String, String>>);
-    let admin = actions.admin;
-    let click = {
-        let actions = actions.clone();
-        move |_| {
-            let question = format!("Abort the run of {resource}? It will be recorded as failed.");
-            let confirmed = web_sys::window()
-                .and_then(|w| w.confirm_with_message(&question).ok())
-                .unwrap_or(false);
-            if !confirmed || busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            let (actions, resource) = (actions.clone(), resource.clone());
-            spawn_local(async move {
-                let outcome = actions.abort(&resource).await;
-                // The card went away meanwhile (a refresh redrew it, or the widget was unmounted).
-                if busy.is_disposed() {
-                    return;
-                }
-                let aborted = outcome.is_ok();
-                result.set(Some(outcome));
-                busy.set(false);
-                if aborted {
-                    actions.refresh.run(());
-                }
-            });
+    let (admin, refresh) = (actions.admin, actions.refresh);
+    let abort = Action::new_unsync(move |resource: &String| {
+        let (actions, resource) = (actions.clone(), resource.clone());
+        async move { actions.abort(&resource).await }
+    });
+    let busy = abort.pending();
+    let outcome = abort.value();
+    // After an abort the health is read again. An effect, so nothing is read once the card is
+    // gone (a refresh redrew it, or the widget was unmounted).
+    Effect::new(move || {
+        if outcome.with(|o| matches!(o, Some(Ok(_)))) {
+            refresh.run(());
+        }
+    });
+    let click = move |_| {
+        let question = format!("Abort the run of {resource}? It will be recorded as failed.");
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question).ok())
+            .unwrap_or(false);
+        if confirmed && !busy.get_untracked() {
+            abort.dispatch(resource.clone());
         }
     };
     let line = move || {
-        result.get().map(|outcome| match outcome {
+        outcome.get().map(|outcome| match outcome {
             Ok(text) => view! { <p class="vss-abort-result" role="status">{text}</p> },
             Err(text) => {
                 view! { <p class="vss-abort-result vss-abort-error" role="alert">{text}</p> }

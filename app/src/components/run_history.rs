@@ -3,7 +3,6 @@
 //! status, with its values in words on hover and keyboard focus.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::actions::CardActions;
 use crate::browser::local_time_text;
@@ -18,24 +17,21 @@ pub fn RunHistory(
     /// The resource whose runs to show.
     resource: String,
 ) -> impl IntoView {
-    let Some(source) = use_context::<CardActions>() else {
+    let Some(actions) = use_context::<CardActions>() else {
         return ().into_any();
     };
     let open = RwSignal::new(false);
-    // Loaded once, on the first opening, into a signal with `spawn_local`, not a Leptos
-    // `LocalResource`: measured in this bundle, one costs 8.0 KB of brotli (its async-derived
-    // machinery; ARCHITECTURE.md, issue 17).
-    let runs = RwSignal::new(None::<Result<Vec<RunSummary>, String>>);
+    // Set on the first opening and never unset: the runs load once, and stay for the next.
+    let opened = RwSignal::new(false);
     let toggle = move |_| {
-        let opening = !open.get_untracked();
-        open.set(opening);
-        if opening && runs.with_untracked(Option::is_none) {
-            let (source, resource) = (source.clone(), resource.clone());
-            spawn_local(async move {
-                let loaded = source.load_runs(&resource).await;
-                runs.set(Some(loaded));
-            });
-        }
+        open.update(|o| *o = !*o);
+        opened.set(true);
+    };
+    let runs = move || {
+        let (actions, resource) = (actions.clone(), resource.clone());
+        opened
+            .get()
+            .then(|| view! { <RunChart actions resource open/> })
     };
     view! {
         <div class="vss-history">
@@ -47,10 +43,20 @@ pub fn RunHistory(
             >
                 {move || if open.get() { "Hide history" } else { "Show history" }}
             </button>
-            {move || open.get().then(|| chart(runs.get()))}
+            {runs}
         </div>
     }
     .into_any()
+}
+
+/// The chart while `open`, from the runs it loads when it is made.
+#[component]
+fn RunChart(actions: CardActions, resource: String, open: RwSignal<bool>) -> impl IntoView {
+    let runs = LocalResource::new(move || {
+        let (actions, resource) = (actions.clone(), resource.clone());
+        async move { actions.load_runs(&resource).await }
+    });
+    move || open.get().then(|| chart(runs.get()))
 }
 
 fn chart(loaded: Loaded) -> AnyView {
