@@ -90,8 +90,9 @@ SELECT is_empty(
      WHERE tgrelid = 'public.vantage_sync_state'::regclass AND NOT tgisinternal
        AND tgname NOT IN ('vantage_sync_state_updated_at', 'vantage_sync_state_duration',
                           'vantage_sync_state_fail_run_on_delete', 'vantage_sync_state_webhook_events',
-                          'vantage_sync_state_retry_policy')$$,
-  'no trigger but the spec''s two, the state machine''s delete guard, the webhook outbox''s and the retry policy''s');
+                          'vantage_sync_state_retry_policy', 'vantage_sync_state_sync_watermark',
+                          'vantage_sync_state_sync_watermark_on_insert')$$,
+  'no trigger but the spec''s two, the state machine''s delete guard, the webhook outbox''s, the retry policy''s and the watermark''s two');
 SELECT trigger_is('public', 'vantage_sync_state', 'vantage_sync_state_updated_at',
   'public', 'vantage_sync_state_touch_updated_at', 'updated_at trigger calls touch function');
 SELECT trigger_is('public', 'vantage_sync_state', 'vantage_sync_state_duration',

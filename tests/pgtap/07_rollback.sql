@@ -1,4 +1,5 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (run retention, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
+-- 07_rollback: inside this transaction, run every rollback file newest first (run retention, webhook events,
+-- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
 -- created is gone: tables vantage_sync_state/_runs/_schedules, view vantage_sync_health, schema
@@ -11,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(85);
+SELECT plan(93);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -50,6 +51,38 @@ SELECT set_has(
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_drop_old_runs'::name, '124500 rollback drops vantage_sync_drop_old_runs');
+
+INSERT INTO vantage_sync_webhooks (url, events, secret) VALUES
+  ('https://hooks.example.com/new-only', '{completed,late}', repeat('s', 32)),
+  ('https://hooks.example.com/mixed', '{failed,slow,stale}', repeat('s', 32));
+\ir ../../migrations/20261202100200_vantage_sync_webhook_events_rollback.sql
+
+SELECT results_eq(
+  $$SELECT url, events FROM vantage_sync_webhooks WHERE url LIKE 'https://hooks.example.com/%' ORDER BY url$$,
+  $$VALUES ('https://hooks.example.com/mixed'::text, '{failed,stale}'::text[])$$,
+  '100200 rollback strips completed, slow and late (a subscription to nothing else is deleted)');
+SELECT throws_ok($$INSERT INTO vantage_sync_webhooks (url, events, secret)
+                   VALUES ('https://hooks.example.com/x', '{completed}', repeat('s', 32))$$,
+  '23514', NULL, '100200 rollback: completed is unknown again (the CHECK as 040000 made it)');
+DELETE FROM vantage_sync_webhooks;
+
+\ir ../../migrations/20261202100100_vantage_sync_late_rollback.sql
+
+SELECT hasnt_column('public', 'vantage_sync_schedules', 'late_grace', '100100 rollback drops late_grace');
+SELECT has_function('public', 'vantage_sync_health_rank_of',
+  ARRAY['text', 'timestamp with time zone', 'timestamp with time zone', 'interval', 'interval', 'timestamp with time zone'],
+  '100100 rollback restores the rank rule''s earlier signature');
+SELECT ok(has_function_privilege('anon', 'public.vantage_sync_alerts_of(text, timestamptz, timestamptz, timestamptz, integer, integer, interval, interval, interval, interval, timestamptz)', 'EXECUTE'),
+  '100100 rollback restores the alert rule with its grant to anon');
+SELECT has_trigger('public', 'vantage_sync_health', 'vantage_sync_health_read_only',
+  '100100 rollback keeps the health view read-only (020000''s trigger is back on the recreated view)');
+
+\ir ../../migrations/20261202100000_vantage_sync_watermark_rollback.sql
+
+SELECT hasnt_column('public', 'vantage_sync_state', 'sync_watermark', '100000 rollback drops sync_watermark');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'public.start_vantage_sync_run(text)'::regprocedure),
+  ARRAY['p_resource', 'run_id', 'started_at']::text[],
+  '100000 rollback restores start_vantage_sync_run as 220000 made it');
 
 \ir ../../migrations/20261125070000_vantage_sync_retry_status_wording_rollback.sql
 
@@ -222,6 +255,9 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261125050000_vantage_sync_retry_policy.sql
 \ir ../../migrations/20261125060000_vantage_sync_retry_policy_fixes.sql
 \ir ../../migrations/20261125070000_vantage_sync_retry_status_wording.sql
+\ir ../../migrations/20261202100000_vantage_sync_watermark.sql
+\ir ../../migrations/20261202100100_vantage_sync_late.sql
+\ir ../../migrations/20261202100200_vantage_sync_webhook_events.sql
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');

@@ -29,7 +29,10 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
           @> ARRAY['resource', 'retry_status'], true, 'the view still has its columns');
 SELECT is((SELECT attname::text FROM pg_attribute
             WHERE attrelid = 'public.vantage_sync_health'::regclass
-            ORDER BY attnum DESC LIMIT 1), 'retry_status', 'retry_status is still the last column');
+              AND attnum = (SELECT attnum + 1 FROM pg_attribute
+                             WHERE attrelid = 'public.vantage_sync_health'::regclass
+                               AND attname = 'retries_exhausted')),
+  'retry_status', 'retry_status still follows retries_exhausted (later migrations append after it)');
 SELECT has_trigger('public', 'vantage_sync_health', 'vantage_sync_health_read_only',
   'the view is still read-only');
 
