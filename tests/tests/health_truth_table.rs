@@ -26,6 +26,8 @@ struct Thresholds {
     slow_after: Option<f64>,
     #[serde(rename = "expected_interval_s")]
     expected_interval: Option<f64>,
+    #[serde(rename = "late_grace_s")]
+    late_grace: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +69,7 @@ impl Thresholds {
             stuck_after: self.stuck_after.or(defaults.stuck_after),
             slow_after: self.slow_after.or(defaults.slow_after),
             expected_interval: self.expected_interval.or(defaults.expected_interval),
+            late_grace: self.late_grace.or(defaults.late_grace),
         }
     }
 }
@@ -105,14 +108,25 @@ fn the_view_agrees_with_every_case_of_the_truth_table() {
         )
         .unwrap_or_else(|e| panic!("case {:?}: insert failed: {e:?}", case.name));
         if let Some(s) = case.schedule {
+            // late_grace: the case's, else the fixture's default (the column's own default,
+            // checked by the_fixtures_default_late_grace_is_the_columns).
+            let late_grace = s.over(table.defaults).late_grace;
             db.query(
-                "INSERT INTO public.vantage_sync_schedules (resource, expected_interval, stale_after, stuck_after, slow_after)
+                "INSERT INTO public.vantage_sync_schedules (resource, expected_interval, stale_after, stuck_after, slow_after, late_grace)
                  SELECT $1, make_interval(secs => $2::float8),
                         coalesce(make_interval(secs => $3::float8), d.stale_after),
                         coalesce(make_interval(secs => $4::float8), d.stuck_after),
-                        coalesce(make_interval(secs => $5::float8), d.slow_after)
+                        coalesce(make_interval(secs => $5::float8), d.slow_after),
+                        make_interval(secs => $6::float8)
                    FROM public.vantage_sync_default_schedule() AS d",
-                &[&resource, &s.expected_interval, &s.stale_after, &s.stuck_after, &s.slow_after],
+                &[
+                    &resource,
+                    &s.expected_interval,
+                    &s.stale_after,
+                    &s.stuck_after,
+                    &s.slow_after,
+                    &late_grace,
+                ],
             )
             .unwrap_or_else(|e| panic!("case {:?}: schedule insert failed: {e:?}", case.name));
         }
@@ -196,11 +210,14 @@ fn the_rule_functions_agree_with_every_case_at_the_tables_own_clock() {
                                    make_interval(secs => $8::float8) AS stuck_after,
                                    make_interval(secs => $9::float8) AS slow_after,
                                    make_interval(secs => $10::float8) AS expected_interval,
-                                   $11::text::timestamptz AS now)
+                                   $11::text::timestamptz AS now,
+                                   make_interval(secs => $12::float8) AS late_grace)
                  SELECT public.vantage_sync_health_name(public.vantage_sync_health_rank_of(
-                            status, last_sync_time, started_at, stale_after, stuck_after, now)),
+                            status, last_sync_time, started_at, stale_after, stuck_after, now,
+                            created_at, expected_interval, late_grace)),
                         public.vantage_sync_alerts_of(status, last_sync_time, started_at, created_at,
-                            duration_ms, failures, stale_after, stuck_after, slow_after, expected_interval, now)
+                            duration_ms, failures, stale_after, stuck_after, slow_after, expected_interval, now,
+                            late_grace)
                    FROM c",
                 &[
                     &r.status,
@@ -214,6 +231,7 @@ fn the_rule_functions_agree_with_every_case_at_the_tables_own_clock() {
                     &t.slow_after,
                     &t.expected_interval,
                     &table.now,
+                    &t.late_grace,
                 ],
             )
             .unwrap_or_else(|e| panic!("case {:?}: {e:?}", case.name));
@@ -251,6 +269,7 @@ fn the_truth_table_covers_every_health_every_alert_and_the_boundaries() {
         "repeated_failures",
         "slow",
         "missed_schedule",
+        "late",
     ] {
         assert!(
             table
@@ -264,10 +283,32 @@ fn the_truth_table_covers_every_health_every_alert_and_the_boundaries() {
         "exactly 30 minutes",
         "exactly 24 hours",
         "exactly 5 minutes",
+        "exactly interval + grace",
     ] {
         assert!(
             table.cases.iter().any(|c| c.name.contains(boundary)),
             "no case at {boundary}"
         );
     }
+}
+
+#[test]
+fn the_fixtures_default_late_grace_is_the_columns() {
+    let table = table();
+    let db = Db::connect(&Stack::load().expect("stack")).expect("db");
+    db.query("BEGIN", &[]).expect("begin");
+    let row = db
+        .query_one(
+            "INSERT INTO public.vantage_sync_schedules (resource) VALUES ($1)
+             RETURNING date_part('epoch', late_grace)",
+            &[&flow_resource("late_grace_default")],
+        )
+        .expect("a schedule with the default late_grace");
+    db.query("ROLLBACK", &[]).expect("rollback");
+    let column_default: f64 = row.get(0);
+    assert_eq!(
+        Some(column_default),
+        table.defaults.late_grace,
+        "the truth table's late_grace_s default is vantage_sync_schedules.late_grace's default"
+    );
 }
