@@ -133,6 +133,49 @@ fn start_then_complete_is_recorded_with_the_database_clock() -> Result<()> {
     )
 }
 
+/// The ETL job's loop: the first start answers `sync_watermark` null (sync everything); once a
+/// run succeeded, every start answers that run's `started_at` as the point to sync from, and a
+/// failed run in between does not move it.
+#[test]
+fn start_answers_the_watermark_to_sync_from() -> Result<()> {
+    let (_, edge, _) = setup()?;
+    let resource = flow_resource("e_watermark");
+    let first = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&first, 200, "")?;
+    let first = first.json();
+    check(first["sync_watermark"].is_null(), || {
+        format!("the first start: {first}")
+    })?;
+    let complete = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "run_id": first["run_id"], "records_synced": 1,
+                 "records_created": 1, "records_updated": 0 }),
+    )?;
+    expect(&complete, 200, "")?;
+    for finish in ["fail", "complete"] {
+        let answer = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+        expect(&answer, 200, "")?;
+        let body = answer.json();
+        check(body["sync_watermark"] == first["started_at"], || {
+            format!("the start after a success answers its started_at: {body}, first {first}")
+        })?;
+        let done = if finish == "fail" {
+            edge.post_as_writer(
+                "fail",
+                &json!({ "resource": resource, "run_id": body["run_id"], "errors": spec_errors() }),
+            )?
+        } else {
+            edge.post_as_writer(
+                "complete",
+                &json!({ "resource": resource, "run_id": body["run_id"], "records_synced": 1,
+                         "records_created": 0, "records_updated": 1 }),
+            )?
+        };
+        expect(&done, 200, "")?;
+    }
+    Ok(())
+}
+
 #[test]
 fn start_then_fail_keeps_the_errors_and_the_watermark() -> Result<()> {
     let (_, edge, db) = setup()?;

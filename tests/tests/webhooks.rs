@@ -3,7 +3,9 @@
 //! here with its own code, not the edge's); `failed` then `recovered` arrive in order; a
 //! receiver that is down gets the event exactly once after it comes back (through the sweep);
 //! a slow receiver does not hold up the ETL call; the sweep delivers `stuck`; bad subscription
-//! URLs are refused.
+//! URLs and unknown events are refused. The opt-in events: `completed` and `slow` arrive only
+//! at a subscription that lists them (the alerting set, every earlier subscription's, gets no
+//! new traffic), and the sweep delivers `late`.
 //!
 //! Each test owns its subscription (deleted at the end) and its resources (`it_flow_…`);
 //! counts are per resource, since other tests' transitions may reach the same receiver.
@@ -24,8 +26,13 @@ const SECRET: &str = "whsec_test_0123456789abcdefghijklmnop";
 const DASHBOARD: &str = "https://app.example.com/sync";
 const PATIENCE: Duration = Duration::from_secs(15);
 
+/// The events a subscription got before `completed`, `slow` and `late` existed, and still gets
+/// when it names none.
+const ALERTING: [&str; 5] = ["failed", "stuck", "repeated_failures", "recovered", "stale"];
+
 /// An edge server of the test's own (dashboard link set, loopback receivers allowed), a
-/// subscription to every event of its own resource at `url`, and a way to delete it.
+/// subscription to events of its own resource at `url` (the alerting set unless the test
+/// picks), and a way to delete it.
 struct Setup {
     db: Db,
     edge: Edge,
@@ -36,12 +43,26 @@ struct Setup {
 
 impl Setup {
     fn new(url: &str, test: &str) -> Result<Self> {
-        Self::with_env(url, test, &[])
+        Self::build(url, test, &[], &ALERTING)
+    }
+
+    /// As [`Setup::new`], subscribed to `events`.
+    fn with_events(url: &str, test: &str, events: &[&str]) -> Result<Self> {
+        Self::build(url, test, &[], events)
     }
 
     /// As [`Setup::new`], with `settings` replacing the edge server's settings of the same
     /// names or added to them.
     fn with_env(url: &str, test: &str, settings: &[(&'static str, String)]) -> Result<Self> {
+        Self::build(url, test, settings, &ALERTING)
+    }
+
+    fn build(
+        url: &str,
+        test: &str,
+        settings: &[(&'static str, String)],
+        events: &[&str],
+    ) -> Result<Self> {
         let resource = flow_resource(test);
         let stack = Stack::load()?;
         let db = Db::connect(&stack)?;
@@ -52,13 +73,7 @@ impl Setup {
         env.push(("VANTAGE_DASHBOARD_URL", DASHBOARD.to_owned()));
         let process = EdgeProcess::start(stack_edge.binary(), &env)?;
         let edge = stack_edge.at(&process.base_url())?;
-        let webhook_id = subscribe(
-            &db,
-            url,
-            &["failed", "stuck", "repeated_failures", "recovered", "stale"],
-            &resource,
-            SECRET,
-        )?;
+        let webhook_id = subscribe(&db, url, events, &resource, SECRET)?;
         Ok(Self {
             db,
             edge,
@@ -380,6 +395,163 @@ fn only_the_writer_token_may_sweep() -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// `completed` on every success and `slow` for a run over its `slow_after`, in that order, to
+/// the subscription that picked them; a subscription with the alerting set on the same
+/// resource gets no delivery for either (its outbox holds nothing).
+#[test]
+fn completed_and_slow_reach_only_the_subscriptions_that_picked_them() -> Result<()> {
+    let receiver = Receiver::start()?;
+    let setup = Setup::with_events(&receiver.url(), "wh_completed", &["completed", "slow"])?;
+    let resource = setup.resource.clone();
+    let alerting: String = setup
+        .db
+        .query_one(
+            "INSERT INTO public.vantage_sync_webhooks (url, resources, secret)
+             VALUES ($1, ARRAY[$2], $3) RETURNING webhook_id::text",
+            &[&receiver.url(), &resource, &SECRET],
+        )?
+        .try_get(0)?;
+    setup.db.query(
+        "INSERT INTO public.vantage_sync_schedules (resource, slow_after) VALUES ($1, interval '1 millisecond')",
+        &[&resource],
+    )?;
+    let run_id = setup.run(&resource, "complete")?;
+    let _ = receiver.wait_for(2, PATIENCE);
+    let got = for_resource(&receiver.received(), &resource);
+    let alerting_deliveries = setup.db.query(
+        "SELECT event FROM public.vantage_sync_webhook_deliveries WHERE webhook_id::text = $1",
+        &[&alerting],
+    )?;
+    unsubscribe(&setup.db, &alerting)?;
+    let events: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["event"].as_str().unwrap_or("").to_owned())
+        .collect();
+    check(events == ["completed", "slow"], || {
+        format!("completed then slow: {events:?}")
+    })?;
+    for received in &got {
+        if let Some(problem) = signature_problem(received) {
+            return Err(Error::Check(problem));
+        }
+        let body = received.json();
+        check(
+            body["run_id"] == run_id.as_str() && body["records_synced"] == 3,
+            || format!("the run and its records: {body}"),
+        )?;
+        check(body["sync_watermark"].is_string(), || {
+            format!("the new watermark: {body}")
+        })?;
+    }
+    let completed = got[0].json();
+    check(
+        completed["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&resource) && t.contains("synced 3 records")),
+        || format!("a Slack text for completed: {completed}"),
+    )?;
+    let slow = got[1].json();
+    check(
+        slow["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&resource) && t.contains("slow")),
+        || format!("a Slack text for slow: {slow}"),
+    )?;
+    check(alerting_deliveries.is_empty(), || {
+        format!(
+            "the alerting subscription got {} deliveries for a success",
+            alerting_deliveries.len()
+        )
+    })
+}
+
+/// A scheduled resource whose next run is overdue past its grace is late: the sweep counts it
+/// in `late_events` and delivers `late`, once per missed run.
+#[test]
+fn the_sweep_delivers_late_once_per_missed_run() -> Result<()> {
+    let receiver = Receiver::start()?;
+    let setup = Setup::with_events(&receiver.url(), "wh_late", &["late"])?;
+    let resource = setup.resource.clone();
+    setup.db.query(
+        "INSERT INTO public.vantage_sync_schedules (resource, expected_interval, late_grace)
+         VALUES ($1, interval '1 hour', interval '10 minutes')",
+        &[&resource],
+    )?;
+    setup.run(&resource, "complete")?;
+    // The run started 2 hours ago, as far as the rules can tell.
+    setup.db.query(
+        "UPDATE public.vantage_sync_state SET started_at = started_at - interval '2 hours',
+                completed_at = completed_at - interval '2 hours', last_sync_time = last_sync_time - interval '2 hours'
+          WHERE resource = $1",
+        &[&resource],
+    )?;
+    let swept = setup.edge.post_as_writer("sweep", &json!({}))?;
+    check(swept.status == 200, || format!("sweep: {swept}"))?;
+    let answer = swept.json();
+    check(answer["late_events"].as_i64() >= Some(1), || {
+        format!("the sweep counts late events: {answer}")
+    })?;
+    let again = setup.edge.post_as_writer("sweep", &json!({}))?;
+    check(again.status == 200, || format!("second sweep: {again}"))?;
+    let got = for_resource(&receiver.received(), &resource);
+    check(got.len() == 1, || {
+        format!("late arrives once for one missed run, got {}", got.len())
+    })?;
+    let body = got[0].json();
+    check(
+        body["event"] == "late"
+            && body["health"] == "yellow"
+            && body["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "late"))
+            && body["next_sync_due_at"].is_string(),
+        || format!("the late event: {body}"),
+    )?;
+    check(
+        body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&resource) && t.contains("late")),
+        || format!("a Slack text for late: {body}"),
+    )
+}
+
+#[test]
+fn unknown_events_are_refused_with_a_sentence_and_nothing_is_written() -> Result<()> {
+    let stack = Stack::load()?;
+    let rest = Rest::new(&stack)?;
+    let service = Credential::new(CredentialKind::ServiceRole, &stack)?;
+    let db = Db::connect(&stack)?;
+    let url = format!(
+        "https://hooks.example.com/{}",
+        flow_resource("wh_unknown_event")
+    );
+    for events in [json!(["failed", "finished"]), json!([]), json!(null)] {
+        let answer = rest.send(
+            &Request::post(
+                "/vantage_sync_webhooks",
+                json!({ "url": url, "events": events, "secret": SECRET }),
+            ),
+            &service,
+        )?;
+        let body = answer.json().unwrap_or_default();
+        let message = body["message"].as_str().unwrap_or("");
+        check(
+            answer.status() == 400
+                && body["code"] == "22023"
+                && (message.starts_with("unknown webhook event")
+                    || message.starts_with("a webhook subscription needs at least one event")),
+            || format!("events {events} must be refused with 400 and a sentence: {answer}"),
+        )?;
+    }
+    let written = db.query(
+        "SELECT 1 FROM public.vantage_sync_webhooks WHERE url = $1",
+        &[&url],
+    )?;
+    check(written.is_empty(), || {
+        "a refused subscription was written".into()
+    })
 }
 
 #[test]

@@ -14,10 +14,11 @@ use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 use crate::webhooks;
 
 /// The health view's columns the function serves, in this order.
-pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status";
+pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status,sync_watermark";
 
-/// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id and
-/// `started_at` (the database's clock, read in the same transaction).
+/// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id,
+/// `started_at` (the database's clock) and `sync_watermark`, the point the job syncs from (the
+/// start of the last successful run; null: sync everything), all read in the same transaction.
 pub(crate) async fn start<U: Upstream>(
     pg: &Postgrest<'_, U>,
     body: StartBody,
@@ -39,8 +40,8 @@ pub(crate) async fn start<U: Upstream>(
         .await?;
     let started = serde_json::from_slice::<StartedRun>(&raw)
         .ok()
-        .and_then(|run| Some((uuid::Uuid::try_parse(&run.run_id).ok()?, run.started_at)));
-    let Some((run_id, started_at)) = started else {
+        .and_then(|run| Some((uuid::Uuid::try_parse(&run.run_id).ok()?, run)));
+    let Some((run_id, run)) = started else {
         return Err(EdgeError::internal(
             "start_vantage_sync_run did not return a run",
         ));
@@ -48,7 +49,8 @@ pub(crate) async fn start<U: Upstream>(
     Ok(json!({
         "run_id": run_id.hyphenated().to_string(),
         "resource": body.resource,
-        "started_at": started_at,
+        "started_at": run.started_at,
+        "sync_watermark": run.sync_watermark,
     }))
 }
 
@@ -58,6 +60,10 @@ struct StartedRun {
     run_id: String,
     /// As the database wrote it (ISO 8601 with offset); passed on unchanged.
     started_at: Value,
+    /// The start of the last successful run, or null; passed on unchanged. A database without
+    /// migration 20261202100000 does not send it: null.
+    #[serde(default)]
+    sync_watermark: Value,
 }
 
 /// `complete`: `complete_vantage_sync` of the named run, or of the run in progress.
@@ -228,7 +234,7 @@ pub(crate) async fn health<U: Upstream>(
     }))
 }
 
-/// `sweep` (a cron's call): `sweep_vantage_syncs` fails stuck runs and queues `stale` events,
+/// `sweep` (a cron's call): `sweep_vantage_syncs` fails stuck runs and queues `stale` and `late` events,
 /// then the due webhook deliveries are sent before answering (nobody waits on a cron).
 pub(crate) async fn sweep<U: Upstream, C: Clock>(
     pg: &Postgrest<'_, U>,
@@ -253,6 +259,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
     Ok(json!({
         "swept": swept.get("swept").cloned().unwrap_or(Value::Null),
         "stale_events": swept.get("stale_events").cloned().unwrap_or(Value::Null),
+        "late_events": swept.get("late_events").cloned().unwrap_or(Value::Null),
         "deliveries": deliveries,
     }))
 }

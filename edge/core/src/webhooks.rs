@@ -32,7 +32,8 @@ use crate::upstream::{Upstream, UpstreamErrorKind};
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "vantage-signature";
-/// The event header (`failed`, `stuck`, `repeated_failures`, `recovered`, `stale`).
+/// The event header (`failed`, `stuck`, `repeated_failures`, `recovered`, `stale`, and for
+/// the subscriptions that pick them `completed`, `slow`, `late`).
 pub const EVENT_HEADER: &str = "vantage-event";
 /// The delivery id header (the same on every retry of one delivery).
 pub const DELIVERY_HEADER: &str = "vantage-delivery";
@@ -122,6 +123,34 @@ fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
         }
         "recovered" => format!(":large_green_circle: {resource} synced again after failing"),
         "stale" => format!(":warning: {resource} has not synced successfully for too long"),
+        "completed" => {
+            let records = payload
+                .get("records_synced")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let mut line = format!(":white_check_mark: {resource} synced {records} records");
+            if let Some(took) = took(payload) {
+                let _ = write!(line, " in {took}");
+            }
+            line
+        }
+        "slow" => {
+            let mut line = format!(":snail: {resource} sync was slow");
+            if let Some(took) = took(payload) {
+                let _ = write!(line, ": it took {took}");
+            }
+            if let Some(limit) = payload.get("slow_after").and_then(Value::as_str) {
+                let _ = write!(line, " (slow after {limit})");
+            }
+            line
+        }
+        "late" => {
+            let mut line = format!(":alarm_clock: {resource} is late");
+            if let Some(due) = payload.get("next_sync_due_at").and_then(Value::as_str) {
+                let _ = write!(line, ": its next sync was due at {due}");
+            }
+            line
+        }
         other => format!("{resource}: {other}"),
     };
     let first_error = payload
@@ -139,6 +168,19 @@ fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
         let _ = write!(text, " <{link}|open the dashboard>");
     }
     text
+}
+
+/// How long the run took, from the payload's `duration_ms`: `3.2 s`, `7 min 12 s`, `2 h 5 min`.
+fn took(payload: &Value) -> Option<String> {
+    let ms = payload.get("duration_ms").and_then(Value::as_u64)?;
+    let seconds = ms / 1000;
+    Some(if seconds < 60 {
+        format!("{}.{} s", seconds, ms % 1000 / 100)
+    } else if seconds < 3600 {
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    } else {
+        format!("{} h {} min", seconds / 3600, seconds % 3600 / 60)
+    })
 }
 
 /// `text` with Slack's control characters escaped (`&`, `<`, `>`), so an ETL job's error
@@ -325,6 +367,57 @@ mod tests {
             slack_text(&delivery, None),
             ":red_circle: funds sync failed: E &lt;!channel&gt; &lt;https://x.example|click&gt; &amp; more"
         );
+    }
+
+    fn delivery_of(event: &str, payload: Value) -> Delivery {
+        Delivery {
+            delivery_id: "d1".into(),
+            url: "https://example.com".into(),
+            secret: "s".into(),
+            event: event.into(),
+            resource: "funds".into(),
+            payload,
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn completed_slow_and_late_read_as_sentences() {
+        let cases = [
+            (
+                delivery_of(
+                    "completed",
+                    json!({ "records_synced": 150, "duration_ms": 3250 }),
+                ),
+                ":white_check_mark: funds synced 150 records in 3.2 s",
+            ),
+            (
+                delivery_of(
+                    "slow",
+                    json!({ "duration_ms": 432_000, "slow_after": "00:05:00",
+                            "errors": [] }),
+                ),
+                ":snail: funds sync was slow: it took 7 min 12 s (slow after 00:05:00)",
+            ),
+            (
+                delivery_of("slow", json!({ "duration_ms": 7_500_000 })),
+                ":snail: funds sync was slow: it took 2 h 5 min",
+            ),
+            (
+                delivery_of(
+                    "late",
+                    json!({ "next_sync_due_at": "2026-12-02T09:00:00+00:00" }),
+                ),
+                ":alarm_clock: funds is late: its next sync was due at 2026-12-02T09:00:00+00:00",
+            ),
+            (
+                delivery_of("late", json!({})),
+                ":alarm_clock: funds is late",
+            ),
+        ];
+        for (delivery, text) in cases {
+            assert_eq!(slack_text(&delivery, None), text);
+        }
     }
 
     #[test]

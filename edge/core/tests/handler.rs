@@ -89,19 +89,41 @@ fn user_tokens_cannot_write_and_writer_tokens_cannot_abort() {
     assert_eq!(edge.calls(), 0);
 }
 
+/// Before any success the watermark is null (sync everything); a database without migration
+/// 20261202100000 sends no watermark at all, which reads the same.
 #[test]
-fn start_is_one_call_that_returns_the_run_and_its_start_time() {
+fn start_answers_a_null_watermark_before_any_success() {
+    for run in [
+        json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00+00:00", "sync_watermark": null}),
+        json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00+00:00"}),
+    ] {
+        let edge = TestEdge::new(move |_| reply_json(200, &run));
+        let answer = edge.post_as_writer("start", &json!({"resource":"accounts"}));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            answer.json()["sync_watermark"],
+            Value::Null,
+            "{}",
+            answer.body
+        );
+    }
+}
+
+#[test]
+fn start_is_one_call_that_returns_the_run_its_start_time_and_the_watermark() {
     let edge = TestEdge::new(|_| {
         reply_json(
             200,
-            &json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00.5+00:00"}),
+            &json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00.5+00:00",
+                    "sync_watermark": "2026-11-24T09:00:00.25+00:00"}),
         )
     });
     let answer = edge.post_as_writer("start", &json!({"resource":"accounts"}));
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.json(),
-        json!({"run_id": RUN, "resource": "accounts", "started_at": "2026-11-24T10:00:00.5+00:00"})
+        json!({"run_id": RUN, "resource": "accounts", "started_at": "2026-11-24T10:00:00.5+00:00",
+               "sync_watermark": "2026-11-24T09:00:00.25+00:00"})
     );
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.header("x-request-id"), Some("req-1"));
@@ -651,7 +673,10 @@ fn a_delivery_gone_while_it_was_sent_does_not_fail_the_sweep() {
     let edge = TestEdge::new(move |request| {
         let uri = request.uri().to_string();
         if uri.contains("sweep_vantage_syncs") {
-            reply_json(200, &json!([{ "swept": 0, "stale_events": 0 }]))
+            reply_json(
+                200,
+                &json!([{ "swept": 0, "stale_events": 0, "late_events": 2 }]),
+            )
         } else if uri.contains("claim_vantage_sync_deliveries") {
             let first = !claimed.swap(true, std::sync::atomic::Ordering::SeqCst);
             let due = if first {
@@ -677,4 +702,5 @@ fn a_delivery_gone_while_it_was_sent_does_not_fail_the_sweep() {
     assert_eq!(answer.status, 200, "{}", answer.json());
     assert_eq!(answer.json()["deliveries"]["claimed"], 1);
     assert_eq!(answer.json()["deliveries"]["delivered"], 0);
+    assert_eq!(answer.json()["late_events"], 2);
 }
