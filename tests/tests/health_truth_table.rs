@@ -74,6 +74,30 @@ impl Thresholds {
     }
 }
 
+/// The case's schedule row: its thresholds where it gives them, the database's defaults
+/// otherwise; `late_grace` the case's or the fixture's default (the column's own default,
+/// checked by `the_fixtures_default_late_grace_is_the_columns`).
+fn insert_schedule(db: &Db, resource: &str, effective: Thresholds, s: Thresholds, name: &str) {
+    db.query(
+        "INSERT INTO public.vantage_sync_schedules (resource, expected_interval, stale_after, stuck_after, slow_after, late_grace)
+         SELECT $1, make_interval(secs => $2::float8),
+                coalesce(make_interval(secs => $3::float8), d.stale_after),
+                coalesce(make_interval(secs => $4::float8), d.stuck_after),
+                coalesce(make_interval(secs => $5::float8), d.slow_after),
+                make_interval(secs => $6::float8)
+           FROM public.vantage_sync_default_schedule() AS d",
+        &[
+            &resource,
+            &s.expected_interval,
+            &s.stale_after,
+            &s.stuck_after,
+            &s.slow_after,
+            &effective.late_grace,
+        ],
+    )
+    .unwrap_or_else(|e| panic!("case {name:?}: schedule insert failed: {e:?}"));
+}
+
 #[test]
 fn the_view_agrees_with_every_case_of_the_truth_table() {
     let table = table();
@@ -107,28 +131,14 @@ fn the_view_agrees_with_every_case_of_the_truth_table() {
             ],
         )
         .unwrap_or_else(|e| panic!("case {:?}: insert failed: {e:?}", case.name));
-        if let Some(s) = case.schedule {
-            // late_grace: the case's, else the fixture's default (the column's own default,
-            // checked by the_fixtures_default_late_grace_is_the_columns).
-            let late_grace = s.over(table.defaults).late_grace;
-            db.query(
-                "INSERT INTO public.vantage_sync_schedules (resource, expected_interval, stale_after, stuck_after, slow_after, late_grace)
-                 SELECT $1, make_interval(secs => $2::float8),
-                        coalesce(make_interval(secs => $3::float8), d.stale_after),
-                        coalesce(make_interval(secs => $4::float8), d.stuck_after),
-                        coalesce(make_interval(secs => $5::float8), d.slow_after),
-                        make_interval(secs => $6::float8)
-                   FROM public.vantage_sync_default_schedule() AS d",
-                &[
-                    &resource,
-                    &s.expected_interval,
-                    &s.stale_after,
-                    &s.stuck_after,
-                    &s.slow_after,
-                    &late_grace,
-                ],
-            )
-            .unwrap_or_else(|e| panic!("case {:?}: schedule insert failed: {e:?}", case.name));
+        if let Some(schedule) = case.schedule {
+            insert_schedule(
+                &db,
+                &resource,
+                schedule.over(table.defaults),
+                schedule,
+                &case.name,
+            );
         }
     }
 

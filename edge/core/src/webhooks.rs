@@ -128,28 +128,28 @@ fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
                 .get("records_synced")
                 .and_then(Value::as_u64)
                 .unwrap_or(0);
-            let mut line = format!(":white_check_mark: {resource} synced {records} records");
+            let mut said = format!(":white_check_mark: {resource} synced {records} records");
             if let Some(took) = took(payload) {
-                let _ = write!(line, " in {took}");
+                let _ = write!(said, " in {took}");
             }
-            line
+            said
         }
         "slow" => {
-            let mut line = format!(":snail: {resource} sync was slow");
+            let mut said = format!(":snail: {resource} sync was slow");
             if let Some(took) = took(payload) {
-                let _ = write!(line, ": it took {took}");
+                let _ = write!(said, ": it took {took}");
             }
             if let Some(limit) = payload.get("slow_after").and_then(Value::as_str) {
-                let _ = write!(line, " (slow after {limit})");
+                let _ = write!(said, " (slow after {limit})");
             }
-            line
+            said
         }
         "late" => {
-            let mut line = format!(":alarm_clock: {resource} is late");
+            let mut said = format!(":alarm_clock: {resource} is late");
             if let Some(due) = payload.get("next_sync_due_at").and_then(Value::as_str) {
-                let _ = write!(line, ": its next sync was due at {due}");
+                let _ = write!(said, ": its next sync was due at {due}");
             }
-            line
+            said
         }
         other => format!("{resource}: {other}"),
     };
