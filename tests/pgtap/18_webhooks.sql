@@ -51,7 +51,7 @@ SELECT lives_ok($$INSERT INTO vantage_sync_webhooks (url, events, secret)
   'a public https URL is accepted');
 SELECT throws_ok($$INSERT INTO vantage_sync_webhooks (url, events, secret)
                    VALUES ('https://hooks.example.com/x', '{exploded}', repeat('s', 32))$$,
-  '22023', NULL, 'an unknown event is refused (a sentence since 20261202100200; 24_webhook_events.sql)');
+  '22023', NULL, 'an unknown event is refused (a sentence since 20261202100200; 27_webhook_events.sql)');
 SELECT throws_ok($$INSERT INTO vantage_sync_webhooks (url, events, secret)
                    VALUES ('https://hooks.example.com/x', '{failed}', 'short')$$,
   '23514', NULL, 'a secret under 24 characters is refused');

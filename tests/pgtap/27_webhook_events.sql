@@ -1,4 +1,4 @@
--- 24_webhook_events: every event, opt-in (20261202100200). events defaults to the alerting set
+-- 27_webhook_events: every event, opt-in (20261202100200). events defaults to the alerting set
 -- (failed, stuck, repeated_failures, recovered, stale), so a subscription that names none, like
 -- every earlier one, gets no completed, slow or late. An unknown event, an empty list or NULL is
 -- refused with a sentence (22023) and changes nothing. completed is queued on every success (with

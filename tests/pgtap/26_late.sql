@@ -1,4 +1,4 @@
--- 23_late: late is a state (20261202100100). A scheduled resource that is not running and whose
+-- 26_late: late is a state (20261202100100). A scheduled resource that is not running and whose
 -- last start (its creation, if it never started) is more than expected_interval + late_grace ago
 -- is yellow with the alert late; exactly at the limit it is not yet late. late_grace defaults to
 -- 1 hour; zero, negative and NULL are refused with a sentence (22023) and change nothing. Red

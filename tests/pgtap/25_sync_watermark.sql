@@ -1,4 +1,4 @@
--- 22_sync_watermark: sync_watermark (20261202100000) is the started_at of the last successful
+-- 25_sync_watermark: sync_watermark (20261202100000) is the started_at of the last successful
 -- run. A record changed in the middle of a run falls inside the next run's window
 -- (changed_at >= sync_watermark), where last_sync_time would have missed it; a failed run in
 -- between keeps the window. A failure, an abort, the stuck sweep and a start keep the watermark;
