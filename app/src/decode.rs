@@ -96,6 +96,8 @@ fn row(value: &JsValue) -> Option<SyncRow> {
         retry_max_attempts: int(value, "retry_max_attempts"),
         next_attempt_at: time(value, "next_attempt_at").ok()?,
         retries_exhausted: get(value, "retries_exhausted").as_bool(),
+        sync_watermark: time(value, "sync_watermark").ok()?,
+        late_grace: string_field(value, "late_grace"),
     })
 }
 

@@ -14,7 +14,7 @@ use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, SummaryB
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Card, Counts, Health, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
+    Card, Counts, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
     retry_delay, retry_text, sort_cards,
 };
 use crate::session::{Session, is_sync_admin};
@@ -371,14 +371,14 @@ fn CompactWidget(feed: Feed) -> impl IntoView {
 fn Overview(feed: Feed) -> impl IntoView {
     let cards = feed.cards();
     let updated_at = feed.updated_at();
-    let filter = RwSignal::new(None::<Health>);
+    let filter = RwSignal::new(None::<Filter>);
     let name = RwSignal::new(String::new());
     let counts = Signal::derive(move || Counts::of(&cards.get()));
     let shown = Signal::derive(move || {
-        let (health, name) = (filter.get(), name.get());
+        let (wanted, name) = (filter.get(), name.get());
         cards.with(|all| {
             all.iter()
-                .filter(|c| c.matches(health, &name))
+                .filter(|c| c.matches(wanted, &name))
                 .cloned()
                 .collect::<Vec<_>>()
         })

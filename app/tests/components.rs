@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::tick;
 use vantage_sync_widget::components::{CardList, Freshness, HealthCard, LocalTimes, SummaryBar};
 use vantage_sync_widget::model::{
-    Card, Counts, DAY, HOUR, Health, MINUTE, SECOND, Status, SyncError, SyncRow, Timestamp,
+    Card, Counts, DAY, Filter, HOUR, Health, MINUTE, SECOND, Status, SyncError, SyncRow, Timestamp,
     sort_cards,
 };
 use wasm_bindgen::{JsCast, JsValue};
@@ -152,6 +152,38 @@ fn running_failed_and_alert_lines() {
         "Failed 5 minutes ago \u{b7} 2 errors"
     );
     assert_eq!(text(&root, ".f .vss-word"), "Failing");
+}
+
+/// A scheduled job that stopped: yellow, "Late" with its icon, and a badge that says when it
+/// was due; stale as well, it still reads "Late" (the cause before the consequence).
+#[wasm_bindgen_test]
+fn a_late_card_says_late_and_when_it_was_due() {
+    let root = container();
+    let mut late = row("cashflows", Status::Success);
+    late.expected_interval = Some("01:00:00".to_owned());
+    late.started_at = Some(now().plus(-30 * HOUR));
+    late.last_sync_time = Some(now().plus(-30 * HOUR).plus(MINUTE));
+    let c = Card::from_row(late, now());
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <HealthCard card=c now=now()/> },
+    );
+    assert_eq!(text(&root, ".vss-word"), "Late");
+    assert_eq!(text(&root, ".vss-icon"), "\u{29D6}");
+    assert!(
+        find(&root, ".vss-card")
+            .class_name()
+            .contains("vss-health-yellow vss-state-late"),
+        "a yellow card in the late state"
+    );
+    assert_eq!(
+        texts(&root, ".vss-alert"),
+        [
+            "Stale: last success 29 h ago (allowed 24 h)",
+            "Missed schedule: due every 1 h",
+            "Late: due 29 h ago (every 1 h, grace 1 h)"
+        ]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -349,19 +381,20 @@ async fn text_from_the_database_is_shown_as_text_and_runs_nothing() {
 #[wasm_bindgen_test]
 async fn the_summary_counts_and_filters() {
     let root = container();
-    let filter = RwSignal::new(None::<Health>);
+    let filter = RwSignal::new(None::<Filter>);
     let name = RwSignal::new(String::new());
     let counts = Counts {
         red: 2,
         yellow: 3,
         green: 1,
+        late: 2,
     };
     let _mounted = mount_to(root.clone(), move || {
         view! { <SummaryBar counts=counts filter name/> }
     });
     assert_eq!(
         texts(&root, ".vss-filter"),
-        ["All 6", "Action needed 2", "Attention 3", "OK 1"]
+        ["All 6", "Action needed 2", "Attention 3", "OK 1", "Late 2"]
     );
     let pressed = || {
         let list = root.query_selector_all(".vss-filter").expect("buttons");
@@ -371,18 +404,23 @@ async fn the_summary_counts_and_filters() {
             .map(|e| e.get_attribute("aria-pressed").unwrap_or_default())
             .collect::<Vec<_>>()
     };
-    assert_eq!(pressed(), ["true", "false", "false", "false"]);
+    assert_eq!(pressed(), ["true", "false", "false", "false", "false"]);
 
     click(&root, ".vss-filter.vss-health-red");
     tick().await;
-    assert_eq!(filter.get_untracked(), Some(Health::Red));
-    assert_eq!(pressed(), ["false", "true", "false", "false"]);
+    assert_eq!(filter.get_untracked(), Some(Filter::Health(Health::Red)));
+    assert_eq!(pressed(), ["false", "true", "false", "false", "false"]);
+
+    click(&root, ".vss-filter.vss-filter-late");
+    tick().await;
+    assert_eq!(filter.get_untracked(), Some(Filter::Late));
+    assert_eq!(pressed(), ["false", "false", "false", "false", "true"]);
 
     // Pressing the active filter again shows everything.
-    click(&root, ".vss-filter.vss-health-red");
+    click(&root, ".vss-filter.vss-filter-late");
     tick().await;
     assert_eq!(filter.get_untracked(), None);
-    assert_eq!(pressed(), ["true", "false", "false", "false"]);
+    assert_eq!(pressed(), ["true", "false", "false", "false", "false"]);
 
     let input: web_sys::HtmlInputElement = find(&root, ".vss-name-filter")
         .dyn_into()

@@ -67,11 +67,12 @@ fn interval_text(seconds: i64) -> String {
     )
 }
 
-const LIMITS: [&str; 4] = [
+const LIMITS: [&str; 5] = [
     "stale_after",
     "stuck_after",
     "slow_after",
     "expected_interval",
+    "late_grace",
 ];
 
 /// The case's row as the `vantage_sync_state` table returns it, with the view's threshold
@@ -136,6 +137,7 @@ fn the_decoded_rows_agree_with_every_case_of_the_truth_table() {
             stuck_after: limit("stuck_after_s").expect("a stuck limit"),
             slow_after: limit("slow_after_s").expect("a slow limit"),
             expected_interval: limit("expected_interval_s"),
+            late_grace: limit("late_grace_s").expect("a late grace"),
         };
         let row = decoded(&state_row(case, &defaults));
         let facts = Facts {
@@ -200,6 +202,7 @@ fn the_models_alert_names_and_order_are_the_tables() {
         Alert::RepeatedFailures,
         Alert::Slow,
         Alert::MissedSchedule,
+        Alert::Late,
     ]
     .iter()
     .map(|a| a.name().to_owned())

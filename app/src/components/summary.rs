@@ -1,22 +1,23 @@
-//! The summary bar: counts per health as filter buttons, and a name filter.
+//! The summary bar: counts per health, and of late resources, as filter buttons, and a name
+//! filter.
 
 use leptos::prelude::*;
 
-use crate::model::{Counts, Health};
+use crate::model::{Counts, Filter};
 
-/// One button per health with its count (pressing the active one shows all again), an "All"
-/// button, and a search box that filters by resource name.
+/// One button per health and one for late resources, each with its count (pressing the active
+/// one shows all again), an "All" button, and a search box that filters by resource name.
 #[component]
 pub fn SummaryBar(
-    /// Cards per health.
+    /// Cards per health, and late ones.
     #[prop(into)]
     counts: Signal<Counts>,
-    /// The health filter (`None`: all).
-    filter: RwSignal<Option<Health>>,
+    /// The health or late filter (`None`: all).
+    filter: RwSignal<Option<Filter>>,
     /// The name filter (substring, case-insensitive).
     name: RwSignal<String>,
 ) -> impl IntoView {
-    let pressed = move |wanted: Option<Health>| {
+    let pressed = move |wanted: Option<Filter>| {
         move || {
             if filter.get() == wanted {
                 "true"
@@ -25,21 +26,21 @@ pub fn SummaryBar(
             }
         }
     };
-    let buttons = Health::ALL
+    let buttons = Filter::ALL
         .into_iter()
-        .map(|health| {
+        .map(|wanted| {
             view! {
                 <button
                     type="button"
-                    class=format!("vss-filter vss-health-{}", health.name())
-                    aria-pressed=pressed(Some(health))
+                    class=format!("vss-filter {}", wanted.class())
+                    aria-pressed=pressed(Some(wanted))
                     on:click=move |_| {
-                        filter.update(|f| *f = if *f == Some(health) { None } else { Some(health) });
+                        filter.update(|f| *f = if *f == Some(wanted) { None } else { Some(wanted) });
                     }
                 >
-                    {health.label()}
+                    {wanted.label()}
                     " "
-                    <span class="vss-count">{move || counts.get().get(health)}</span>
+                    <span class="vss-count">{move || counts.get().get(wanted)}</span>
                 </button>
             }
         })

@@ -22,15 +22,21 @@ pub enum State {
     Running,
     /// Yellow because it never ran.
     NeverSynced,
+    /// Yellow because it did not start when its schedule said (past the grace): the cause is
+    /// named before its consequence, so a late resource that is also stale or never ran shows
+    /// as late.
+    Late,
 }
 
 impl State {
-    /// The state a health and a status show as.
-    pub fn of(health: Health, status: Status) -> Self {
+    /// The state a health, a status and the `late` alert show as. Red wins over late (the
+    /// alert still says it); a running resource is never late.
+    pub fn of(health: Health, status: Status, late: bool) -> Self {
         match (health, status) {
             (Health::Red, Status::Running) => Self::Stuck,
             (Health::Red, _) => Self::Failing,
             (_, Status::Running) => Self::Running,
+            (Health::Yellow, _) if late => Self::Late,
             (Health::Yellow, Status::NeverRun) => Self::NeverSynced,
             (Health::Yellow, _) => Self::Stale,
             (Health::Green, _) => Self::Healthy,
@@ -46,6 +52,7 @@ impl State {
             Self::Stuck => "Stuck",
             Self::Running => "Running",
             Self::NeverSynced => "Never synced",
+            Self::Late => "Late",
         }
     }
 
@@ -58,6 +65,7 @@ impl State {
             Self::Stuck => "\u{26A0}",       // ⚠
             Self::Running => "\u{21BB}",     // ↻
             Self::NeverSynced => "\u{25CB}", // ○
+            Self::Late => "\u{29D6}",        // ⧖
         }
     }
 
@@ -70,6 +78,7 @@ impl State {
             Self::Stuck => "vss-state-stuck",
             Self::Running => "vss-state-running",
             Self::NeverSynced => "vss-state-never",
+            Self::Late => "vss-state-late",
         }
     }
 }
@@ -132,6 +141,7 @@ impl Card {
             stuck_after: limit(&row.stuck_after, defaults.stuck_after),
             slow_after: limit(&row.slow_after, defaults.slow_after),
             expected_interval: row.expected_interval.as_deref().and_then(parse_interval),
+            late_grace: limit(&row.late_grace, defaults.late_grace),
         };
         let facts = Facts {
             status: row.status,
@@ -174,7 +184,12 @@ impl Card {
 
     /// Its health word and icon.
     pub fn state(&self) -> State {
-        State::of(self.health, self.facts.status)
+        State::of(self.health, self.facts.status, self.is_late())
+    }
+
+    /// Whether its schedule's next run is overdue past the grace (the `late` alert).
+    pub fn is_late(&self) -> bool {
+        self.alerts.contains(&Alert::Late)
     }
 
     /// The card's main line at `now`:
@@ -313,22 +328,33 @@ impl Card {
                 Some(every) => format!("Missed schedule: due every {}", short_span(every)),
                 None => "Missed schedule".to_owned(),
             },
+            Alert::Late => match (t.expected_interval, f.started_at.or(f.created_at)) {
+                (Some(every), Some(last)) => format!(
+                    "Late: due {} ago (every {}, grace {})",
+                    short_span(now.since(last.plus(every))),
+                    short_span(every),
+                    short_span(t.late_grace)
+                ),
+                _ => "Late".to_owned(),
+            },
             Alert::RetriesExhausted => gave_up_text(f.consecutive_failures),
         }
     }
 
-    /// Whether the card passes a health filter and a name filter (substring, ASCII letters
-    /// case-insensitive; blank matches all). ASCII folding only: resource names are
-    /// identifiers, and Unicode case tables would cost the bundle about 4 KB.
-    pub fn matches(&self, health: Option<Health>, name: &str) -> bool {
+    /// Whether the card passes a filter (a health, or late) and a name filter (substring,
+    /// ASCII letters case-insensitive; blank matches all). ASCII folding only: resource names
+    /// are identifiers, and Unicode case tables would cost the bundle about 4 KB.
+    pub fn matches(&self, filter: Option<Filter>, name: &str) -> bool {
         let needle = name.trim().as_bytes();
-        health.is_none_or(|h| h == self.health)
-            && (needle.is_empty()
-                || self
-                    .resource
-                    .as_bytes()
-                    .windows(needle.len())
-                    .any(|w| w.eq_ignore_ascii_case(needle)))
+        filter.is_none_or(|f| match f {
+            Filter::Health(h) => h == self.health,
+            Filter::Late => self.is_late(),
+        }) && (needle.is_empty()
+            || self
+                .resource
+                .as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle)))
     }
 }
 
@@ -346,7 +372,45 @@ pub fn sort_cards(cards: &mut [Card]) {
     cards.sort_by(|a, b| (a.health, &a.resource).cmp(&(b.health, &b.resource)));
 }
 
-/// How many cards have each health.
+/// What a summary button shows: the cards of one health, or the late ones (yellow, or red
+/// and late as well: a late resource is counted under its health and here too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Filter {
+    /// Cards of this health.
+    Health(Health),
+    /// Cards whose schedule's next run is overdue past the grace.
+    Late,
+}
+
+impl Filter {
+    /// Every filter, in the summary's order.
+    pub const ALL: [Self; 4] = [
+        Self::Health(Health::Red),
+        Self::Health(Health::Yellow),
+        Self::Health(Health::Green),
+        Self::Late,
+    ];
+
+    /// Its button's words.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Health(health) => health.label(),
+            Self::Late => "Late",
+        }
+    }
+
+    /// Its button's CSS modifier (`vss-health-red`, `vss-filter-late`).
+    pub const fn class(self) -> &'static str {
+        match self {
+            Self::Health(Health::Red) => "vss-health-red",
+            Self::Health(Health::Yellow) => "vss-health-yellow",
+            Self::Health(Health::Green) => "vss-health-green",
+            Self::Late => "vss-filter-late",
+        }
+    }
+}
+
+/// How many cards have each health, and how many are late.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Red cards.
@@ -355,10 +419,12 @@ pub struct Counts {
     pub yellow: usize,
     /// Green cards.
     pub green: usize,
+    /// Late cards (also counted under their health).
+    pub late: usize,
 }
 
 impl Counts {
-    /// Counts `cards` by health.
+    /// Counts `cards` by health, and the late ones.
     pub fn of(cards: &[Card]) -> Self {
         cards.iter().fold(Self::default(), |mut c, card| {
             match card.health {
@@ -366,16 +432,18 @@ impl Counts {
                 Health::Yellow => c.yellow += 1,
                 Health::Green => c.green += 1,
             }
+            c.late += usize::from(card.is_late());
             c
         })
     }
 
-    /// The count for one health.
-    pub const fn get(self, health: Health) -> usize {
-        match health {
-            Health::Red => self.red,
-            Health::Yellow => self.yellow,
-            Health::Green => self.green,
+    /// The count for one filter.
+    pub const fn get(self, filter: Filter) -> usize {
+        match filter {
+            Filter::Health(Health::Red) => self.red,
+            Filter::Health(Health::Yellow) => self.yellow,
+            Filter::Health(Health::Green) => self.green,
+            Filter::Late => self.late,
         }
     }
 
@@ -560,10 +628,45 @@ mod tests {
             (Health::Yellow, Status::NeverRun, "Never synced"),
         ];
         for (health, status, word) in states {
-            let state = State::of(health, status);
+            let state = State::of(health, status, false);
             assert_eq!(state.word(), word);
             assert!(!state.icon().is_empty());
         }
+        // Late: the cause before its consequence among the yellows; red and running win.
+        let late = [
+            (Health::Yellow, Status::Success, "Late"),
+            (Health::Yellow, Status::NeverRun, "Late"),
+            (Health::Red, Status::Failed, "Failing"),
+            (Health::Yellow, Status::Running, "Running"),
+        ];
+        for (health, status, word) in late {
+            let state = State::of(health, status, true);
+            assert_eq!(state.word(), word);
+            assert!(!state.icon().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_late_card_says_when_it_was_due_and_counts_under_late() {
+        let mut row = row(Status::Success);
+        row.expected_interval = Some("01:00:00".to_owned());
+        row.started_at = Some(now().plus(-3 * HOUR));
+        row.last_sync_time = Some(now().plus(-3 * HOUR).plus(4 * SECOND));
+        let late = Card::from_row(row, now());
+        assert_eq!(late.health, Health::Yellow);
+        assert_eq!(late.alerts, [Alert::MissedSchedule, Alert::Late]);
+        assert_eq!(late.state(), State::Late);
+        assert_eq!(
+            late.alert_text(Alert::Late, now()),
+            "Late: due 2 h ago (every 1 h, grace 1 h)"
+        );
+        let cards = [late.clone(), card(Status::Success)];
+        let counts = Counts::of(&cards);
+        assert_eq!((counts.yellow, counts.green, counts.late), (1, 1, 1));
+        assert_eq!(counts.get(Filter::Late), 1);
+        assert!(late.matches(Some(Filter::Late), ""));
+        assert!(late.matches(Some(Filter::Health(Health::Yellow)), ""));
+        assert!(!cards[1].matches(Some(Filter::Late), ""));
     }
 
     #[test]
@@ -623,8 +726,8 @@ mod tests {
             (counts.red, counts.yellow, counts.green, counts.total()),
             (2, 1, 2, 5)
         );
-        assert!(cards[0].matches(Some(Health::Red), " A "));
-        assert!(!cards[0].matches(Some(Health::Green), ""));
+        assert!(cards[0].matches(Some(Filter::Health(Health::Red)), " A "));
+        assert!(!cards[0].matches(Some(Filter::Health(Health::Green)), ""));
         assert!(!cards[0].matches(None, "zz"));
         assert_eq!(updated_text(12 * SECOND), "Updated 12 s ago");
     }

@@ -90,6 +90,8 @@ pub enum Alert {
     Slow,
     /// Not started within its schedule's `expected_interval`.
     MissedSchedule,
+    /// Not started within `expected_interval + late_grace`: the job may have stopped (yellow).
+    Late,
     /// The retry policy used up its attempts (view only).
     RetriesExhausted,
 }
@@ -104,6 +106,7 @@ impl Alert {
             Self::RepeatedFailures => "repeated_failures",
             Self::Slow => "slow",
             Self::MissedSchedule => "missed_schedule",
+            Self::Late => "late",
             Self::RetriesExhausted => "retries_exhausted",
         }
     }
@@ -116,6 +119,7 @@ impl Alert {
             Self::RepeatedFailures,
             Self::Slow,
             Self::MissedSchedule,
+            Self::Late,
             Self::RetriesExhausted,
         ]
         .into_iter()
@@ -135,6 +139,9 @@ pub struct Thresholds {
     pub slow_after: i64,
     /// How often it should start; `None` when it has no schedule.
     pub expected_interval: Option<i64>,
+    /// How long past its due time a scheduled resource may be before it is late (1 h, the
+    /// schedules table's default).
+    pub late_grace: i64,
 }
 
 impl Default for Thresholds {
@@ -144,6 +151,7 @@ impl Default for Thresholds {
             stuck_after: 30 * MINUTE,
             slow_after: 5 * MINUTE,
             expected_interval: None,
+            late_grace: HOUR,
         }
     }
 }
@@ -174,11 +182,26 @@ fn is_stuck(f: &Facts, t: &Thresholds, now: Timestamp) -> bool {
     f.status == Status::Running && before(f.started_at, now.plus(-t.stuck_after))
 }
 
+/// Scheduled, not running, and not started within `expected_interval + late_grace` (since its
+/// creation, if it never started).
+fn is_late(f: &Facts, t: &Thresholds, now: Timestamp) -> bool {
+    t.expected_interval.is_some_and(|every| {
+        f.status != Status::Running
+            && before(
+                f.started_at.or(f.created_at),
+                now.plus(-every).plus(-t.late_grace),
+            )
+    })
+}
+
 /// The health of a row at `now` (the SQL function `vantage_sync_health_rank_of`).
 pub fn classify_health(f: &Facts, t: &Thresholds, now: Timestamp) -> Health {
     if f.status == Status::Failed || is_stuck(f, t, now) {
         Health::Red
-    } else if before(f.last_sync_time, now.plus(-t.stale_after)) || f.status == Status::NeverRun {
+    } else if before(f.last_sync_time, now.plus(-t.stale_after))
+        || f.status == Status::NeverRun
+        || is_late(f, t, now)
+    {
         Health::Yellow
     } else {
         Health::Green
@@ -208,6 +231,7 @@ pub fn alerts_of(f: &Facts, t: &Thresholds, now: Timestamp) -> Vec<Alert> {
                     && before(f.started_at.or(f.created_at), now.plus(-every))
             }),
         ),
+        (Alert::Late, is_late(f, t, now)),
     ];
     checks
         .into_iter()

@@ -11,7 +11,7 @@ mod row;
 mod run;
 mod time;
 
-pub use card::{Card, Counts, Retry, State, sort_cards, updated_text};
+pub use card::{Card, Counts, Filter, Retry, State, sort_cards, updated_text};
 pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};

@@ -50,6 +50,11 @@ pub struct SyncRow {
     pub next_attempt_at: Option<Timestamp>,
     /// Whether the retry policy gave up (view only).
     pub retries_exhausted: Option<bool>,
+    /// The start of the last successful run: the point an incremental sync reads from
+    /// (watermark migration).
+    pub sync_watermark: Option<Timestamp>,
+    /// The schedule's grace before an overdue resource is late, as interval text (view only).
+    pub late_grace: Option<String>,
 }
 
 impl SyncRow {
@@ -77,6 +82,8 @@ impl SyncRow {
             retry_max_attempts: None,
             next_attempt_at: None,
             retries_exhausted: None,
+            sync_watermark: None,
+            late_grace: None,
         }
     }
 }
