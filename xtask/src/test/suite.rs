@@ -251,8 +251,14 @@ fn browser_tests() -> Result<()> {
         ])
         .current_dir(workspace_root())
         .env("PATH", tools::path_with(&[&WASM_BINDGEN])?)
-        .env("CHROMEDRIVER", tools::path(&CHROMEDRIVER)?))
+        .env("CHROMEDRIVER", tools::path(&CHROMEDRIVER)?)
+        // The runner gives chromedriver 5 s to listen by default; on a loaded 2-core machine
+        // (a fresh-tools run) it once took longer and the suite failed before any test ran.
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", DRIVER_START_SECONDS))
 }
+
+/// How long the wasm test runner waits for chromedriver to listen.
+const DRIVER_START_SECONDS: &str = "60";
 
 /// The built widget in headless Chromium against a fresh test stack of its own (the test
 /// resets the data to the demo fixture, so it never shares a stack with other tests).
