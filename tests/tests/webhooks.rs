@@ -447,14 +447,20 @@ fn completed_and_slow_reach_only_the_subscriptions_that_picked_them() -> Result<
             format!("the new watermark: {body}")
         })?;
     }
-    let completed = got[0].json();
+    let body_of = |event: &str| {
+        got.iter()
+            .map(vantage_sync_tests::receiver::Received::json)
+            .find(|body| body["event"] == event)
+            .unwrap_or_default()
+    };
+    let completed = body_of("completed");
     check(
         completed["text"]
             .as_str()
             .is_some_and(|t| t.contains(&resource) && t.contains("synced 3 records")),
         || format!("a Slack text for completed: {completed}"),
     )?;
-    let slow = got[1].json();
+    let slow = body_of("slow");
     check(
         slow["text"]
             .as_str()
