@@ -449,7 +449,7 @@ fn completed_and_slow_reach_only_the_subscriptions_that_picked_them() -> Result<
     }
     let body_of = |event: &str| {
         got.iter()
-            .map(vantage_sync_tests::receiver::Received::json)
+            .map(Received::json)
             .find(|body| body["event"] == event)
             .unwrap_or_default()
     };
