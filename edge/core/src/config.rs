@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::auth::jwks::{JwksCache, KeySet};
-use crate::auth::writer_token::WriterTokens;
+use crate::auth::writer_token::TokenHashes;
 use crate::auth::{Authenticator, JwksSource};
 use crate::cors::CorsOrigins;
 
@@ -28,6 +28,9 @@ pub const SUPABASE_JWKS: &str = "SUPABASE_JWKS";
 pub const SUPABASE_JWT_SECRET: &str = "SUPABASE_JWT_SECRET";
 /// Comma-separated SHA-256 hex digests of the accepted writer tokens; required.
 pub const VANTAGE_WRITER_TOKEN_SHA256: &str = "VANTAGE_WRITER_TOKEN_SHA256";
+/// Comma-separated SHA-256 hex digests of tokens accepted on `GET metrics` only (optional; a
+/// writer token is accepted there too).
+pub const VANTAGE_METRICS_TOKEN_SHA256: &str = "VANTAGE_METRICS_TOKEN_SHA256";
 /// Comma-separated origins allowed to call `abort` and `health` from a browser, or `*`.
 pub const VANTAGE_CORS_ORIGINS: &str = "VANTAGE_CORS_ORIGINS";
 /// Timeout of each upstream call in milliseconds (default 10,000).
@@ -90,7 +93,9 @@ pub struct Config {
     /// The key towards PostgREST.
     pub service_key: ServiceKey,
     /// Accepted writer tokens.
-    pub writer_tokens: WriterTokens,
+    pub writer_tokens: TokenHashes,
+    /// Tokens accepted on `GET metrics` only, if any.
+    pub metrics_tokens: Option<TokenHashes>,
     /// User-token keys: static, or the URL to fetch them from.
     pub jwks: JwksConfig,
     /// The legacy HS256 secret, if any.
@@ -113,6 +118,7 @@ impl fmt::Debug for Config {
             .field("rest_url", &self.rest_url)
             .field("service_key", &self.service_key)
             .field("writer_tokens", &self.writer_tokens)
+            .field("metrics_tokens", &self.metrics_tokens)
             .field("jwks", &self.jwks)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| ".."))
             .field("cors_origins", &self.cors_origins)
@@ -153,11 +159,19 @@ impl Config {
                 hint: "the SHA-256 hex digest of each writer token, comma-separated (printf %s \"$TOKEN\" | sha256sum)",
             })
             .and_then(|list| {
-                WriterTokens::from_hex_list(&list).map_err(|problem| ConfigError::Invalid {
+                TokenHashes::from_hex_list(&list).map_err(|problem| ConfigError::Invalid {
                     var: VANTAGE_WRITER_TOKEN_SHA256,
                     problem,
                 })
             })?;
+        let metrics_tokens = get(VANTAGE_METRICS_TOKEN_SHA256)
+            .map(|list| {
+                TokenHashes::from_hex_list(&list).map_err(|problem| ConfigError::Invalid {
+                    var: VANTAGE_METRICS_TOKEN_SHA256,
+                    problem,
+                })
+            })
+            .transpose()?;
         let jwks = match get(SUPABASE_JWKS) {
             Some(text) => JwksConfig::Static(KeySet::from_jwks_json(&text).map_err(|problem| {
                 ConfigError::Invalid {
@@ -204,6 +218,7 @@ impl Config {
             rest_url,
             service_key,
             writer_tokens,
+            metrics_tokens,
             jwks,
             jwt_secret: get(SUPABASE_JWT_SECRET),
             cors_origins,
@@ -221,6 +236,7 @@ impl Config {
         };
         Authenticator::new(
             self.writer_tokens.clone(),
+            self.metrics_tokens.clone(),
             jwks,
             self.jwt_secret.as_ref().map(|s| s.as_bytes().to_vec()),
         )
@@ -328,6 +344,7 @@ mod tests {
         );
         assert_eq!(config.upstream_timeout_ms, DEFAULT_UPSTREAM_TIMEOUT_MS);
         assert!(config.jwt_secret.is_none());
+        assert!(config.metrics_tokens.is_none());
         Ok(())
     }
 
@@ -363,7 +380,7 @@ mod tests {
 
     #[test]
     fn every_problem_names_its_variable() {
-        let cases: [(&str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str); 10] = [
             (SUPABASE_URL, "", SUPABASE_URL),
             (SUPABASE_URL, "ftp://x", SUPABASE_URL),
             (SUPABASE_REST_URL, "not a url", SUPABASE_REST_URL),
@@ -377,6 +394,11 @@ mod tests {
                 VANTAGE_WRITER_TOKEN_SHA256,
                 "abc",
                 VANTAGE_WRITER_TOKEN_SHA256,
+            ),
+            (
+                VANTAGE_METRICS_TOKEN_SHA256,
+                "not-a-hash",
+                VANTAGE_METRICS_TOKEN_SHA256,
             ),
             (SUPABASE_JWKS, "{}", SUPABASE_JWKS),
             (VANTAGE_CORS_ORIGINS, "example.com", VANTAGE_CORS_ORIGINS),

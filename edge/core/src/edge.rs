@@ -5,10 +5,9 @@
 //! content type (415), body (400/422), then the SQL function.
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::header::{ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, StatusCode};
-use serde_json::Value;
 
 use crate::auth::{Authenticator, Caller};
 use crate::clock::Clock;
@@ -17,7 +16,9 @@ use crate::cors::{self, Preflight};
 use crate::error::{EdgeError, json_response};
 use crate::handlers;
 use crate::log::{LogLine, Trace};
+use crate::openmetrics::Format;
 use crate::postgrest::Postgrest;
+use crate::request_counts::RequestCounts;
 use crate::routes::{Resolved, Route, resolve};
 use crate::upstream::Upstream;
 use crate::validation::{self, MAX_BODY_BYTES};
@@ -29,8 +30,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Every request header the edge reads (credentials, body framing, CORS). An adapter whose
 /// runtime charges for each header it copies (the wasm build: each one crosses from
 /// JavaScript) hands over these and no others; keep the list in step with the reads.
-pub const REQUEST_HEADERS_READ: [&str; 4] =
-    ["authorization", "content-length", "content-type", "origin"];
+pub const REQUEST_HEADERS_READ: [&str; 5] = [
+    "accept",
+    "authorization",
+    "content-length",
+    "content-type",
+    "origin",
+];
 
 /// The edge function, generic over how it reaches PostgREST and reads the time.
 #[derive(Debug)]
@@ -39,6 +45,7 @@ pub struct Edge<U, C> {
     auth: Authenticator,
     upstream: U,
     clock: C,
+    requests: RequestCounts,
 }
 
 /// A request's id and arrival time, taken before its body is read.
@@ -76,6 +83,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             config,
             upstream,
             clock,
+            requests: RequestCounts::default(),
         }
     }
 
@@ -87,6 +95,12 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
     /// The upstream client.
     pub fn upstream(&self) -> &U {
         &self.upstream
+    }
+
+    /// Counts an answered request by its log line's route and status (`GET metrics` serves the
+    /// counts). [`serve()`](crate::serve()) calls it once per request, with the line it logs.
+    pub fn count(&self, line: &LogLine) {
+        self.requests.record(line.route, line.status);
     }
 
     /// Starts a request: its id (from the adapter: random, or the platform's) and the time.
@@ -150,7 +164,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         head: &Parts,
         body: &[u8],
         trace: &mut Trace,
-    ) -> Result<Value, EdgeError> {
+    ) -> Result<Response<Bytes>, EdgeError> {
         check_size(&head.headers, body.len())?;
         let caller = self
             .auth
@@ -179,7 +193,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             &self.config.service_key,
             &self.upstream,
         );
-        match (route, &caller) {
+        let answer = match (route, &caller) {
             (Route::Start, _) => handlers::start(&pg, validation::parse_start(body)?, trace).await,
             (Route::Complete, _) => {
                 handlers::complete(&pg, validation::parse_complete(body)?, trace).await
@@ -188,14 +202,20 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             (Route::Abort, Caller::User(user)) => {
                 handlers::abort(&pg, validation::parse_abort(body)?, user, trace).await
             }
-            (Route::Abort, Caller::Writer) => Err(EdgeError::Forbidden(
+            (Route::Abort, _) => Err(EdgeError::Forbidden(
                 "writer tokens cannot abort runs; sign in as a sync admin".into(),
             )),
             (Route::Health, _) => handlers::health(&pg, trace).await,
             (Route::Sweep, _) => {
                 handlers::sweep(&pg, &self.upstream, &self.clock, &self.config, trace).await
             }
-        }
+            (Route::Metrics, _) => {
+                let accept = head.headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+                return handlers::metrics(&pg, &self.requests, Format::negotiate(accept), trace)
+                    .await;
+            }
+        }?;
+        Ok(json_response(StatusCode::OK, &answer))
     }
 
     fn preflight(&self, route: Route, head: &Parts, ctx: &RequestContext) -> Handled {
@@ -226,12 +246,12 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
         &self,
         route: Option<Route>,
         head: &Parts,
-        result: Result<Value, EdgeError>,
+        result: Result<Response<Bytes>, EdgeError>,
         trace: Trace,
         ctx: &RequestContext,
     ) -> Handled {
         let (response, error) = match result {
-            Ok(body) => (json_response(StatusCode::OK, &body), None),
+            Ok(response) => (response, None),
             Err(error) => (error.response(), Some(error)),
         };
         let mut response = response;

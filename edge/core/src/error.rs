@@ -47,7 +47,7 @@ pub enum EdgeError {
     },
     /// No route at this path.
     #[error(
-        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, abort, sweep and GET health"
+        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, abort, sweep and GET health, metrics"
     )]
     NotFound,
     /// The route exists, the method does not.

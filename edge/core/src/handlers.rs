@@ -1,6 +1,9 @@
 //! What each route does upstream, once the caller is authenticated and the body validated.
 //! Every state change is one call of a SQL function; the database's clock is the only clock.
 
+use bytes::Bytes;
+use http::Response;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::auth::user_jwt::UserClaims;
@@ -8,7 +11,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
 use crate::log::Trace;
+use crate::metrics::{self, METRICS_FUNCTION, ResourceMetrics};
+use crate::openmetrics::{self, Format};
 use crate::postgrest::{Action, Postgrest, first_row, map_error};
+use crate::request_counts::RequestCounts;
 use crate::upstream::Upstream;
 use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
 use crate::webhooks;
@@ -181,12 +187,43 @@ pub(crate) async fn abort<U: Upstream>(
     }))
 }
 
-/// Rows read per page of the health view: PostgREST caps an answer at its `db-max-rows`
-/// (1,000 on Supabase by default), so a bigger project is read page by page.
-const HEALTH_PAGE: usize = 1000;
+/// Rows read per page: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase by
+/// default), so a bigger project is read page by page.
+const PAGE_ROWS: usize = 1000;
 
 /// The most pages read (100,000 resources): the answer of one request stays bounded.
-const HEALTH_MAX_PAGES: usize = 100;
+const MAX_PAGES: usize = 100;
+
+/// Every row of `path` (a PostgREST read with its `select` and `order`), page by page.
+async fn read_pages<U: Upstream, T: serde::de::DeserializeOwned>(
+    pg: &Postgrest<'_, U>,
+    path: &str,
+    action: &Action<'_>,
+    trace: &mut Trace,
+) -> Result<Vec<T>, EdgeError> {
+    let mut rows: Vec<T> = Vec::new();
+    for page in 0..MAX_PAGES {
+        let raw = pg
+            .get(
+                &format!("{path}&limit={PAGE_ROWS}&offset={}", page * PAGE_ROWS),
+                trace,
+            )
+            .await
+            .map_err(|e| map_error(e, action))?;
+        let page_rows: Vec<T> = serde_json::from_slice(&raw).map_err(|e| {
+            EdgeError::internal(format!(
+                "the answer to {} is not its rows: {e}",
+                action.verb
+            ))
+        })?;
+        let full = page_rows.len() >= PAGE_ROWS;
+        rows.extend(page_rows);
+        if !full {
+            break;
+        }
+    }
+    Ok(rows)
+}
 
 /// `health`: the health view's rows in its order (red, yellow, green, then name) and a count
 /// per colour.
@@ -199,26 +236,13 @@ pub(crate) async fn health<U: Upstream>(
         resource: "",
         run_id: None,
     };
-    let mut rows: Vec<Value> = Vec::new();
-    for page in 0..HEALTH_MAX_PAGES {
-        let raw = pg
-            .get(
-                &format!(
-                    "/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key&limit={HEALTH_PAGE}&offset={}",
-                    page * HEALTH_PAGE
-                ),
-                trace,
-            )
-            .await
-            .map_err(|e| map_error(e, &action))?;
-        let page_rows: Vec<Value> = serde_json::from_slice(&raw)
-            .map_err(|_| EdgeError::internal("the health view's answer is not a JSON array"))?;
-        let full = page_rows.len() >= HEALTH_PAGE;
-        rows.extend(page_rows);
-        if !full {
-            break;
-        }
-    }
+    let rows: Vec<Value> = read_pages(
+        pg,
+        &format!("/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key"),
+        &action,
+        trace,
+    )
+    .await?;
     let (mut red, mut yellow, mut green) = (0u32, 0u32, 0u32);
     for row in &rows {
         match row.get("health").and_then(Value::as_str) {
@@ -232,6 +256,37 @@ pub(crate) async fn health<U: Upstream>(
         "resources": rows,
         "summary": { "red": red, "yellow": yellow, "green": green },
     }))
+}
+
+/// `metrics`: the rows of `vantage_sync_metrics()` by resource name, page by page, and the
+/// edge's request counters, as text in `format`.
+pub(crate) async fn metrics<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    requests: &RequestCounts,
+    format: Format,
+    trace: &mut Trace,
+) -> Result<Response<Bytes>, EdgeError> {
+    let action = Action {
+        verb: "read metrics",
+        resource: "",
+        run_id: None,
+    };
+    let rows: Vec<ResourceMetrics> = read_pages(
+        pg,
+        &format!("/rpc/{METRICS_FUNCTION}?order=resource"),
+        &action,
+        trace,
+    )
+    .await?;
+    let text = openmetrics::render(&metrics::families(&rows, &requests.snapshot()), format);
+    let mut response = Response::new(Bytes::from(text));
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `sweep` (a cron's call): `sweep_vantage_syncs` fails stuck runs and queues `stale` and `late` events,

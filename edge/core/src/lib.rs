@@ -21,7 +21,8 @@
 //!
 //! Routes (under `/functions/v1/vantage-sync/` or `/vantage-sync/`, as in [`routes::Route`]):
 //! `POST start`, `POST complete`, `POST fail`, `POST sweep` (writer token), `POST abort`
-//! (sync admin's JWT), `GET health` (either). Errors are `{"error":{"code","message"}}` with
+//! (sync admin's JWT), `GET health` (either), `GET metrics` (writer or metrics token; the
+//! OpenMetrics text format). Errors are `{"error":{"code","message"}}` with
 //! the codes of [`EdgeError::code`].
 
 pub mod auth;
@@ -32,8 +33,11 @@ mod edge;
 pub mod error;
 mod handlers;
 pub mod log;
+pub mod metrics;
+pub mod openmetrics;
 pub mod postgrest;
 pub mod receivers;
+pub mod request_counts;
 pub mod routes;
 pub mod serve;
 mod strict_json;

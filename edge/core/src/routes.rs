@@ -24,6 +24,8 @@ pub enum Route {
     Health,
     /// `POST sweep`: fail stuck runs, queue stale events, deliver due webhooks (for a cron).
     Sweep,
+    /// `GET metrics`: Prometheus's scrape (writer or metrics token; not for browsers).
+    Metrics,
 }
 
 /// What a method and path resolve to.
@@ -37,13 +39,14 @@ pub enum Resolved {
 
 impl Route {
     /// Every route.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Start,
         Self::Complete,
         Self::Fail,
         Self::Abort,
         Self::Health,
         Self::Sweep,
+        Self::Metrics,
     ];
 
     /// The route's path segment and log name.
@@ -55,13 +58,14 @@ impl Route {
             Self::Abort => "abort",
             Self::Health => "health",
             Self::Sweep => "sweep",
+            Self::Metrics => "metrics",
         }
     }
 
     /// The method that calls it.
     pub fn method(self) -> Method {
         match self {
-            Self::Health => Method::GET,
+            Self::Health | Self::Metrics => Method::GET,
             _ => Method::POST,
         }
     }
@@ -76,6 +80,7 @@ impl Route {
         match self {
             Self::Health => "GET, OPTIONS",
             Self::Abort => "POST, OPTIONS",
+            Self::Metrics => "GET",
             _ => "POST",
         }
     }
@@ -86,12 +91,13 @@ impl Route {
             Self::Start | Self::Complete | Self::Fail | Self::Sweep => Accepts::Writer,
             Self::Abort => Accepts::User,
             Self::Health => Accepts::WriterOrUser,
+            Self::Metrics => Accepts::WriterOrMetrics,
         }
     }
 
     /// Whether it takes a JSON body.
     pub fn has_body(self) -> bool {
-        !matches!(self, Self::Health | Self::Sweep)
+        !matches!(self, Self::Health | Self::Sweep | Self::Metrics)
     }
 }
 
@@ -184,11 +190,28 @@ mod tests {
             resolve(&Method::OPTIONS, "/vantage-sync/health"),
             Ok(Resolved::Preflight(Route::Health))
         );
-        for etl in ["start", "complete", "fail"] {
+        for etl in ["start", "complete", "fail", "metrics"] {
             assert_eq!(
                 resolve(&Method::OPTIONS, &format!("/vantage-sync/{etl}")),
-                Err(EdgeError::MethodNotAllowed { allow: "POST" })
+                Err(EdgeError::MethodNotAllowed {
+                    allow: if etl == "metrics" { "GET" } else { "POST" }
+                })
             );
         }
+    }
+
+    #[test]
+    fn metrics_is_a_get_without_a_body_for_writer_or_metrics_tokens() {
+        assert_eq!(
+            resolve(&Method::GET, "/functions/v1/vantage-sync/metrics"),
+            Ok(Resolved::Call(Route::Metrics))
+        );
+        assert_eq!(
+            resolve(&Method::POST, "/vantage-sync/metrics"),
+            Err(EdgeError::MethodNotAllowed { allow: "GET" })
+        );
+        assert!(!Route::Metrics.is_browser_route());
+        assert!(!Route::Metrics.has_body());
+        assert_eq!(Route::Metrics.accepts(), Accepts::WriterOrMetrics);
     }
 }

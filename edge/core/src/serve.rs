@@ -109,7 +109,7 @@ where
 
 /// Answers one request, as every adapter must: the head first (a refused request's body is
 /// never read), then the body through `body`, at most [`MAX_BODY_BYTES`], then the handler;
-/// logs the request's line and hands the webhook deliveries it queued to
+/// logs the request's line, counts it by route and status (`GET metrics`) and hands the webhook deliveries it queued to
 /// [`Runtime::spawn`]. The adapter only converts the returned response.
 pub async fn serve<E, U, C, B, R>(edge: &E, head: Parts, body: B, runtime: &R) -> Response<Bytes>
 where
@@ -128,6 +128,7 @@ where
         },
     };
     runtime.log(&handled.log);
+    edge.count(&handled.log);
     if let Some(resource) = handled.deliveries_pending {
         runtime.spawn(Deliveries {
             edge: E::clone(edge),

@@ -1,4 +1,5 @@
-//! Who is calling: ETL jobs with a writer token, people with a Supabase user JWT.
+//! Who is calling: ETL jobs with a writer token, people with a Supabase user JWT, Prometheus
+//! with a writer token or a metrics token (accepted on `metrics` only).
 //!
 //! Every check here runs before any call to PostgREST. The only upstream call authentication
 //! can make is a JWKS fetch from Supabase Auth, for a well-formed ES256/RS256 token whose key
@@ -19,7 +20,7 @@ use crate::log::Trace;
 use crate::upstream::{Upstream, UpstreamErrorKind};
 use jwks::{Alg, JwksCache, KeySet};
 use user_jwt::{JwtError, UnverifiedToken, UserClaims};
-use writer_token::WriterTokens;
+use writer_token::TokenHashes;
 
 /// Where the user-token keys come from.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub enum Caller {
     Writer,
     /// A signed-in user.
     User(UserClaims),
+    /// A scraper holding a metrics token (`VANTAGE_METRICS_TOKEN_SHA256`).
+    Metrics,
 }
 
 /// What a route accepts.
@@ -48,25 +51,31 @@ pub enum Accepts {
     User,
     /// Either (health).
     WriterOrUser,
+    /// A writer token or a metrics token (metrics).
+    WriterOrMetrics,
 }
 
 /// The credentials checker.
 #[derive(Debug)]
 pub struct Authenticator {
-    writer_tokens: WriterTokens,
+    writer_tokens: TokenHashes,
+    metrics_tokens: Option<TokenHashes>,
     jwks: JwksSource,
     legacy_secret: Option<Vec<u8>>,
 }
 
 impl Authenticator {
-    /// A checker for these writer tokens, user-token keys and optional legacy HS256 secret.
+    /// A checker for these writer tokens, optional metrics tokens, user-token keys and optional
+    /// legacy HS256 secret.
     pub fn new(
-        writer_tokens: WriterTokens,
+        writer_tokens: TokenHashes,
+        metrics_tokens: Option<TokenHashes>,
         jwks: JwksSource,
         legacy_secret: Option<Vec<u8>>,
     ) -> Self {
         Self {
             writer_tokens,
+            metrics_tokens,
             jwks,
             legacy_secret,
         }
@@ -84,10 +93,26 @@ impl Authenticator {
         let token = bearer_token(headers)?;
         let is_writer = self.writer_tokens.accepts(token);
         match accepts {
-            Accepts::Writer | Accepts::WriterOrUser if is_writer => Ok(Caller::Writer),
+            Accepts::Writer | Accepts::WriterOrUser | Accepts::WriterOrMetrics if is_writer => {
+                Ok(Caller::Writer)
+            }
             Accepts::Writer => Err(EdgeError::Unauthorized(
                 "the bearer token is not a valid writer token".into(),
             )),
+            Accepts::WriterOrMetrics => {
+                // Checked the same way whether metrics tokens are configured or not.
+                let is_metrics = self
+                    .metrics_tokens
+                    .as_ref()
+                    .is_some_and(|tokens| tokens.accepts(token));
+                if is_metrics {
+                    Ok(Caller::Metrics)
+                } else {
+                    Err(EdgeError::Unauthorized(
+                        "the bearer token is neither a metrics token nor a writer token".into(),
+                    ))
+                }
+            }
             Accepts::User if is_writer => Err(EdgeError::Forbidden(
                 "writer tokens cannot abort runs; sign in as a sync admin".into(),
             )),

@@ -1,25 +1,26 @@
-//! Writer tokens: the bearer secrets ETL jobs hold. The function only knows their SHA-256
-//! hashes (`VANTAGE_WRITER_TOKEN_SHA256`, several for rotation) and compares in constant time.
+//! Writer tokens: the bearer secrets ETL jobs hold (and metrics tokens, Prometheus's, kept the
+//! same way). The function only knows their SHA-256 hashes (`VANTAGE_WRITER_TOKEN_SHA256`,
+//! `VANTAGE_METRICS_TOKEN_SHA256`, several each for rotation) and compares in constant time.
 
 use std::fmt;
 
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-/// The configured writer-token hashes.
+/// The configured hashes of one kind of token (writer or metrics).
 #[derive(Clone, PartialEq, Eq)]
-pub struct WriterTokens {
+pub struct TokenHashes {
     hashes: Vec<[u8; 32]>,
 }
 
-impl fmt::Debug for WriterTokens {
+impl fmt::Debug for TokenHashes {
     // Hashes are not secrets, but they do not belong in logs either.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WriterTokens({} hashes)", self.hashes.len())
+        write!(f, "TokenHashes({} hashes)", self.hashes.len())
     }
 }
 
-impl WriterTokens {
+impl TokenHashes {
     /// Parses a comma-separated list of SHA-256 hex digests (64 hex characters each; spaces
     /// around entries and upper case are fine). The error says which entry is wrong.
     pub fn from_hex_list(list: &str) -> Result<Self, String> {
@@ -37,7 +38,10 @@ impl WriterTokens {
             hashes.push(hash);
         }
         if hashes.is_empty() {
-            return Err("holds no hash; set it to the SHA-256 hex digest of each writer token, comma-separated".into());
+            return Err(
+                "holds no hash; set it to the SHA-256 hex digest of each token, comma-separated"
+                    .into(),
+            );
         }
         Ok(Self { hashes })
     }
@@ -52,7 +56,7 @@ impl WriterTokens {
         self.hashes.is_empty()
     }
 
-    /// Whether `token` is one of the writer tokens. Hashes first, then compares with every
+    /// Whether `token` is one of these tokens. Hashes first, then compares with every
     /// configured hash without stopping early, so the time taken says nothing about the token.
     pub fn accepts(&self, token: &str) -> bool {
         let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
@@ -98,7 +102,7 @@ mod tests {
             sha256_hex(TOKEN),
             sha256_hex(other).to_uppercase()
         );
-        let tokens = WriterTokens::from_hex_list(&list)?;
+        let tokens = TokenHashes::from_hex_list(&list)?;
         assert_eq!(tokens.len(), 2);
         assert!(tokens.accepts(TOKEN));
         assert!(tokens.accepts(other));
@@ -110,20 +114,20 @@ mod tests {
 
     #[test]
     fn bad_lists_name_the_entry() {
-        let error = WriterTokens::from_hex_list(&format!("{},xyz", sha256_hex(TOKEN)));
+        let error = TokenHashes::from_hex_list(&format!("{},xyz", sha256_hex(TOKEN)));
         assert!(
             matches!(&error, Err(m) if m.starts_with("entry 2 ")),
             "{error:?}"
         );
-        assert!(WriterTokens::from_hex_list(" , ").is_err());
+        assert!(TokenHashes::from_hex_list(" , ").is_err());
         let not_hex = "g".repeat(64);
-        assert!(WriterTokens::from_hex_list(&not_hex).is_err());
+        assert!(TokenHashes::from_hex_list(&not_hex).is_err());
     }
 
     #[test]
     fn debug_shows_only_the_count() -> Result<(), String> {
-        let tokens = WriterTokens::from_hex_list(&sha256_hex(TOKEN))?;
-        assert_eq!(format!("{tokens:?}"), "WriterTokens(1 hashes)");
+        let tokens = TokenHashes::from_hex_list(&sha256_hex(TOKEN))?;
+        assert_eq!(format!("{tokens:?}"), "TokenHashes(1 hashes)");
         Ok(())
     }
 }
