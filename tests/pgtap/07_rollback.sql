@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(93);
+SELECT plan(95);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -48,6 +48,10 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261202150100_vantage_sync_metrics_rollback.sql
+
+SELECT hasnt_function('public'::name, 'vantage_sync_metrics'::name, '150100 rollback drops vantage_sync_metrics');
+
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_drop_old_runs'::name, '124500 rollback drops vantage_sync_drop_old_runs');
@@ -259,8 +263,10 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261202100100_vantage_sync_late.sql
 \ir ../../migrations/20261202100200_vantage_sync_webhook_events.sql
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs.sql
+\ir ../../migrations/20261202150100_vantage_sync_metrics.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
+SELECT has_function('public', 'vantage_sync_metrics', ARRAY[]::text[], 're-apply creates vantage_sync_metrics');
 SELECT has_function('public', 'vantage_sync_drop_old_runs', ARRAY['integer'], 're-apply creates vantage_sync_drop_old_runs');
 
 SELECT has_table('public', 'vantage_sync_runs', 're-apply creates vantage_sync_runs');
