@@ -13,6 +13,7 @@
 //! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
 //! - [`figures`] records the reliability suite's figures for its final table;
 //! - [`receiver`] is a webhook receiver on loopback;
+//! - [`prometheus`] runs Debian's `promtool` and a Prometheus server scraping one target;
 //! - [`static_site`] serves a folder as a CDN does (precompressed, cache headers);
 //! - [`shaper`] is the benchmark's mobile network: a TCP proxy that charges round trips and
 //!   shares a slow link.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod figures;
 pub mod load;
 pub mod postgres_server;
+pub mod prometheus;
 pub mod receiver;
 pub mod rest;
 pub mod shaper;

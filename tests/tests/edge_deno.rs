@@ -1,7 +1,7 @@
 //! The Supabase Edge Functions shape, run for real: the bundle of `cargo xtask bundle supabase`
 //! (`index.ts`, the wasm-bindgen glue, the module) started with `deno run` on a loopback port,
 //! with the environment the native server gets, against the stack's PostgREST and Postgres.
-//! The core suite goes through it once, each answer checked in SQL too; and the bundle is
+//! The core suite (`GET metrics` included) goes through it once, each answer checked in SQL too; and the bundle is
 //! scanned for secrets.
 //!
 //! The tests build and install nothing: the bundle is `$VANTAGE_SUPABASE_BUNDLE`, else
@@ -294,6 +294,29 @@ fn health_and_flows(edge: &Edge, db: &Db, answers: &mut Vec<EdgeResponse>) -> Re
     check(i64::try_from(listed).ok() == Some(in_sql), || {
         format!("health lists {listed} resources, the view has {in_sql}: {answer}")
     })?;
+    answers.push(answer);
+
+    // GET metrics, as Prometheus asks for it: one health sample per row of the view.
+    let answer = edge.send(
+        "GET",
+        &format!("{FUNCTION_PATH}/metrics"),
+        &[
+            ("authorization", writer.as_str()),
+            ("accept", "application/openmetrics-text;version=1.0.0"),
+        ],
+        None,
+    )?;
+    let samples = answer
+        .body
+        .lines()
+        .filter(|l| l.starts_with("vantage_sync_health{"))
+        .count();
+    check(
+        answer.status == 200
+            && answer.body.ends_with("# EOF\n")
+            && i64::try_from(samples).ok() == Some(in_sql),
+        || format!("metrics has {samples} health samples, the view {in_sql} rows: {answer}"),
+    )?;
     answers.push(answer);
 
     // start -> complete.

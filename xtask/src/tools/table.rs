@@ -174,6 +174,18 @@ pub const CHROMEDRIVER: Tool = Tool {
     needed_by: BROWSER,
 };
 
+/// Prometheus 2.42, Debian's: `promtool check metrics` and a real server scraping the edge's
+/// `GET metrics` (`tests/tests/metrics.rs`). `tools/apt.rs` keeps its package scripts from
+/// starting the system service; the tests start their own on loopback.
+pub const PROMETHEUS: Tool = Tool {
+    name: "Prometheus",
+    source: Source::Apt {
+        package: "prometheus",
+        provides: "/usr/bin/promtool",
+    },
+    needed_by: TEST_ONLY,
+};
+
 /// brotli, for the widget's transfer sizes.
 pub const BROTLI: Tool = Tool {
     name: "brotli",
@@ -326,6 +338,7 @@ pub const TABLE: &[&Tool] = &[
     &NGINX,
     &NGINX_LUA,
     &PG_PROVE,
+    &PROMETHEUS,
     &Tool {
         name: "Chromium",
         source: Source::Apt {
