@@ -7,6 +7,9 @@
 //! 4. the TypeScript function a Supabase user would otherwise write with supabase-js, under
 //!    the same Deno (`bench_peer.ts`).
 //!
+//! Then the edge's two reads of every resource, `GET health` and `GET metrics`, at 10,000
+//! resources through the native edge (`edge_reads.rs`).
+//!
 //! Each target gets its own resources, so no run of one can conflict with another's. The load
 //! comes from `vantage-load` (`tests/src/load.rs`), one worker per resource.
 
@@ -17,6 +20,7 @@ use serde::Deserialize;
 
 use nix::sys::signal::Signal;
 
+use super::edge_reads;
 use crate::build::deno_function::DenoFunction;
 use crate::build::supabase::bundle_supabase;
 use crate::error::{Result, XtaskError};
@@ -158,8 +162,11 @@ pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
         .into_iter()
         .map(|rounds| median_by(rounds, |r| r.p99_ms))
         .collect();
-    drop((wasm, peer, native));
+    drop((wasm, peer));
+    let reads = edge_reads::bench_reads(stack, &native.url, &setting("WRITER_TOKEN")?)?;
+    drop(native);
     print_table(&targets, &throughput, &latency, &ratios, seconds);
+    edge_reads::print_reads(&reads);
     Ok(())
 }
 
@@ -265,7 +272,7 @@ struct Ratios {
 }
 
 /// The median of `values` (not empty).
-fn median(mut values: Vec<f64>) -> f64 {
+pub(super) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }

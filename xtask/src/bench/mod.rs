@@ -2,6 +2,7 @@
 
 mod db;
 mod edge;
+mod edge_reads;
 mod first_cards;
 mod pages;
 mod report;
@@ -19,7 +20,8 @@ pub enum Bench {
     /// The state functions against a plain UPDATE, and the health view at 10,000 resources.
     Db,
     /// ETL cycles through the native edge, the Deno/wasm bundle and a supabase-js peer,
-    /// against the same RPCs straight to PostgREST.
+    /// against the same RPCs straight to PostgREST; then `GET health` against `GET metrics`
+    /// at 10,000 resources.
     Edge,
     /// The widget's transfer size (wasm + js + css; raw, gzip, brotli) after a release build,
     /// its wasm by part, and its time to first cards against the plain-JavaScript floor and a
