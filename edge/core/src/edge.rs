@@ -98,7 +98,7 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
     }
 
     /// Counts an answered request by its log line's route and status (`GET metrics` serves the
-    /// counts). [`serve()`](crate::serve()) calls it once per request, with the line it logs.
+    /// counts). `serve` calls it once per request, with the line it logs.
     pub fn count(&self, line: &LogLine) {
         self.requests.record(line.route, line.status);
     }

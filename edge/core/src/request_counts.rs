@@ -1,9 +1,9 @@
 //! The edge's own request counters, by route and status, in memory: per process natively, per
 //! isolate under Deno (a new isolate starts from zero, which Prometheus reads as a counter
-//! reset). Counted once per answered request, where its log line is made ([`crate::serve()`]).
+//! reset). Counted once per answered request, where its log line is made (`serve`).
 //!
-//! The number of series is bounded: a route is one of the fixed names of
-//! [`crate::routes::Route`] or `unknown`, and a status one the edge itself answers (about a
+//! The number of series is bounded: a route is one of the fixed route names or
+//! `unknown`, and a status one the edge itself answers (about a
 //! dozen). The lock is held only to add one or copy the map, never across an `await`.
 
 use std::collections::BTreeMap;

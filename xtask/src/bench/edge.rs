@@ -272,7 +272,7 @@ struct Ratios {
 }
 
 /// The median of `values` (not empty).
-pub(super) fn median(mut values: Vec<f64>) -> f64 {
+fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::edge::median;
+use super::report::median;
 use crate::error::{Result, XtaskError};
 use crate::progress::Step;
 use crate::stack::RunningStack;
@@ -111,8 +111,8 @@ pub fn bench_reads(stack: &RunningStack, edge_url: &str, token: &str) -> Result<
     }
     let times = ReadTimes {
         rows,
-        health_ms: median(health),
-        metrics_ms: median(metrics),
+        health_ms: median(&health),
+        metrics_ms: median(&metrics),
         health_bytes,
         metrics_bytes,
     };
