@@ -561,7 +561,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
         ));
     }
     let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-    let routes = ["start", "complete", "fail", "abort", "health", "sweep"];
+    let routes = ["start", "complete", "fail", "abort", "health", "sweep", "metrics"];
     for (credential, authorization) in edge_credentials(&stack)? {
         for route in routes {
             for verb in verbs {
@@ -598,7 +598,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     matrix.print("edge function");
     report(
         &matrix,
-        "edge: 12 credentials (incl. a revoked writer token and the two API keys) × 6 routes × 5 verbs",
+        "edge: 12 credentials (incl. a revoked writer token and the two API keys) × 7 routes × 5 verbs",
     )
 }
 
