@@ -11,7 +11,8 @@ SELECT plan(11);
 
 SELECT has_function('public', 'vantage_sync_metrics', ARRAY[]::text[], 'vantage_sync_metrics() exists');
 SELECT results_eq(
-  $$SELECT p.provolatile::text, p.prosecdef, p.proconfig IS NULL, l.lanname::text
+  $$SELECT p.provolatile::text COLLATE "default", p.prosecdef, p.proconfig IS NULL,
+           l.lanname::text COLLATE "default"
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
      WHERE p.oid = 'public.vantage_sync_metrics()'::regprocedure$$,
   $$VALUES ('s'::text, false, true, 'sql'::text)$$,
@@ -43,9 +44,9 @@ UPDATE vantage_sync_state
        completed_at = now() - interval '10 minutes' + interval '0.5 seconds',
        consecutive_failures = 3
  WHERE resource = 'funds';
+SELECT start_vantage_sync('investors');
 UPDATE vantage_sync_state
-   SET last_sync_status = 'running', last_sync_time = now() - interval '1 hour',
-       started_at = now() - interval '2 minutes', completed_at = NULL
+   SET last_sync_time = now() - interval '1 hour', started_at = now() - interval '2 minutes'
  WHERE resource = 'investors';
 
 SELECT results_eq(
