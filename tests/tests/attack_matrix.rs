@@ -561,7 +561,9 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
         ));
     }
     let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-    let routes = ["start", "complete", "fail", "abort", "health", "sweep", "metrics"];
+    let routes = [
+        "start", "complete", "fail", "abort", "health", "sweep", "metrics",
+    ];
     for (credential, authorization) in edge_credentials(&stack)? {
         for route in routes {
             for verb in verbs {

@@ -309,10 +309,18 @@ fn a_prometheus_server_scrapes_it_and_answers_what_the_database_holds() -> Resul
     check(metadata[0]["unit"] == "seconds", || {
         format!("metadata of vantage_sync_running_seconds: {metadata}")
     })?;
-    let scrapes = prometheus.query(&format!(
+    // A scrape is counted once answered, so the edge's count of them shows from the next one.
+    let counter = format!(
         "vantage_sync_edge_requests_total{{job=\"{JOB}\",route=\"metrics\",status=\"200\"}}"
-    ))?;
-    check(scrapes.len() == 1, || {
-        format!("the edge's own counter of its scrapes: {scrapes:?}")
-    })
+    );
+    prometheus.wait(
+        Duration::from_secs(30),
+        "the edge's count of its scrapes",
+        |p| {
+            Ok(p.query(&counter)?
+                .first()
+                .and_then(|s| s["value"][1].as_str()?.parse::<f64>().ok())
+                .is_some_and(|n| n >= 1.0))
+        },
+    )
 }
