@@ -44,13 +44,14 @@ pub fn bench_reads(stack: &RunningStack, edge_url: &str, token: &str) -> Result<
     stack.psql.sql(&format!(
         "INSERT INTO public.vantage_sync_state
                 (resource, last_sync_status, last_sync_time, started_at, completed_at,
-                 consecutive_failures)
+                 consecutive_failures, current_run_id)
          SELECT format('bench_read_%s', lpad(g::text, 5, '0')),
                 (ARRAY['success', 'failed', 'running', 'never_run'])[1 + g % 4],
                 CASE WHEN g % 4 IN (0, 2) THEN now() - make_interval(mins => g % 1500) END,
                 CASE WHEN g % 4 <> 3 THEN now() - make_interval(mins => g % 1500 + 2) END,
                 CASE WHEN g % 4 IN (0, 1) THEN now() - make_interval(mins => g % 1500) END,
-                CASE WHEN g % 4 = 1 THEN g % 5 ELSE 0 END
+                CASE WHEN g % 4 = 1 THEN g % 5 ELSE 0 END,
+                CASE WHEN g % 4 = 2 THEN gen_random_uuid() END
            FROM generate_series(1, {RESOURCES}) AS g
          ON CONFLICT (resource) DO NOTHING"
     ))?;
