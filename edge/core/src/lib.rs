@@ -32,6 +32,7 @@ mod edge;
 pub mod error;
 mod handlers;
 pub mod log;
+pub mod pagerduty;
 pub mod postgrest;
 pub mod receivers;
 pub mod routes;
