@@ -38,7 +38,9 @@ pub fn problems(body: &[u8]) -> Vec<String> {
         }
         None => {}
         Some(Value::String(key)) if key.chars().count() <= 255 => {}
-        Some(_) => problems.push("'dedup_key' must be a string of at most 255 characters".to_owned()),
+        Some(_) => {
+            problems.push("'dedup_key' must be a string of at most 255 characters".to_owned())
+        }
     }
     if action == Some("trigger") {
         match event.get("payload") {

@@ -137,7 +137,8 @@ fn as_pagerduty_it_checks_the_event_and_answers_as_pagerduty() -> Result<()> {
     check(
         status == 400
             && body["status"] == "invalid event"
-            && body["errors"][0] == "Length of 'routing_key' is incorrect (should be 32 characters)",
+            && body["errors"][0]
+                == "Length of 'routing_key' is incorrect (should be 32 characters)",
         || format!("{status} {body}"),
     )?;
     receiver.answer_with(429)?;
