@@ -20,8 +20,11 @@ use vantage_sync_tests::{Credential, CredentialKind, Db, Request, Rest, Result, 
 const ROUTING_KEY: &str = "R0utingKeyForTests0123456789abcd";
 const PATIENCE: Duration = Duration::from_secs(15);
 
+/// A delivery as the outbox holds it: event, status, attempts, `last_error`.
+type Delivery = (String, String, i32, Option<String>);
+
 /// An edge server of the test's own, and a PagerDuty subscription to its own resource's
-/// failed, stuck, repeated_failures, stale and late at the receiver's URL.
+/// `failed`, `stuck`, `repeated_failures`, `stale` and `late` at the receiver's URL.
 struct Setup {
     db: Db,
     edge: Edge,
@@ -85,8 +88,8 @@ impl Setup {
         check(done.status == 200, || format!("{finish}: {done}"))
     }
 
-    /// The deliveries: (event, status, attempts, last_error), oldest first.
-    fn deliveries(&self) -> Result<Vec<(String, String, i32, Option<String>)>> {
+    /// The deliveries: (event, status, attempts, `last_error`), oldest first.
+    fn deliveries(&self) -> Result<Vec<Delivery>> {
         self.db
             .query(
                 "SELECT event, status, attempts, last_error FROM public.vantage_sync_webhook_deliveries
@@ -107,7 +110,7 @@ impl Setup {
 
     /// Waits until `count` deliveries exist and none is still waiting for its first attempt
     /// (the edge sends after it has answered); returns them.
-    fn settled(&self, count: usize) -> Result<Vec<(String, String, i32, Option<String>)>> {
+    fn settled(&self, count: usize) -> Result<Vec<Delivery>> {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let deliveries = self.deliveries()?;
@@ -133,7 +136,7 @@ impl Drop for Setup {
     }
 }
 
-/// The events the receiver got: (event_action, dedup_key, severity).
+/// The events the receiver got: (`event_action`, `dedup_key`, severity).
 fn actions(received: &[Received]) -> Vec<(String, String, String)> {
     received
         .iter()
@@ -149,7 +152,7 @@ fn actions(received: &[Received]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn delivered(events: &[&str]) -> Vec<(String, String, i32, Option<String>)> {
+fn delivered(events: &[&str]) -> Vec<Delivery> {
     events
         .iter()
         .map(|e| ((*e).to_owned(), "delivered".to_owned(), 1, None))

@@ -28,6 +28,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod cors;
+pub mod delivery;
 mod edge;
 pub mod error;
 mod handlers;

@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::webhooks::{Delivery, first_error, what_happened};
+use crate::delivery::{Delivery, first_error, what_happened};
 
 /// PagerDuty's limit on `payload.summary`, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 1024;
@@ -20,7 +20,7 @@ pub const MAX_SUMMARY_CHARS: usize = 1024;
 const MAX_REASON_CHARS: usize = 400;
 
 /// The event sent for `delivery`: a `resolve` for `recovered`, a `trigger` for anything else
-/// (the database queues only failed, stuck, repeated_failures, stale and late besides).
+/// (the database queues only `failed`, `stuck`, `repeated_failures`, `stale` and `late` besides).
 pub fn event(delivery: &Delivery, dashboard_url: Option<&str>) -> Value {
     if delivery.event == "recovered" {
         return json!({
@@ -105,7 +105,7 @@ pub fn reason(status: u16, body: &[u8], routing_key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhooks::Kind;
+    use crate::delivery::Kind;
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz012345";
 

@@ -39,7 +39,7 @@ pub fn problems(body: &[u8]) -> Vec<String> {
         None => {}
         Some(Value::String(key)) if key.chars().count() <= 255 => {}
         Some(_) => {
-            problems.push("'dedup_key' must be a string of at most 255 characters".to_owned())
+            problems.push("'dedup_key' must be a string of at most 255 characters".to_owned());
         }
     }
     if action == Some("trigger") {
