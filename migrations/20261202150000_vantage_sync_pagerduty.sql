@@ -87,7 +87,8 @@ BEGIN
   v_problem := CASE
     WHEN NEW.secret IS NULL OR NEW.secret = '' THEN 'this one is empty'
     WHEN NEW.secret !~ '^[A-Za-z0-9]*$' THEN 'this one has characters other than letters and digits'
-    WHEN length(NEW.secret) <> 32 THEN format('this one has %s characters', length(NEW.secret))
+    WHEN length(NEW.secret) <> 32 THEN format('this one has %s character%s', length(NEW.secret),
+                                                CASE WHEN length(NEW.secret) = 1 THEN '' ELSE 's' END)
   END;
   IF v_problem IS NOT NULL THEN
     RAISE EXCEPTION 'a PagerDuty routing key (secret) must be the 32 letters and digits of an Events API v2 Integration Key; %', v_problem
