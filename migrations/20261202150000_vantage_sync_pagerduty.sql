@@ -197,6 +197,7 @@ $$;
 -- A success ends the open PagerDuty episodes of its resource: one `recovered` (a resolve) for
 -- each subscription with one, keyed like the webhooks' recovered (once per transition). An
 -- inactive subscription keeps its episode until it is active again and a success comes.
+-- Invoker: its one caller, the definer enqueue_transition_events, runs it as the owner.
 CREATE FUNCTION vantage_sync_private.resolve_pagerduty_incidents(
   p_resource text,
   p_run_id   uuid,
@@ -204,7 +205,7 @@ CREATE FUNCTION vantage_sync_private.resolve_pagerduty_incidents(
 )
 RETURNS integer
 LANGUAGE plpgsql
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = ''
 AS $$
 DECLARE

@@ -101,7 +101,7 @@ SELECT is((SELECT count(*)::int FROM t_claim WHERE description = 'hook' AND kind
   'webhooks: every due delivery, as before');
 SELECT is((SELECT status FROM record_vantage_sync_delivery((SELECT delivery_id FROM t_claim WHERE description = 'pd'), 202)),
   'delivered', 'PagerDuty''s 202 delivers');
-SELECT is((SELECT array_agg(event) FROM claim_vantage_sync_deliveries(100, '0 seconds', 'funds') c
+SELECT is((SELECT array_agg(c.event) FROM claim_vantage_sync_deliveries(100, '0 seconds', 'funds') c
              JOIN vantage_sync_webhook_deliveries d USING (delivery_id) JOIN vantage_sync_webhooks w USING (webhook_id)
             WHERE w.description = 'pd'),
   ARRAY['failed'], '... then the next one is claimed, the resolve still waits');
