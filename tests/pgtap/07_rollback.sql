@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (run retention, webhook events,
+-- 07_rollback: inside this transaction, run every rollback file newest first (PagerDuty, run retention, webhook events,
 -- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(95);
+SELECT plan(98);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -51,6 +51,16 @@ SELECT set_has(
 \ir ../../migrations/20261202150100_vantage_sync_metrics_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_metrics'::name, '150100 rollback drops vantage_sync_metrics');
+
+INSERT INTO vantage_sync_webhooks (url, events, secret, kind) VALUES
+  ('https://hooks.example.com/pagerduty', '{failed}', repeat('k', 32), 'pagerduty');
+\ir ../../migrations/20261202150000_vantage_sync_pagerduty_rollback.sql
+
+SELECT hasnt_column('public', 'vantage_sync_webhooks', 'kind', '150000 rollback drops the kind column');
+SELECT is((SELECT count(*)::int FROM vantage_sync_webhooks WHERE url = 'https://hooks.example.com/pagerduty'), 0,
+  '150000 rollback deletes PagerDuty subscriptions (that schema would sign and send their routing key)');
+SELECT table_privs_are('public', 'vantage_sync_webhooks', 'service_role',
+  ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'], '150000 rollback: service_role reads the whole table again');
 
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs_rollback.sql
 
@@ -263,6 +273,7 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261202100100_vantage_sync_late.sql
 \ir ../../migrations/20261202100200_vantage_sync_webhook_events.sql
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs.sql
+\ir ../../migrations/20261202150000_vantage_sync_pagerduty.sql
 \ir ../../migrations/20261202150100_vantage_sync_metrics.sql
 
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');

@@ -1,7 +1,8 @@
 //! A webhook receiver on loopback for the tests: a small axum app, on a thread of its own, that
 //! records every request it gets and answers with the status the test sets (after an optional
 //! delay). It can be stopped and started again on the same port, to play a receiver that is
-//! down.
+//! down. Started with [`Receiver::start_pagerduty`], it plays PagerDuty's Events API v2: it
+//! checks each event against PagerDuty's schema ([`events_api`]) and answers as PagerDuty does.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
+use self::events_api::{accepted, invalid, problems, try_later};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -50,6 +52,8 @@ struct Answer {
     status: StatusCode,
     location: Option<HeaderValue>,
     delay: Duration,
+    /// Play PagerDuty's Events API v2.
+    pagerduty: bool,
 }
 
 /// What the test and the server share.
@@ -77,6 +81,19 @@ impl Receiver {
         Self::start_on(0)
     }
 
+    /// Starts a receiver that plays PagerDuty's Events API v2: an event that breaks its schema
+    /// gets `400` with PagerDuty's `invalid event` body naming the problems; a valid one gets
+    /// `202` and `Event processed`, or, when the test set another status, that status with
+    /// PagerDuty's body for it (`429`, `5xx`: try later; any other: `invalid event`).
+    pub fn start_pagerduty() -> Result<Self> {
+        let receiver = Self::start_on(0)?;
+        let mut answer = lock(&receiver.shared.answer);
+        answer.pagerduty = true;
+        answer.status = StatusCode::ACCEPTED;
+        drop(answer);
+        Ok(receiver)
+    }
+
     /// Starts a receiver on a free port below the kernel's ephemeral range (32768 and up on
     /// Linux), for a test that stops it: a port the kernel hands out to `bind(0)` could go to
     /// another test's server while this one is down, and a "down" receiver would answer.
@@ -97,6 +114,7 @@ impl Receiver {
                     status: StatusCode::OK,
                     location: None,
                     delay: Duration::ZERO,
+                    pagerduty: false,
                 }),
             }),
             running: None,
@@ -229,7 +247,11 @@ async fn record(
     });
     let answer = lock(&shared.answer).clone();
     tokio::time::sleep(answer.delay).await;
-    let mut response = answer.status.into_response();
+    let mut response = if answer.pagerduty {
+        pagerduty_answer(answer.status, &body)
+    } else {
+        answer.status.into_response()
+    };
     let response_headers = response.headers_mut();
     if let Some(location) = answer.location {
         response_headers.insert(header::LOCATION, location);
@@ -238,6 +260,23 @@ async fn record(
     // then outlives `stop`, and a receiver that was down is reached on a fresh connection.
     response_headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+/// What PagerDuty answers to `body` (see [`Receiver::start_pagerduty`]), as JSON.
+fn pagerduty_answer(status: StatusCode, body: &[u8]) -> Response {
+    let problems = problems(body);
+    let (status, answer) = if !problems.is_empty() {
+        (StatusCode::BAD_REQUEST, invalid(&problems))
+    } else if status.is_success() {
+        (StatusCode::ACCEPTED, accepted(body))
+    } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        (status, try_later(status.as_u16()))
+    } else {
+        let refused = ["the test receiver refuses this event".to_owned()];
+        (status, invalid(&refused))
+    };
+    let json = HeaderValue::from_static("application/json");
+    (status, [(header::CONTENT_TYPE, json)], answer.to_string()).into_response()
 }
 
 /// The lock's data even if a thread panicked holding it: a list and settings stay consistent.
@@ -277,5 +316,6 @@ pub fn unsubscribe(db: &Db, webhook_id: &str) -> Result<()> {
     Ok(())
 }
 
+pub mod events_api;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,9 @@
 //! never twice for one transition; `Vantage-Delivery` lets a receiver drop the rare repeat (a
 //! sender that died between sending and recording).
 //!
+//! A `pagerduty` subscription's deliveries are PagerDuty Events API v2 alerts instead (see
+//! [`crate::pagerduty`]): not signed, the routing key in the body.
+//!
 //! Signature, Stripe-style: `Vantage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 //! "<t>.<body>" keyed with the subscription's secret>`. A receiver recomputes it over the raw
 //! body, compares in constant time and refuses a `t` more than 5 minutes from its clock.
@@ -18,14 +21,17 @@ use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http::header::{CONTENT_TYPE, USER_AGENT};
 use http::{Method, Request};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::clock::Clock;
 use crate::config::Config;
+pub use crate::delivery::{Delivery, Kind};
+use crate::delivery::{first_error, what_happened};
 use crate::error::EdgeError;
 use crate::log::Trace;
+use crate::pagerduty;
 use crate::postgrest::{Action, Postgrest, first_row};
 use crate::receivers::url_problem;
 use crate::upstream::{Upstream, UpstreamErrorKind};
@@ -44,25 +50,6 @@ pub const TOLERANCE_SECS: i64 = 5 * 60;
 /// (the sweep's cron), not by one request that never ends.
 const CLAIM_LIMIT: u32 = 20;
 const MAX_ROUNDS: u32 = 5;
-
-/// One claimed delivery, as `claim_vantage_sync_deliveries` returns it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Delivery {
-    /// Its id (sent as `Vantage-Delivery`).
-    pub delivery_id: String,
-    /// The subscriber.
-    pub url: String,
-    /// The subscription's signing secret.
-    pub secret: String,
-    /// The event.
-    pub event: String,
-    /// The resource.
-    pub resource: String,
-    /// What the database recorded at the transition.
-    pub payload: Value,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-}
 
 /// What one delivery run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -109,78 +96,19 @@ pub fn body(delivery: &Delivery, dashboard_url: Option<&str>) -> Value {
 
 /// One line a person reads in Slack: what happened, the first error, where to look.
 fn slack_text(delivery: &Delivery, link: Option<&str>) -> String {
-    let resource = &delivery.resource;
-    let payload = &delivery.payload;
-    let failures = payload
-        .get("consecutive_failures")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let mut text = match delivery.event.as_str() {
-        "failed" => format!(":red_circle: {resource} sync failed"),
-        "stuck" => format!(":hourglass: {resource} sync was stuck and has been failed"),
-        "repeated_failures" => {
-            format!(":rotating_light: {resource} has failed {failures} times in a row")
-        }
-        "recovered" => format!(":large_green_circle: {resource} synced again after failing"),
-        "stale" => format!(":warning: {resource} has not synced successfully for too long"),
-        "completed" => {
-            let records = payload
-                .get("records_synced")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            let mut said = format!(":white_check_mark: {resource} synced {records} records");
-            if let Some(took) = took(payload) {
-                let _ = write!(said, " in {took}");
-            }
-            said
-        }
-        "slow" => {
-            let mut said = format!(":snail: {resource} sync was slow");
-            if let Some(took) = took(payload) {
-                let _ = write!(said, ": it took {took}");
-            }
-            if let Some(limit) = payload.get("slow_after").and_then(Value::as_str) {
-                let _ = write!(said, " (slow after {limit})");
-            }
-            said
-        }
-        "late" => {
-            let mut said = format!(":alarm_clock: {resource} is late");
-            if let Some(due) = payload.get("next_sync_due_at").and_then(Value::as_str) {
-                let _ = write!(said, ": its next sync was due at {due}");
-            }
-            said
-        }
-        other => format!("{resource}: {other}"),
+    let (emoji, sentence) = what_happened(delivery);
+    let mut text = if emoji.is_empty() {
+        sentence
+    } else {
+        format!("{emoji} {sentence}")
     };
-    let first_error = payload
-        .get("errors")
-        .and_then(|errors| errors.get(0))
-        .map(|error| {
-            let field = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or("");
-            format!("{} {}", field("code"), field("message"))
-        });
-    if let Some(error) = first_error.filter(|e| !e.trim().is_empty()) {
-        let error: String = error.trim().chars().take(200).collect();
+    if let Some(error) = first_error(&delivery.payload) {
         let _ = write!(text, ": {}", slack_escaped(&error));
     }
     if let Some(link) = link {
         let _ = write!(text, " <{link}|open the dashboard>");
     }
     text
-}
-
-/// How long the run took, from the payload's `duration_ms`: `3.2 s`, `7 min 12 s`, `2 h 5 min`.
-fn took(payload: &Value) -> Option<String> {
-    let ms = payload.get("duration_ms").and_then(Value::as_u64)?;
-    let seconds = ms / 1000;
-    Some(if seconds < 60 {
-        format!("{}.{} s", seconds, ms % 1000 / 100)
-    } else if seconds < 3600 {
-        format!("{} min {} s", seconds / 60, seconds % 60)
-    } else {
-        format!("{} h {} min", seconds / 3600, seconds % 3600 / 60)
-    })
 }
 
 /// `text` with Slack's control characters escaped (`&`, `<`, `>`), so an ETL job's error
@@ -270,22 +198,30 @@ async fn send_one<U: Upstream, C: Clock>(
     if let Some(problem) = url_problem(&delivery.url, config.webhooks_allow_private) {
         return refused(format!("not sent: the URL {problem}"));
     }
-    let body = Bytes::from(body(delivery, config.dashboard_url.as_deref()).to_string());
-    // Whole seconds since the epoch; the clock gives milliseconds as f64.
-    #[allow(clippy::cast_possible_truncation)]
-    let timestamp = (started / 1000.0).floor() as i64;
-    let request = Request::builder()
+    let dashboard_url = config.dashboard_url.as_deref();
+    let mut request = Request::builder()
         .method(Method::POST)
         .uri(&delivery.url)
         .header(CONTENT_TYPE, "application/json")
-        .header(USER_AGENT, "vantage-sync-webhooks/1")
-        .header(EVENT_HEADER, &delivery.event)
-        .header(DELIVERY_HEADER, &delivery.delivery_id)
-        .header(
-            SIGNATURE_HEADER,
-            signature(&delivery.secret, timestamp, &body),
-        )
-        .body(body);
+        .header(USER_AGENT, "vantage-sync-webhooks/1");
+    let body = match delivery.kind {
+        Kind::Webhook => {
+            let body = Bytes::from(body(delivery, dashboard_url).to_string());
+            // Whole seconds since the epoch; the clock gives milliseconds as f64.
+            #[allow(clippy::cast_possible_truncation)]
+            let timestamp = (started / 1000.0).floor() as i64;
+            request = request
+                .header(EVENT_HEADER, &delivery.event)
+                .header(DELIVERY_HEADER, &delivery.delivery_id)
+                .header(
+                    SIGNATURE_HEADER,
+                    signature(&delivery.secret, timestamp, &body),
+                );
+            body
+        }
+        Kind::Pagerduty => Bytes::from(pagerduty::event(delivery, dashboard_url).to_string()),
+    };
+    let request = request.body(body);
     let Ok(request) = request else {
         return refused("not sent: the URL or a header is not valid HTTP".into());
     };
@@ -293,12 +229,18 @@ async fn send_one<U: Upstream, C: Clock>(
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let duration_ms = (clock.now_unix_ms() - started).max(0.0) as u64;
     match answer {
-        Ok(response) => Outcome {
-            status: Some(response.status().as_u16()),
-            error: (!response.status().is_success())
-                .then(|| format!("the receiver answered {}", response.status().as_u16())),
-            duration_ms,
-        },
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let error = (!response.status().is_success()).then(|| match delivery.kind {
+                Kind::Webhook => format!("the receiver answered {status}"),
+                Kind::Pagerduty => pagerduty::reason(status, response.body(), &delivery.secret),
+            });
+            Outcome {
+                status: Some(status),
+                error,
+                duration_ms,
+            }
+        }
         Err(e) if e.kind == UpstreamErrorKind::NotPublic => {
             refused(format!("not sent: {}", e.message))
         }
@@ -362,6 +304,7 @@ mod tests {
             resource: "funds".into(),
             payload: json!({ "errors": [{ "code": "E", "message": "<!channel> <https://x.example|click> & more" }] }),
             attempt: 1,
+            kind: Kind::Webhook,
         };
         assert_eq!(
             slack_text(&delivery, None),
@@ -378,6 +321,7 @@ mod tests {
             resource: "funds".into(),
             payload,
             attempt: 1,
+            kind: Kind::Webhook,
         }
     }
 
@@ -432,6 +376,7 @@ mod tests {
                              "consecutive_failures": 3,
                              "errors": [{ "code": "E3", "message": "third" }] }),
             attempt: 2,
+            kind: Kind::Webhook,
         };
         let body = body(&delivery, Some("https://app.example.com/sync"));
         assert_eq!(body["health"], "red");

@@ -108,3 +108,43 @@ fn a_stopped_receiver_refuses_connections_until_it_resumes_on_its_port() -> Resu
         format!("{:?}", receiver.received())
     })
 }
+
+#[test]
+fn as_pagerduty_it_checks_the_event_and_answers_as_pagerduty() -> Result<()> {
+    let receiver = Receiver::start_pagerduty()?;
+    let send = |body: &str| {
+        client(None)?
+            .post(receiver.url())
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .map_err(|source| Error::Http {
+                what: "POST to the PagerDuty receiver".to_owned(),
+                source,
+            })
+    };
+    let resolve = r#"{"routing_key":"abcdefghijklmnopqrstuvwxyz012345","event_action":"resolve","dedup_key":"funds"}"#;
+    let answer = send(resolve)?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().unwrap_or_default();
+    check(
+        status == 202 && body["message"] == "Event processed" && body["dedup_key"] == "funds",
+        || format!("{status} {body}"),
+    )?;
+    let answer = send(r#"{"routing_key":"short","event_action":"resolve","dedup_key":"funds"}"#)?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().unwrap_or_default();
+    check(
+        status == 400
+            && body["status"] == "invalid event"
+            && body["errors"][0]
+                == "Length of 'routing_key' is incorrect (should be 32 characters)",
+        || format!("{status} {body}"),
+    )?;
+    receiver.answer_with(429)?;
+    let answer = send(resolve)?;
+    check(answer.status() == 429, || format!("{answer:?}"))?;
+    check(receiver.received().len() == 3, || {
+        format!("{:?}", receiver.received())
+    })
+}

@@ -1,4 +1,4 @@
--- 28_metrics: vantage_sync_metrics() (20261202150100), what the edge's GET metrics serves. One
+-- 29_metrics: vantage_sync_metrics() (20261202150100), what the edge's GET metrics serves. One
 -- row per resource of the health view, every number from the same now(): health 0 green /
 -- 1 yellow / 2 red beside its name, seconds since the last success, the last duration in
 -- seconds, consecutive failures, running seconds (0 when nothing runs) and sync_watermark as
