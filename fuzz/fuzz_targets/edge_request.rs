@@ -70,7 +70,10 @@ impl Upstream for ScriptedPostgrest {
             format!(r#"[{{"last_sync_status":"running","current_run_id":"{RUN}"}}]"#)
         } else if uri.contains("sweep_vantage_syncs") {
             r#"[{"swept":0,"stale_events":0,"deliveries_due":0}]"#.to_owned()
-        } else if uri.contains("vantage_sync_health") || uri.contains("claim_vantage_sync") {
+        } else if uri.contains("vantage_sync_health")
+            || uri.contains("claim_vantage_sync")
+            || uri.contains("vantage_sync_metrics")
+        {
             "[]".to_owned()
         } else if uri.contains("abort_vantage_sync") {
             format!(r#""{RUN}""#)
@@ -328,7 +331,7 @@ fn validator_accepts(route: Route, body: &[u8]) -> bool {
         Route::Complete => validation::parse_complete(body).is_ok(),
         Route::Fail => validation::parse_fail(body).is_ok(),
         Route::Abort => validation::parse_abort(body).is_ok(),
-        Route::Health | Route::Sweep => true,
+        Route::Health | Route::Sweep | Route::Metrics => true,
     }
 }
 
