@@ -15,10 +15,10 @@ use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check};
 use crate::stack::Stack;
 
 /// How long one request may take.
@@ -216,6 +216,28 @@ impl Edge {
     /// `POST <route>` with the writer token.
     pub fn post_as_writer(&self, route: &str, body: &Value) -> Result<EdgeResponse> {
         self.post(route, Some(&self.writer_auth()), body)
+    }
+
+    /// One whole run of `resource` as an ETL job makes it with the writer token: `start`, then
+    /// `finish` (`"complete"` with 3 records, or `"fail"` with the error `E_TEST`); each must
+    /// answer 200. Returns the run id.
+    pub fn sync_once(&self, resource: &str, finish: &str) -> Result<String> {
+        let started = self.post_as_writer("start", &json!({ "resource": resource }))?;
+        check(started.status == 200, || format!("start: {started}"))?;
+        let run_id = started.json()["run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let body = if finish == "fail" {
+            json!({ "resource": resource, "run_id": run_id,
+                    "errors": [{ "code": "E_TEST", "message": "the source said no" }] })
+        } else {
+            json!({ "resource": resource, "run_id": run_id, "records_synced": 3,
+                    "records_created": 1, "records_updated": 2 })
+        };
+        let done = self.post_as_writer(finish, &body)?;
+        check(done.status == 200, || format!("{finish}: {done}"))?;
+        Ok(run_id)
     }
 
     /// `GET <route>` with an optional `Authorization`.

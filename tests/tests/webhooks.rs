@@ -84,24 +84,7 @@ impl Setup {
     }
 
     fn run(&self, resource: &str, finish: &str) -> Result<String> {
-        let started = self
-            .edge
-            .post_as_writer("start", &json!({ "resource": resource }))?;
-        check(started.status == 200, || format!("start: {started}"))?;
-        let run_id = started.json()["run_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let body = if finish == "fail" {
-            json!({ "resource": resource, "run_id": run_id,
-                    "errors": [{ "code": "E_TEST", "message": "the source said no" }] })
-        } else {
-            json!({ "resource": resource, "run_id": run_id, "records_synced": 3,
-                    "records_created": 1, "records_updated": 2 })
-        };
-        let done = self.edge.post_as_writer(finish, &body)?;
-        check(done.status == 200, || format!("{finish}: {done}"))?;
-        Ok(run_id)
+        self.edge.sync_once(resource, finish)
     }
 
     /// The deliveries of `resource`: (event, status, attempts), oldest first.
