@@ -293,6 +293,62 @@ fn a_429_is_retried_and_a_400_is_given_up_with_pagerdutys_reason() -> Result<()>
     })
 }
 
+/// A trigger that PagerDuty asked to send later (429) still arrives before the resolve that
+/// ends its episode: while the trigger waits for its retry, the resolve waits behind it, and
+/// it goes out only once the trigger is delivered.
+#[test]
+fn a_resolve_waits_for_its_retried_trigger() -> Result<()> {
+    let receiver = Receiver::start_pagerduty()?;
+    receiver.answer_with(429)?;
+    let setup = Setup::new(&receiver, "pd_order")?;
+    setup.run("fail")?;
+    setup.settled(1)?;
+    receiver.answer_with(202)?;
+    setup.run("complete")?;
+    // The sweep's own delivery run, answered only when it is done: the resolve is due but
+    // must not be handed out while the trigger before it is pending.
+    setup.sweep()?;
+    let waiting = setup.deliveries()?;
+    check(
+        waiting
+            == [
+                (
+                    "failed".to_owned(),
+                    "pending".to_owned(),
+                    1,
+                    waiting[0].3.clone(),
+                ),
+                ("recovered".to_owned(), "pending".to_owned(), 0, None),
+            ],
+        || format!("the resolve waits behind the trigger's retry: {waiting:?}"),
+    )?;
+    setup.db.query(
+        "UPDATE public.vantage_sync_webhook_deliveries SET next_attempt_at = now()
+          WHERE webhook_id::text = $1 AND event = 'failed'",
+        &[&setup.webhook_id],
+    )?;
+    // The first sweep delivers the trigger; the resolve, held back while the trigger was
+    // pending, goes out on the next.
+    setup.sweep()?;
+    setup.sweep()?;
+    let deliveries = setup.deliveries()?;
+    check(
+        deliveries
+            == [
+                ("failed".to_owned(), "delivered".to_owned(), 2, None),
+                ("recovered".to_owned(), "delivered".to_owned(), 1, None),
+            ],
+        || format!("both delivered, the trigger first: {deliveries:?}"),
+    )?;
+    let got: Vec<String> = actions(&receiver.received())
+        .into_iter()
+        .map(|(action, _, _)| action)
+        .collect();
+    check(got == ["trigger", "trigger", "resolve"], || {
+        format!("PagerDuty got, in order: {got:?}")
+    })
+}
+
 /// The routing key, like a webhook secret, is written through PostgREST and read by nobody:
 /// `select=secret` and `select=*` are refused for the service role, the other columns read; a
 /// bad key is refused with a sentence that names the problem, not the key.
