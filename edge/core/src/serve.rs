@@ -109,8 +109,9 @@ where
 
 /// Answers one request, as every adapter must: the head first (a refused request's body is
 /// never read), then the body through `body`, at most [`MAX_BODY_BYTES`], then the handler;
-/// logs the request's line, counts it by route and status (`GET metrics`) and hands the webhook deliveries it queued to
-/// [`Runtime::spawn`]. The adapter only converts the returned response.
+/// logs the request's line, counts it by route and status (`GET metrics`) and hands the
+/// webhook deliveries it queued to [`Runtime::spawn`]. The adapter only converts the returned
+/// response.
 pub async fn serve<E, U, C, B, R>(edge: &E, head: Parts, body: B, runtime: &R) -> Response<Bytes>
 where
     E: Deref<Target = Edge<U, C>> + Clone,
