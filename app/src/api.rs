@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 
 use crate::browser;
 use crate::config::Config;
-use crate::decode;
+use crate::decode::{self, Changes};
 use crate::http::{self, Method, Reply};
 use crate::model::{RunSummary, SECOND, SyncRow, Timestamp};
 
@@ -154,7 +154,74 @@ pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
 
 /// Rows per read: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase), so a
 /// larger project is read page by page.
-const PAGE: usize = 1000;
+pub const PAGE: usize = 1000;
+
+/// The columns a card shows, and `updated_at`, which refreshes read by: the widget's
+/// `select=`, and the keys of `vantage_sync_health_changes`' rows (migration 20261207190000).
+/// Health and alerts are not among them: the model computes them at each refresh's clock.
+pub const CARD_COLUMNS: &str = "resource,last_sync_status,last_sync_time,started_at,\
+    completed_at,created_at,updated_at,duration_ms,records_synced,errors,consecutive_failures,\
+    stale_after,stuck_after,slow_after,expected_interval,late_grace,next_attempt,\
+    retry_max_attempts,next_attempt_at,retries_exhausted";
+
+/// Cards on the first screen, read before anything else (problems first); also the list's
+/// page size.
+pub const FIRST_SCREEN: usize = 50;
+
+/// The first screen's cards: the view's first rows in its order (red, yellow, green, name).
+/// `index.html`'s head script requests this very URL early (a test keeps the two equal).
+pub fn first_screen_url(rest_url: &str) -> String {
+    format!(
+        "{rest_url}/vantage_sync_health?select={CARD_COLUMNS}&order=sort_key&limit={FIRST_SCREEN}"
+    )
+}
+
+/// The URL of `vantage_sync_health_changes`, called with POST: one URL whatever is asked, so
+/// the browser's preflight for it is made once and cached.
+pub fn changes_url(rest_url: &str) -> String {
+    format!("{rest_url}/rpc/vantage_sync_health_changes")
+}
+
+/// The first screen: the view's first rows, problems first.
+pub async fn read_first_screen(config: &Config, token: Option<&str>) -> Result<Vec<SyncRow>, Failure> {
+    let url = first_screen_url(&config.rest_url);
+    Ok(get_rows(config, token, &url).await?.rows)
+}
+
+/// The next page of every row in name order, after `after` (from the start: none). Keyset
+/// paging: a row that changes or is inserted meanwhile never shifts the pages.
+pub async fn read_page_after(
+    config: &Config,
+    token: Option<&str>,
+    after: Option<&str>,
+) -> Result<Vec<SyncRow>, Failure> {
+    let mut url = format!(
+        "{}/vantage_sync_health?select={CARD_COLUMNS}&order=resource&limit={PAGE}",
+        config.rest_url
+    );
+    if let Some(after) = after {
+        url.push_str("&resource=gt.");
+        url.push_str(&encode_component(after));
+    }
+    Ok(get_rows(config, token, &url).await?.rows)
+}
+
+/// What changed at or after `since` (nothing: the exact counts instead), with the digest of
+/// the same snapshot. `NoSuchRelation` when the database predates the function.
+pub async fn read_changes(
+    config: &Config,
+    token: Option<&str>,
+    since: Option<Timestamp>,
+) -> Result<(Changes, i64), Failure> {
+    let body = match since {
+        Some(since) => format!("{{\"p_since\":\"{}\"}}", since.to_rfc3339()),
+        None => "{}".to_owned(),
+    };
+    let (value, date, received_at) =
+        request_json(config, token, &changes_url(&config.rest_url), Some(body)).await?;
+    let changes = decode::changes(&value).ok_or(Failure::Error(ApiError::BadData))?;
+    Ok((changes, clock_offset(date.as_deref(), received_at)))
+}
 
 /// The most pages read (100,000 resources).
 const MAX_PAGES: usize = 100;
@@ -204,7 +271,8 @@ fn page_url(url: &str, page: usize) -> String {
 }
 
 impl Failure {
-    fn into_error(self) -> ApiError {
+    /// What the user hears of it.
+    pub fn into_error(self) -> ApiError {
         match self {
             // Neither the view nor the table: the migrations are not applied.
             Self::NoSuchRelation => ApiError::Http {
@@ -224,7 +292,7 @@ struct Answer {
 }
 
 async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Answer, Failure> {
-    let (body, date, received_at) = get_json(config, token, url).await?;
+    let (body, date, received_at) = request_json(config, token, url, None).await?;
     let rows = decode::rows(&body).ok_or(Failure::Error(ApiError::BadData))?;
     Ok(Answer {
         rows,
@@ -233,17 +301,19 @@ async fn get_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Ans
     })
 }
 
-/// A successful GET's parsed body, its `Date` header, and when it arrived. The head script's
-/// early read answers it when it made this very request (`boot.rs`).
-async fn get_json(
+/// A successful request's parsed body, its `Date` header, and when it arrived: a GET, or a
+/// POST of the JSON `body`. The head script's early reads answer it when one was this very
+/// request (`boot.rs`).
+async fn request_json(
     config: &Config,
     token: Option<&str>,
     url: &str,
+    body: Option<String>,
 ) -> Result<(JsValue, Option<String>, Timestamp), Failure> {
-    let early = crate::boot::first_read(url, &config.api_key, token).await;
+    let early = crate::boot::early_read(url, body.as_deref(), &config.api_key, token).await;
     let reply = match early {
         Some(read_early) => read_early,
-        None => send_get(config, token, url).await?,
+        None => send(config, token, url, body).await?,
     };
     let received_at = browser::now();
     if !reply.ok() {
@@ -265,8 +335,13 @@ async fn get_json(
     Ok((body, reply.date, received_at))
 }
 
-/// Sends `GET url` with the key and the user's token.
-async fn send_get(config: &Config, token: Option<&str>, url: &str) -> Result<Reply, Failure> {
+/// Sends `GET url`, or `POST url` with the JSON `body`, with the key and the user's token.
+async fn send(
+    config: &Config,
+    token: Option<&str>,
+    url: &str,
+    body: Option<String>,
+) -> Result<Reply, Failure> {
     let authorization = bearer(token);
     let mut headers = vec![
         ("apikey", config.api_key.as_str()),
@@ -275,7 +350,13 @@ async fn send_get(config: &Config, token: Option<&str>, url: &str) -> Result<Rep
     if let Some(authorization) = &authorization {
         headers.push(("Authorization", authorization));
     }
-    http::send(Method::GET, url, &headers, None)
+    let method = if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+        Method::POST
+    } else {
+        Method::GET
+    };
+    http::send(method, url, &headers, body)
         .await
         .ok_or(Failure::Error(ApiError::Unreachable))
 }
@@ -293,7 +374,7 @@ pub async fn fetch_runs(
         config.rest_url,
         encode_component(resource)
     );
-    let (body, _, _) = get_json(config, token, &url)
+    let (body, _, _) = request_json(config, token, &url, None)
         .await
         .map_err(Failure::into_error)?;
     decode::runs(&body).ok_or(ApiError::BadData)
@@ -348,6 +429,16 @@ mod tests {
             page_url("http://h/vantage_sync_health?order=sort_key", 2),
             "http://h/vantage_sync_health?order=sort_key&limit=1000&offset=2000"
         );
+    }
+
+    #[test]
+    fn the_head_script_makes_the_widgets_first_two_requests() {
+        // The early reads serve only when they are these very requests (boot.rs).
+        let page = include_str!("../index.html");
+        let first = format!("read(`{}`)", first_screen_url("${rest}"));
+        assert!(page.contains(&first), "index.html reads {first}");
+        let changes = format!("read(`{}`, \"{{}}\")", changes_url("${rest}"));
+        assert!(page.contains(&changes), "index.html reads {changes}");
     }
 
     #[test]

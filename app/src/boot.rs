@@ -1,7 +1,8 @@
 //! The standalone page's early reads. `index.html`'s head script takes the page's settings
 //! (inline in the page, else `config.json`) and, when they are the simple ones (REST URL and
-//! key in the settings, the session in the URL fragment, no `resource`), the first page of the
-//! health view, while the wasm is still loading. On a slow machine that overlaps the read with compiling and starting the
+//! key in the settings, the session in the URL fragment, no `resource`), the first screen's two
+//! reads (the view's first cards, and the counts of `vantage_sync_health_changes`), while the
+//! wasm is still loading. On a slow machine that overlaps the read with compiling and starting the
 //! module, the largest part of the time to the first cards. The widget takes each answer
 //! once, and the read only if it is the very request it would have made (same URL, key and
 //! token); anything else it reads itself. Embedded widgets have no head script: `None`.
@@ -12,7 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::http::Reply;
 
-/// The global the head script sets: `{ config, firstRead }`, two promises.
+/// The global the head script sets: `{ config, reads }`, two promises: the settings, and the
+/// early reads (`[{ url, body, key, token, answer }]`, the first screen's first).
 const BOOT: &str = "__vantageSyncBoot";
 
 /// The page's settings as the head script read them (inline, else `config.json`):
@@ -22,21 +24,33 @@ pub async fn config_file() -> Option<JsValue> {
     take("config").await
 }
 
-/// The head script's answer to `GET url` with `api_key` and `token`, if it made exactly that
-/// request and got an answer: status, `Date` header and parsed body.
-pub async fn first_read(url: &str, api_key: &str, token: Option<&str>) -> Option<Reply> {
-    let read = take("firstRead").await?;
-    let field = |name: &str| Reflect::get(&read, &name.into()).ok()?.as_string();
-    let same = field("url").as_deref() == Some(url)
-        && field("key").as_deref() == Some(api_key)
-        && field("token").as_deref() == token;
-    if !same {
-        return None;
-    }
+/// The head script's answer to the request for `url` (a POST of `body`, or a GET) with
+/// `api_key` and `token`, if it made exactly that request and got an answer: status, `Date`
+/// header and parsed body. Each early answer serves once.
+pub async fn early_read(
+    url: &str,
+    body: Option<&str>,
+    api_key: &str,
+    token: Option<&str>,
+) -> Option<Reply> {
+    let reads = peek("reads").await?;
+    let reads = reads.dyn_into::<js_sys::Array>().ok()?;
+    let index = reads.iter().position(|read| {
+        let field = |name: &str| Reflect::get(&read, &name.into()).ok()?.as_string();
+        field("url").as_deref() == Some(url)
+            && field("body").as_deref() == body
+            && field("key").as_deref() == Some(api_key)
+            && field("token").as_deref() == token
+    })?;
+    // Taken out, so that a later read of the same URL goes to the server.
+    let read = reads.splice(u32::try_from(index).ok()?, 1, &JsValue::UNDEFINED).get(0);
     let answer = Reflect::get(&read, &"answer".into()).ok()?;
     let answer = JsFuture::from(answer.dyn_into::<Promise>().ok()?)
         .await
         .ok()?;
+    if answer.is_null() {
+        return None;
+    }
     let get = |name: &str| Reflect::get(&answer, &name.into()).ok();
     // Statuses are whole numbers below 1000.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -52,13 +66,14 @@ pub async fn first_read(url: &str, api_key: &str, token: Option<&str>) -> Option
 /// `patience_ms`; at once when there is none. The standalone page mounts after it, so that its
 /// first cards are drawn in the same task as the rest of the widget: one layout and paint,
 /// not the empty widget first and the cards a frame later. The answer stays for
-/// [`first_read`]. The patience keeps a slow server from holding the page blank: after it the
+/// [`early_read`]. The patience keeps a slow server from holding the page blank: after it the
 /// widget shows "Loading…" as it would without a head script.
 pub async fn first_read_settled(patience_ms: i32) {
-    let Some(read) = peek("firstRead").await else {
+    let Some(reads) = peek("reads").await else {
         return;
     };
-    let Ok(answer) = Reflect::get(&read, &"answer".into()) else {
+    let Ok(answer) = Reflect::get(&reads, &0.into()).and_then(|r| Reflect::get(&r, &"answer".into()))
+    else {
         return;
     };
     let Ok(answer) = answer.dyn_into::<Promise>() else {
@@ -97,9 +112,7 @@ async fn peek(name: &str) -> Option<JsValue> {
     (!value.is_null()).then_some(value)
 }
 
-/// Awaits and removes the boot object's `name`; `None` when absent or `null`, except for
-/// `config`, whose `null` is an answer.
+/// Awaits and removes the boot object's `name` (`config`, whose `null` is an answer too).
 async fn take(name: &str) -> Option<JsValue> {
-    let value = JsFuture::from(boot_promise(name, true)?).await.ok()?;
-    (name == "config" || !value.is_null()).then_some(value)
+    JsFuture::from(boot_promise(name, true)?).await.ok()
 }

@@ -8,12 +8,52 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::model::{Health, RunSummary, Status, SyncError, SyncRow, Timestamp};
+use crate::model::{Counts, Digest, Health, RunSummary, Status, SyncError, SyncRow, Timestamp};
 
 /// The rows of a PostgREST answer (a JSON array of objects); `None` if it is not one, or if a
 /// row lacks its resource or status or has a timestamp that does not parse.
 pub fn rows(value: &JsValue) -> Option<Vec<SyncRow>> {
     value.dyn_ref::<Array>()?.iter().map(|v| row(&v)).collect()
+}
+
+/// An answer of `vantage_sync_health_changes`: the database's clock, its digest, the exact
+/// counts (asked for with no `p_since`) and the rows that changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// `now()` of the answer's snapshot.
+    pub now: Timestamp,
+    /// What the reader may read, summed up.
+    pub digest: Digest,
+    /// The counts per health and of late resources, when asked for.
+    pub counts: Option<Counts>,
+    /// The rows updated at or after the moment asked for.
+    pub rows: Vec<SyncRow>,
+}
+
+/// An answer of `vantage_sync_health_changes`; `None` if it is not one.
+pub fn changes(value: &JsValue) -> Option<Changes> {
+    let count = |value: &JsValue, key| usize::try_from(int(value, key)?).ok();
+    let counts = get(value, "counts");
+    let counts = if counts.is_object() {
+        Some(Counts {
+            red: count(&counts, "red")?,
+            yellow: count(&counts, "yellow")?,
+            green: count(&counts, "green")?,
+            late: count(&counts, "late")?,
+        })
+    } else {
+        None
+    };
+    Some(Changes {
+        now: time(value, "now").ok()??,
+        digest: Digest {
+            total: count(value, "total")?,
+            checksum: int(value, "checksum")?,
+            schedules: string_field(value, "schedules")?,
+        },
+        counts,
+        rows: rows(&get(value, "rows"))?,
+    })
 }
 
 /// The runs of a `vantage_sync_runs` answer; `None` if it is not an array of runs.
@@ -82,6 +122,7 @@ fn row(value: &JsValue) -> Option<SyncRow> {
         started_at: time(value, "started_at").ok()?,
         completed_at: time(value, "completed_at").ok()?,
         created_at: time(value, "created_at").ok()?,
+        updated_at: time(value, "updated_at").ok()?,
         duration_ms: int(value, "duration_ms"),
         records_synced: int(value, "records_synced"),
         errors,

@@ -9,7 +9,8 @@
 //! - [`config`]: settings, checked once; [`session`]: the user's token before each read.
 //! - [`http`]: the fetch layer (gloo-net); [`boot`]: the answers of the standalone page's
 //!   early reads, started before the wasm runs.
-//! - [`decode`]: JSON into model rows; [`api`]: the reads and the abort request.
+//! - [`decode`]: JSON into model rows; [`api`]: the reads and the abort request;
+//!   [`reader`]: the order of the reads (first screen, the rest, then only what changed).
 //! - [`events`]: what the widget tells the host page; [`actions`]: what a card may do.
 //! - [`components`]: views of plain data; [`widget`]: the stateful root that ties them
 //!   together.
@@ -26,6 +27,7 @@ pub mod embed;
 pub mod events;
 pub mod http;
 pub mod model;
+pub mod reader;
 pub mod session;
 pub mod standalone;
 pub mod widget;

@@ -8,15 +8,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::actions::CardActions;
-use crate::api::{self, ApiError, Snapshot};
+use crate::api::{ApiError, FIRST_SCREEN};
 use crate::browser;
-use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, SummaryBar};
+use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, Pager, SummaryBar};
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Card, Counts, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
-    retry_delay, retry_text, sort_cards,
+    Card, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
+    retry_delay, retry_text,
 };
+use crate::reader::{Reader, Shown};
 use crate::session::{Session, is_sync_admin};
 
 /// The status widget for `config`: the card overview, or one line in compact mode
@@ -39,7 +40,7 @@ pub fn Widget(
     let local_times = LocalTimes::provide_off();
     // The first cards go on screen without local times (see `LocalTimes`), which follow.
     Effect::new(move || {
-        if feed.snapshot.with(Option::is_some) || feed.error.with(Option::is_some) {
+        if feed.shown.with(Option::is_some) || feed.error.with(Option::is_some) {
             local_times.turn_on_after_paint();
         }
     });
@@ -56,11 +57,12 @@ pub fn Widget(
     }
 }
 
-/// The widget's live state, shared by its views: the last good answer, the last error, and
-/// the browser's clock ticking each second (so relative times move without a refetch).
+/// The widget's live state, shared by its views: what the last good read shows, the last
+/// error, and the browser's clock ticking each second (so relative times move without a
+/// refetch).
 #[derive(Clone, Copy)]
 struct Feed {
-    snapshot: RwSignal<Option<Snapshot>>,
+    shown: RwSignal<Option<Shown>>,
     error: RwSignal<Option<ApiError>>,
     loading: RwSignal<bool>,
     client_now: RwSignal<Timestamp>,
@@ -83,7 +85,9 @@ impl Feed {
         let config = Arc::new(config);
         let host = StoredValue::new_local(host);
         let client_now = ticking_clock();
-        let snapshot = RwSignal::new(None::<Snapshot>);
+        let shown = RwSignal::new(None::<Shown>);
+        // Taken out for a read and put back after it (one read at a time).
+        let reader = StoredValue::new(Some(Reader::new(&config)));
         let error = RwSignal::new(None::<ApiError>);
         let loading = RwSignal::new(false);
         let retry_at = RwSignal::new(None::<Timestamp>);
@@ -107,11 +111,19 @@ impl Feed {
             spawn_local(async move {
                 let token = session.token().await;
                 admin.set(token.as_deref().is_some_and(is_sync_admin));
-                let result = api::fetch_health(&config, token.as_deref()).await;
+                let Some(mut current) = reader.try_update_value(Option::take).flatten() else {
+                    return;
+                };
+                let result = current
+                    .read(&config, token.as_deref(), |step| {
+                        show(step, shown, announcement, host);
+                    })
+                    .await;
                 // Unmounted while reading: the widget's state is gone, and so is the need.
                 if loading.is_disposed() {
                     return;
                 }
+                reader.set_value(Some(current));
                 loading.set(false);
                 let follow_up = again.get_value();
                 again.set_value(false);
@@ -121,16 +133,8 @@ impl Feed {
                     return;
                 }
                 match result {
-                    Ok(next) => {
+                    Ok(()) => {
                         failures.set_value(0);
-                        let changes = snapshot
-                            .with_untracked(|old| {
-                                old.as_ref()
-                                    .map(|old| health_changes(&cards_of(old), &cards_of(&next)))
-                            })
-                            .unwrap_or_default();
-                        report_changes(&changes, announcement, host);
-                        snapshot.set(Some(next));
                         error.set(None);
                         retry_at.set(None);
                         schedule(every);
@@ -168,7 +172,7 @@ impl Feed {
         );
         refresh.run(());
         Self {
-            snapshot,
+            shown,
             error,
             loading,
             client_now,
@@ -183,7 +187,7 @@ impl Feed {
     fn server_now(self) -> Signal<Timestamp> {
         Signal::derive(move || {
             let offset = self
-                .snapshot
+                .shown
                 .with(|s| s.as_ref().map_or(0, |s| s.clock_offset));
             self.client_now.get().plus(offset)
         })
@@ -191,14 +195,14 @@ impl Feed {
 
     /// When the shown data arrived (browser clock).
     fn updated_at(self) -> Signal<Option<Timestamp>> {
-        Signal::derive(move || self.snapshot.with(|s| s.as_ref().map(|s| s.received_at)))
+        Signal::derive(move || self.shown.with(|s| s.as_ref().map(|s| s.received_at)))
     }
 
-    /// The cards of the last answer, sorted red, yellow, green, then name.
+    /// The cards held, sorted red, yellow, green, then name.
     fn cards(self) -> Memo<Vec<Card>> {
         Memo::new(move |_| {
-            self.snapshot
-                .with(|s| s.as_ref().map_or_else(Vec::new, cards_of))
+            self.shown
+                .with(|s| s.as_ref().map_or_else(Vec::new, |s| s.cards.clone()))
         })
     }
 
@@ -328,18 +332,24 @@ fn report_changes(
     });
 }
 
-/// The cards of `snapshot`, sorted red, yellow, green, then name. Rows read from the table (no
-/// view) are classified as of the time they were read.
-fn cards_of(snapshot: &Snapshot) -> Vec<Card> {
-    let read_at = snapshot.received_at.plus(snapshot.clock_offset);
-    let mut cards: Vec<Card> = snapshot
-        .rows
-        .iter()
-        .cloned()
-        .map(|r| Card::from_row(r, read_at))
-        .collect();
-    sort_cards(&mut cards);
-    cards
+/// Shows a step of a read, and once it is whole, announces and reports the health changes
+/// since the last one shown.
+fn show(
+    step: Shown,
+    shown: RwSignal<Option<Shown>>,
+    announcement: RwSignal<String>,
+    host: StoredValue<Option<web_sys::EventTarget>, LocalStorage>,
+) {
+    if shown.is_disposed() {
+        return;
+    }
+    if step.progress.is_none() {
+        let changes = shown
+            .with_untracked(|old| old.as_ref().map(|old| health_changes(&old.cards, &step.cards)))
+            .unwrap_or_default();
+        report_changes(&changes, announcement, host);
+    }
+    shown.set(Some(step));
 }
 
 /// Compact mode: one line for one resource.
@@ -373,19 +383,44 @@ fn Overview(feed: Feed) -> impl IntoView {
     let updated_at = feed.updated_at();
     let filter = RwSignal::new(None::<Filter>);
     let name = RwSignal::new(String::new());
-    let counts = Signal::derive(move || Counts::of(&cards.get()));
-    let shown = Signal::derive(move || {
+    let counts = Signal::derive(move || {
+        feed.shown
+            .with(|s| s.as_ref().map(|s| s.counts).unwrap_or_default())
+    });
+    // The positions of the cards that pass the filters, over every card held; a page of them
+    // is drawn (the DOM stays small at any number of resources).
+    let matching = Memo::new(move |_| {
         let (wanted, name) = (filter.get(), name.get());
         cards.with(|all| {
             all.iter()
-                .filter(|c| c.matches(wanted, &name))
-                .cloned()
+                .enumerate()
+                .filter_map(|(i, c)| c.matches(wanted, &name).then_some(i))
                 .collect::<Vec<_>>()
         })
     });
+    let page = RwSignal::new(0_usize);
+    // A new filter starts at the first page.
+    Effect::watch(
+        move || (filter.get(), name.get()),
+        move |_, _, _| page.set(0),
+        false,
+    );
+    let shown = Signal::derive(move || {
+        let start = matching.with(|m| page_start(page.get(), m.len()));
+        matching.with(|m| {
+            cards.with(|all| {
+                m.iter()
+                    .skip(start)
+                    .take(FIRST_SCREEN)
+                    .map(|&i| all[i].clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let progress = Signal::derive(move || feed.shown.with(|s| s.as_ref().and_then(|s| s.progress)));
     let from_table = move || {
         let from_table = feed
-            .snapshot
+            .shown
             .with(|s| s.as_ref().is_some_and(|s| !s.from_view));
         from_table.then(|| {
             view! {
@@ -400,7 +435,7 @@ fn Overview(feed: Feed) -> impl IntoView {
         updated_at.get()?;
         let text = if cards.with(Vec::is_empty) {
             "No syncs yet."
-        } else if shown.with(Vec::is_empty) {
+        } else if matching.with(Vec::is_empty) {
             "No resource matches the filter."
         } else {
             return None;
@@ -424,6 +459,19 @@ fn Overview(feed: Feed) -> impl IntoView {
             {from_table}
             <CardList cards=shown now=feed.server_now()/>
             {empty}
+            <Pager
+                page
+                matching=Signal::derive(move || matching.with(Vec::len))
+                per_page=FIRST_SCREEN
+                progress
+            />
         </section>
     }
+}
+
+/// The first position of page `page` of `matching` cards, the last page if it is past the end
+/// (the list may have shrunk since it was chosen).
+fn page_start(page: usize, matching: usize) -> usize {
+    let last = matching.saturating_sub(1) / FIRST_SCREEN;
+    page.min(last) * FIRST_SCREEN
 }

@@ -26,13 +26,23 @@ pub fn CompactStatus(
         card.health.name(),
         state.class()
     );
+    let word = state.word();
+    // A line that only repeats the word ("Never synced") is said once.
+    let line = move || {
+        let line = card.status_line(now.get());
+        (line != word).then(|| {
+            view! {
+                " \u{b7} "
+                <time datetime=datetime.clone() title=title>{line}</time>
+            }
+        })
+    };
     view! {
         <span class=class>
             <span class="vss-icon" aria-hidden="true">{state.icon()}</span>
             " "
-            <span class="vss-word">{state.word()}</span>
-            " \u{b7} "
-            <time datetime=datetime title=title>{move || card.status_line(now.get())}</time>
+            <span class="vss-word">{word}</span>
+            {line}
         </span>
     }
 }

@@ -12,6 +12,7 @@ mod compact;
 mod error_list;
 mod freshness;
 mod local_times;
+mod pager;
 mod run_history;
 mod summary;
 
@@ -22,5 +23,6 @@ pub use compact::CompactStatus;
 pub use error_list::ErrorList;
 pub use freshness::Freshness;
 pub use local_times::{LocalTimes, local_times_on};
+pub use pager::Pager;
 pub use run_history::RunHistory;
 pub use summary::SummaryBar;

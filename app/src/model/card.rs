@@ -128,9 +128,12 @@ pub struct Card {
 }
 
 impl Card {
-    /// The card of a row. Health and alerts come from the view when it sent them (the
-    /// database is the one place the rules run); on a table row the model applies the same
-    /// rules with the row's or the default thresholds at `now`.
+    /// The card of a row. Health and alerts come from the row when it has them (a read of the
+    /// view's every column); otherwise the model applies the rules, which exist in SQL and here
+    /// and which the shared truth table keeps equal, with the row's or the default thresholds
+    /// at `now`. The widget reads only the columns a card shows and so takes this second path:
+    /// health that changes with time (stale, stuck, late) is then right at every refresh
+    /// without reading unchanged rows again.
     pub fn from_row(row: SyncRow, now: Timestamp) -> Self {
         let defaults = Thresholds::default();
         let limit = |text: &Option<String>, default: i64| {
@@ -156,7 +159,14 @@ impl Card {
             .unwrap_or_else(|| classify_health(&facts, &thresholds, now));
         let alerts = match row.alerts {
             Some(names) => names.iter().filter_map(|n| Alert::from_name(n)).collect(),
-            None => alerts_of(&facts, &thresholds, now),
+            None => {
+                let mut alerts = alerts_of(&facts, &thresholds, now);
+                // The view appends it after the rules' alerts; it does not depend on the time.
+                if row.retries_exhausted == Some(true) {
+                    alerts.push(Alert::RetriesExhausted);
+                }
+                alerts
+            }
         };
         let retry = match (row.retries_exhausted, row.next_attempt_at) {
             (Some(true), _) => Retry::GaveUp {

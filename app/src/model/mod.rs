@@ -9,6 +9,7 @@ mod health;
 mod refresh;
 mod row;
 mod run;
+mod store;
 mod time;
 
 pub use card::{Card, Counts, Filter, Retry, State, sort_cards, updated_text};
@@ -16,7 +17,8 @@ pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_h
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};
 pub use run::RunSummary;
+pub use store::{CHECKSUM_MODULUS, Coverage, Digest, OVERLAP, RowStore};
 pub use time::{
-    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, count, duration_text, parse_interval, short_span,
-    span,
+    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, count, duration_text, grouped, parse_interval,
+    short_span, span,
 };

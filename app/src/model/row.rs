@@ -22,6 +22,9 @@ pub struct SyncRow {
     pub completed_at: Option<Timestamp>,
     /// When the row was created.
     pub created_at: Option<Timestamp>,
+    /// When the row last changed (the state table's trigger): what a refresh reads from, and
+    /// what the digest of the rows sums.
+    pub updated_at: Option<Timestamp>,
     /// How long the last finished run took.
     pub duration_ms: Option<i64>,
     /// Records the last successful run synced.
@@ -68,6 +71,7 @@ impl SyncRow {
             started_at: None,
             completed_at: None,
             created_at: None,
+            updated_at: None,
             duration_ms: None,
             records_synced: None,
             errors: None,
