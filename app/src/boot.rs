@@ -42,8 +42,12 @@ pub async fn early_read(
             && field("key").as_deref() == Some(api_key)
             && field("token").as_deref() == token
     })?;
-    // Taken out, so that a later read of the same URL goes to the server.
+    // Taken out, so that a later read of the same URL goes to the server; once every one is
+    // taken, the boot object holds nothing more.
     let read = reads.splice(u32::try_from(index).ok()?, 1, &JsValue::UNDEFINED).get(0);
+    if reads.iter().all(|r| r.is_undefined()) {
+        let _ = take("reads").await;
+    }
     let answer = Reflect::get(&read, &"answer".into()).ok()?;
     let answer = JsFuture::from(answer.dyn_into::<Promise>().ok()?)
         .await

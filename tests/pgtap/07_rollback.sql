@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (PagerDuty, run retention, webhook events,
+-- 07_rollback: inside this transaction, run every rollback file newest first (the widget's changes function, metrics, PagerDuty, run retention, webhook events,
 -- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(98);
+SELECT plan(100);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -48,6 +48,11 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261207190000_vantage_sync_health_changes_rollback.sql
+
+SELECT hasnt_function('public'::name, 'vantage_sync_health_changes'::name,
+  '190000 rollback drops vantage_sync_health_changes');
+
 \ir ../../migrations/20261202150100_vantage_sync_metrics_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_metrics'::name, '150100 rollback drops vantage_sync_metrics');
@@ -275,7 +280,10 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261202124500_vantage_sync_drop_old_runs.sql
 \ir ../../migrations/20261202150000_vantage_sync_pagerduty.sql
 \ir ../../migrations/20261202150100_vantage_sync_metrics.sql
+\ir ../../migrations/20261207190000_vantage_sync_health_changes.sql
 
+SELECT has_function('public', 'vantage_sync_health_changes', ARRAY['timestamp with time zone'],
+  're-apply creates vantage_sync_health_changes');
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 SELECT has_function('public', 'vantage_sync_metrics', ARRAY[]::text[], 're-apply creates vantage_sync_metrics');
 SELECT has_function('public', 'vantage_sync_drop_old_runs', ARRAY['integer'], 're-apply creates vantage_sync_drop_old_runs');
