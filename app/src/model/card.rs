@@ -157,16 +157,15 @@ impl Card {
         let health = row
             .health
             .unwrap_or_else(|| classify_health(&facts, &thresholds, now));
-        let alerts = match row.alerts {
-            Some(names) => names.iter().filter_map(|n| Alert::from_name(n)).collect(),
-            None => {
-                let mut alerts = alerts_of(&facts, &thresholds, now);
-                // The view appends it after the rules' alerts; it does not depend on the time.
-                if row.retries_exhausted == Some(true) {
-                    alerts.push(Alert::RetriesExhausted);
-                }
-                alerts
+        let alerts = if let Some(names) = row.alerts {
+            names.iter().filter_map(|n| Alert::from_name(n)).collect()
+        } else {
+            let mut alerts = alerts_of(&facts, &thresholds, now);
+            // The view appends it after the rules' alerts; it does not depend on the time.
+            if row.retries_exhausted == Some(true) {
+                alerts.push(Alert::RetriesExhausted);
             }
+            alerts
         };
         let retry = match (row.retries_exhausted, row.next_attempt_at) {
             (Some(true), _) => Retry::GaveUp {
@@ -624,6 +623,20 @@ mod tests {
         );
         assert_eq!(gave_up.retry, Retry::GaveUp { attempts: 4 });
         assert_eq!(gave_up.alerts, [Alert::RetriesExhausted]);
+        // Read without the view's alerts (the widget's select=): the rules' alerts, then the
+        // policy's, in the view's order.
+        let computed = Card::from_row(
+            SyncRow {
+                retries_exhausted: Some(true),
+                consecutive_failures: Some(4),
+                ..row(Status::Failed)
+            },
+            now(),
+        );
+        assert_eq!(
+            computed.alerts,
+            [Alert::RepeatedFailures, Alert::RetriesExhausted]
+        );
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl Coverage {
     /// After a refresh answered with `digest` at the database's `now`, once its rows are
     /// merged into `store`: still complete (as of `now`) when the store agrees with the digest
     /// and the schedules are the same, else everything must be read again.
+    #[must_use]
     pub fn after_refresh(&self, store: &RowStore, digest: &Digest, now: Timestamp) -> Self {
         match self {
             Self::Complete { schedules, .. }
