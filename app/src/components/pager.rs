@@ -47,7 +47,8 @@ pub fn Pager(
                 <button
                     type="button"
                     class="vss-page vss-page-next"
-                    disabled=move || current() + 1 >= pages()
+                    // Braced: a bare `>=` would end the tag in `view!`.
+                    disabled=move || { current() + 1 >= pages() }
                     on:click=move |_| page.set(current() + 1)
                 >
                     "Next"
