@@ -363,3 +363,25 @@ pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     out.sort();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nightly_build_adds_to_cargo_configs_wasm32_flags_instead_of_replacing_them() {
+        // `RUSTFLAGS` or `CARGO_ENCODED_RUSTFLAGS` would replace the `[target.wasm32-…]`
+        // `rustflags` of `.cargo/config.toml`, and the nightly build would lose them.
+        for (name, _) in NIGHTLY_CARGO_ENV {
+            assert!(
+                !name.ends_with("RUSTFLAGS")
+                    || name == "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "{name} would replace .cargo/config.toml's wasm32 flags"
+            );
+        }
+        let path = workspace_root().join(".cargo").join("config.toml");
+        let config =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(config.contains("[target.wasm32-unknown-unknown]"));
+    }
+}
