@@ -23,6 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use build::widget::Toolchain;
 use error::Result;
 use paths::workspace_root;
 use stack::rollback::Keep;
@@ -77,6 +78,10 @@ enum Cmd {
         /// its first read then starts without a round trip for `config.json`.
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
+        /// The compiler: the pinned nightly (what ships, the smallest wasm) or stable (for a
+        /// machine without the nightly; a larger wasm).
+        #[arg(long, value_enum, default_value = "nightly")]
+        toolchain: Toolchain,
     },
     /// Measure: prints numbers and ratios.
     Bench {
@@ -137,18 +142,35 @@ impl Cmd {
             Self::Install => &[
                 Need::Stack,
                 Need::Widget,
+                Need::WidgetNightly,
                 Need::Edge,
                 Need::Test,
                 Need::Bench,
             ],
-            Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget],
+            Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget, Need::WidgetNightly],
             Self::Down { .. } => &[],
             Self::Db { .. } => &[Need::Stack],
-            Self::BuildWidget { .. } => &[Need::Widget],
-            Self::Bench { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Bench],
+            Self::BuildWidget {
+                toolchain: Toolchain::Stable,
+                ..
+            } => &[Need::Widget],
+            Self::BuildWidget { .. } => &[Need::Widget, Need::WidgetNightly],
+            Self::Bench { .. } => &[
+                Need::Stack,
+                Need::Widget,
+                Need::WidgetNightly,
+                Need::Edge,
+                Need::Bench,
+            ],
             Self::Bundle { test: false, .. } => &[Need::Edge],
             Self::Bundle { test: true, .. } => &[Need::Stack, Need::Edge],
-            Self::Test { .. } => &[Need::Stack, Need::Widget, Need::Edge, Need::Test],
+            Self::Test { .. } => &[
+                Need::Stack,
+                Need::Widget,
+                Need::WidgetNightly,
+                Need::Edge,
+                Need::Test,
+            ],
         }
     }
 }
@@ -257,7 +279,10 @@ fn run(command: Cmd) -> Result<()> {
             action: DbCmd::Rollback { to },
         } => roll_back(to),
         Cmd::Demo => demo::run(),
-        Cmd::BuildWidget { settings } => build::widget::build_widget(settings.as_deref()),
+        Cmd::BuildWidget {
+            settings,
+            toolchain,
+        } => build::widget::build_widget(settings.as_deref(), toolchain),
         Cmd::Bench { what, seconds } => bench::run(what, seconds),
         Cmd::Bundle { target, test, pg } => {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());

@@ -3,6 +3,7 @@
 //! function checks the permission; the button only hides itself from non-admins.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::actions::CardActions;
 
@@ -19,27 +20,32 @@ pub fn AbortButton(
         return ().into_any();
     }
     let (admin, refresh) = (actions.admin, actions.refresh);
-    let abort = Action::new_unsync(move |resource: &String| {
-        let (actions, resource) = (actions.clone(), resource.clone());
-        async move { actions.abort(&resource).await }
-    });
-    let busy = abort.pending();
-    let outcome = abort.value();
-    // After an abort the health is read again. An effect, so nothing is read once the card is
-    // gone (a refresh redrew it, or the widget was unmounted).
-    Effect::new(move || {
-        if outcome.with(|o| matches!(o, Some(Ok(_)))) {
-            refresh.run(());
-        }
-    });
+    // Two signals around `spawn_local` rather than a Leptos `Action`, whose machinery costs
+    // the bundle 3.9 KB of brotli (docs/performance.md, "Size levers").
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<String, String>>);
     let click = move |_| {
         let question = format!("Abort the run of {resource}? It will be recorded as failed.");
         let confirmed = web_sys::window()
             .and_then(|w| w.confirm_with_message(&question).ok())
             .unwrap_or(false);
-        if confirmed && !busy.get_untracked() {
-            abort.dispatch(resource.clone());
+        if !confirmed || busy.get_untracked() {
+            return;
         }
+        busy.set(true);
+        let (actions, resource) = (actions.clone(), resource.clone());
+        spawn_local(async move {
+            let result = actions.abort(&resource).await;
+            let aborted = result.is_ok();
+            // Once the card is gone (a refresh redrew it, or the widget was unmounted) its
+            // signals are disposed: nothing is shown, and the health is not read again.
+            if outcome.try_set(Some(result)).is_none() {
+                busy.set(false);
+                if aborted {
+                    refresh.run(());
+                }
+            }
+        });
     };
     let line = move || {
         outcome.get().map(|outcome| match outcome {

@@ -3,6 +3,7 @@
 //! status, with its values in words on hover and keyboard focus.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::actions::CardActions;
 use crate::browser::local_time_text;
@@ -52,9 +53,13 @@ pub fn RunHistory(
 /// The chart while `open`, from the runs it loads when it is made.
 #[component]
 fn RunChart(actions: CardActions, resource: String, open: RwSignal<bool>) -> impl IntoView {
-    let runs = LocalResource::new(move || {
-        let (actions, resource) = (actions.clone(), resource.clone());
-        async move { actions.load_runs(&resource).await }
+    // A signal filled by `spawn_local` rather than a Leptos `LocalResource`, whose async
+    // machinery costs the bundle 8.0 KB of brotli (docs/performance.md, "Size levers").
+    let runs = RwSignal::new(Loaded::None);
+    spawn_local(async move {
+        let loaded = actions.load_runs(&resource).await;
+        // Disposed when the card is gone before the runs arrive: then they are dropped.
+        let _ = runs.try_set(Some(loaded));
     });
     move || open.get().then(|| chart(runs.get()))
 }

@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use crate::build::supabase_check::{PgConnection, pg_prove_command};
 use crate::build::{supabase, widget};
 use crate::error::{Result, XtaskError};
-use crate::paths::workspace_root;
+use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run};
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
@@ -33,8 +33,9 @@ pub enum Suite {
     Http,
     /// The shared conformance and role checks (`../shared/checks`), when present.
     Checks,
-    /// The widget: component tests in headless Chromium, the release build (Trunk, offline),
-    /// and a scan of `dist/` for secrets.
+    /// The widget: component tests in headless Chromium, the release build (Trunk, offline) on
+    /// the pinned nightly, a scan of `dist/` for secrets, end to end on it, and the release
+    /// build on stable.
     Widget,
     /// Faults, load, the attack matrix, bad input (schemathesis, cargo fuzz) on a fresh stack,
     /// ending with a table of figures.
@@ -202,17 +203,19 @@ fn run_stack_suites(
     secrets
 }
 
-/// The widget's steps: browser tests, release build, secret scan (the sizes are printed, not
-/// judged: budgets belong to `cargo xtask bench widget`).
+/// The widget's steps: browser tests, the shipped release build (nightly), secret scan, end to
+/// end on that build, then the release build on stable, so the path without the nightly cannot
+/// rot (the sizes are printed, not judged: budgets belong to `cargo xtask bench widget`).
 fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
     let mut outcomes = vec![timed(
         "widget: component tests in headless Chromium",
         browser_tests,
     )];
     let dist = widget::dist_dir();
-    let built = timed("widget: release build (trunk build --release=true)", || {
-        widget::build_release_to(&dist).map(|_| ())
-    });
+    let built = timed(
+        "widget: release build on the pinned nightly, as shipped (trunk build --release=true)",
+        || widget::build_release_to(&dist).map(|_| ()),
+    );
     let built_ok = built.result.is_ok();
     outcomes.push(built);
     if built_ok {
@@ -235,6 +238,17 @@ fn widget_suite(mut secrets: Vec<(String, String)>) -> Vec<Outcome> {
         }
         outcomes.extend(widget_end_to_end());
     }
+    outcomes.push(timed(
+        "widget: release build on stable (build-widget --toolchain stable)",
+        || {
+            let dist = widget::build_release_with(
+                &target_dir().join("widget-stable"),
+                widget::Toolchain::Stable,
+            )?;
+            widget::print_sizes(&widget::bundle_sizes(&dist)?);
+            Ok(())
+        },
+    ));
     outcomes
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Every program any `cargo xtask` command runs that is not part of the Rust toolchain is a
 //! row of [`TABLE`]: where it comes from (Debian, npm with its SHA-256, a lock file of this
-//! repository through `npm ci`, `cargo install`, rustup, PyPI), its exact version, and which commands need it. The first step of `demo`,
+//! repository through `npm ci`, `cargo install`, rustup's targets and toolchains, PyPI), its exact version, and which commands need it. The first step of `demo`,
 //! `up`, `test`, `bench` and `bundle` is [`ensure`]: it installs what those commands need and
 //! is missing, with a line of progress per tool. After it, nothing installs anything: code that
 //! runs a tool asks [`path`] where it is, and a tool that is not there is a
@@ -32,6 +32,10 @@ fn is_installed(tool: &Tool) -> bool {
         Source::NpmLock { folder } => npm_lock::is_installed(folder),
         Source::Cargo { .. } => cargo_install::is_installed(tool),
         Source::Rustup { target } => rustup::has_target(target),
+        Source::RustupToolchain {
+            toolchain,
+            components,
+        } => rustup::has_toolchain(toolchain, components),
         Source::Pypi { .. } => pypi::is_installed(tool),
     }
 }
@@ -99,6 +103,10 @@ pub fn ensure(needs: &[Need]) -> Result<()> {
             Source::NpmLock { folder } => npm_lock::install(folder)?,
             Source::Cargo { .. } => cargo_install::install(tool)?,
             Source::Rustup { target } => rustup::add_target(target)?,
+            Source::RustupToolchain {
+                toolchain,
+                components,
+            } => rustup::install_toolchain(toolchain, components)?,
             Source::Pypi { .. } => pypi::install(tool)?,
         }
         step.done();
@@ -116,7 +124,7 @@ pub fn path(tool: &Tool) -> Result<PathBuf> {
         Source::NpmLock { folder } => npm_lock::node_modules(folder),
         Source::Cargo { binaries, .. } => cargo_install::bin_dir().join(binaries[0]),
         Source::Pypi { .. } => pypi::program(tool),
-        Source::Rustup { .. } => PathBuf::new(),
+        Source::Rustup { .. } | Source::RustupToolchain { .. } => PathBuf::new(),
     };
     if is_installed(tool) {
         Ok(path)

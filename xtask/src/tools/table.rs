@@ -7,6 +7,9 @@ pub enum Need {
     Stack,
     /// The widget's release build (`up`, `demo`, `build-widget`, `test`, `bench`).
     Widget,
+    /// The widget's shipped build on the pinned nightly (all of [`Need::Widget`]'s commands
+    /// but `build-widget --toolchain stable`).
+    WidgetNightly,
     /// The edge function's Supabase bundle and Deno (`bundle`, `test`, `bench`).
     Edge,
     /// What only the tests use: pgTAP, Chromium, the fuzzer, schemathesis.
@@ -55,6 +58,13 @@ pub enum Source {
         /// The target triple.
         target: &'static str,
     },
+    /// A Rust toolchain beside the default one, installed with rustup (`--profile minimal`).
+    RustupToolchain {
+        /// The toolchain's name, as `rustup toolchain install` takes it.
+        toolchain: &'static str,
+        /// The components it must have beyond the minimal profile.
+        components: &'static [&'static str],
+    },
     /// The npm dependencies of a folder of this repository (its `package.json` and
     /// `package-lock.json`), installed with `npm ci` into a folder of the tools folder named by
     /// the lock file's SHA-256.
@@ -95,6 +105,11 @@ const WIDGET_AND_EDGE: &[Need] = &[Need::Widget, Need::Edge];
 /// The version of the wasm-bindgen CLI. The `wasm-bindgen` crate (root `Cargo.toml`) and
 /// `Trunk.toml` pin the same; a unit test fails when they differ.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// The dated nightly the widget's shipped wasm is built with (`build/widget.rs`: the standard
+/// library rebuilt for size, panics that abort at once, no `Debug` text or panic locations).
+/// Dated, so every build uses the same compiler; only stable builds everything else.
+pub const WIDGET_NIGHTLY_VERSION: &str = "nightly-2026-10-15";
 
 /// PostgreSQL's server and client, Debian's.
 pub const POSTGRES: Tool = Tool {
@@ -315,6 +330,17 @@ pub const WASM32: Tool = Tool {
     needed_by: &[Need::Widget, Need::Edge, Need::Test],
 };
 
+/// The widget's nightly with `rust-src`, which `-Z build-std` compiles the standard library
+/// from (so it needs no wasm32 `rust-std`).
+pub const WIDGET_NIGHTLY: Tool = Tool {
+    name: "the widget's nightly Rust",
+    source: Source::RustupToolchain {
+        toolchain: WIDGET_NIGHTLY_VERSION,
+        components: &["rust-src"],
+    },
+    needed_by: &[Need::WidgetNightly],
+};
+
 /// Every tool, in the order they are installed: Debian first (npm's packages and PyPI's need
 /// nothing from it, but the stack does), then the quick ones, the long cargo builds last.
 pub const TABLE: &[&Tool] = &[
@@ -350,6 +376,7 @@ pub const TABLE: &[&Tool] = &[
     &CHROMEDRIVER,
     &BROTLI,
     &WASM32,
+    &WIDGET_NIGHTLY,
     &POSTGREST,
     &POSTGRES_17,
     &WASM_OPT,
@@ -379,6 +406,13 @@ impl Tool {
             Source::Cargo { krate, version, .. } => format!("crate {krate} {version}"),
             Source::NpmLock { folder } => format!("npm ci of {folder}/package-lock.json"),
             Source::Rustup { target } => format!("rustup target {target}"),
+            Source::RustupToolchain {
+                toolchain,
+                components,
+            } => format!(
+                "rustup toolchain {toolchain} with {}",
+                components.join(", ")
+            ),
             Source::Pypi {
                 package, version, ..
             } => format!("PyPI {package}=={version}"),
