@@ -124,3 +124,29 @@ pub fn stored_supabase_token() -> Option<String> {
         .as_string()
         .filter(|t| !t.is_empty())
 }
+
+/// Where the standalone page keeps the token it took from its URL: this tab's `sessionStorage`,
+/// not the app's `localStorage` (which supabase-js owns). It lasts while the tab does, so a
+/// reload keeps the session, and it reaches no other tab or origin.
+const PAGE_TOKEN_KEY: &str = "vantage-sync-status:access-token";
+
+/// Keeps `token`, taken from the page's URL, for reloads of this tab.
+pub fn keep_page_token(token: &str) {
+    if let Some(storage) = session_storage() {
+        // Storage full or refused (private modes): the session then lasts until a reload.
+        let _ = storage.set_item(PAGE_TOKEN_KEY, token);
+    }
+}
+
+/// The token this tab's page took from its URL before a reload.
+pub fn kept_page_token() -> Option<String> {
+    session_storage()?
+        .get_item(PAGE_TOKEN_KEY)
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}

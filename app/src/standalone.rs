@@ -2,7 +2,8 @@
 //! itself (`<script type="application/json" id="vantage-sync-config">`, written by a deploy) or
 //! else `config.json` beside it (optional), then the page's URL (query and fragment, which win),
 //! and its session from the URL fragment of a Supabase auth redirect
-//! (`#access_token=…`) or, failing that, from the session supabase-js keeps in
+//! (`#access_token=…`), which it then removes from the URL and keeps in this tab's
+//! `sessionStorage` for reloads, or, failing that, from the session supabase-js keeps in
 //! `localStorage` (`sb-<project>-auth-token`) when the page shares an origin with the app.
 
 use wasm_bindgen::JsValue;
@@ -10,7 +11,7 @@ use wasm_bindgen::JsValue;
 use crate::browser;
 use crate::config::{names_a_server, object_settings};
 use crate::http::{self, Method};
-use crate::session::{TokenSource, stored_supabase_token};
+use crate::session::{TokenSource, keep_page_token, kept_page_token, stored_supabase_token};
 
 /// Settings from the page (inline, read by the head script) or `config.json` beside it; none
 /// if they are missing or not an object of strings and numbers (broken settings are logged,
@@ -50,10 +51,29 @@ pub async fn page_settings() -> (Vec<(String, String)>, TokenSource) {
     let mut pairs = config_file_settings().await;
     let from_url = browser::page_settings();
     let stored_allowed = may_use_stored_session(&from_url);
+    let url_token = from_url
+        .iter()
+        .find(|(name, value)| is_token_name(name) && !value.is_empty())
+        .map(|(_, token)| token.clone());
     pairs.extend(from_url);
-    let has_token = pairs.iter().any(|(name, value)| {
-        matches!(name.as_str(), "access-token" | "access_token") && !value.is_empty()
-    });
+    match url_token {
+        // Read: kept for reloads of this tab, and gone from the address bar and history.
+        Some(token) => {
+            keep_page_token(&token);
+            browser::forget_url_session();
+        }
+        // A reload: the token this tab took from its URL, under the same rule as the stored
+        // supabase-js session (never for a URL that names a server).
+        None if stored_allowed => {
+            if let Some(token) = kept_page_token() {
+                pairs.push(("access_token".to_owned(), token));
+            }
+        }
+        None => {}
+    }
+    let has_token = pairs
+        .iter()
+        .any(|(name, value)| is_token_name(name) && !value.is_empty());
     let source = if !has_token && stored_allowed && stored_supabase_token().is_some() {
         TokenSource::Stored
     } else {
@@ -61,6 +81,11 @@ pub async fn page_settings() -> (Vec<(String, String)>, TokenSource) {
         TokenSource::Fixed(None)
     };
     (pairs, source)
+}
+
+/// Whether `name` is a setting that gives the access token.
+fn is_token_name(name: &str) -> bool {
+    matches!(name, "access-token" | "access_token")
 }
 
 /// Whether the session supabase-js stored for this origin may go with the reads: not when the

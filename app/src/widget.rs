@@ -110,6 +110,11 @@ impl Feed {
             let config = Arc::clone(&config);
             spawn_local(async move {
                 let token = session.token().await;
+                // Unmounted while the host's getAccessToken answered: no request may leave
+                // after unmount() has returned.
+                if loading.is_disposed() {
+                    return;
+                }
                 admin.set(token.as_deref().is_some_and(is_sync_admin));
                 let Some(mut current) = reader.try_update_value(Option::take).flatten() else {
                     return;

@@ -515,3 +515,83 @@ async fn a_stored_session_is_read_again_each_time() {
     storage.remove_item(key).expect("removed");
     assert_eq!(session.token().await, None, "signed out: no token");
 }
+
+/// Counts the page's `fetch` calls from now on (the widget's requests all go through it).
+fn count_fetches() -> js_sys::Function {
+    js_sys::Function::new_no_args(
+        "const real = window.fetch;
+         window.__fetches = 0;
+         window.fetch = function (...args) { window.__fetches += 1; return real.apply(this, args); };
+         return () => { window.fetch = real; return window.__fetches; };",
+    )
+    .call0(&JsValue::NULL)
+    .expect("fetch wrapped")
+    .dyn_into()
+    .expect("a function that restores fetch and says how often it ran")
+}
+
+/// A widget unmounted while the host's `getAccessToken` is still answering sends nothing:
+/// no request leaves after `unmount()` has returned (issue 28, item 5).
+#[wasm_bindgen_test]
+async fn no_read_leaves_after_unmount() {
+    let options = js_sys::Object::new();
+    for (name, value) in [
+        ("restUrl", "http://127.0.0.1:9"),
+        ("anonKey", "sb_publishable_component_test"),
+    ] {
+        js_sys::Reflect::set(&options, &name.into(), &value.into()).expect("an option");
+    }
+    // A token that takes a second to come, as a slow session refresh would.
+    let slow_token = js_sys::Function::new_no_args(
+        "return new Promise((resolve) => setTimeout(() => resolve('slow.token.value'), 1000));",
+    );
+    js_sys::Reflect::set(&options, &"getAccessToken".into(), &slow_token).expect("an option");
+    let restore = count_fetches();
+    let root = container();
+    let mut widget = vantage_sync_widget::embed::mount(root.clone(), &options);
+    sleep_ms(100).await;
+    widget.unmount();
+    sleep_ms(1500).await;
+    let fetches = restore.call0(&JsValue::NULL).expect("restored");
+    assert_eq!(fetches.as_f64(), Some(0.0), "requests after unmount()");
+}
+
+/// `mount()` and the element never read or change the host page's URL, even when it holds a
+/// session: only the standalone page takes one from there (issue 28, item 3).
+#[wasm_bindgen_test]
+async fn an_embedded_widget_leaves_the_hosts_url_alone() {
+    let window = web_sys::window().expect("a window");
+    let history = window.history().expect("history");
+    let before = window.location().href().expect("href");
+    let with_session = format!(
+        "{}#access_token=host.page.token&keep=1",
+        before.split('#').next().unwrap_or_default()
+    );
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&with_session))
+        .expect("replaceState");
+    let entries = history.length().expect("history length");
+    let options = js_sys::Object::new();
+    for (name, value) in [
+        ("restUrl", "http://127.0.0.1:9"),
+        ("anonKey", "sb_publishable_component_test"),
+    ] {
+        js_sys::Reflect::set(&options, &name.into(), &value.into()).expect("an option");
+    }
+    let root = container();
+    let mut widget = vantage_sync_widget::embed::mount(root.clone(), &options);
+    // Defined once per page (a second call leaves the first definition).
+    vantage_sync_widget::embed::define_custom_element();
+    let element = container();
+    element.set_inner_html(
+        r#"<vantage-sync-status rest-url="http://127.0.0.1:9" anon-key="sb_publishable_x"></vantage-sync-status>"#,
+    );
+    sleep_ms(300).await;
+    assert_eq!(window.location().href().expect("href"), with_session);
+    assert_eq!(history.length().expect("history length"), entries);
+    widget.unmount();
+    element.set_inner_html("");
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&before))
+        .expect("replaceState back");
+}

@@ -132,11 +132,13 @@ fn the_widget_in_a_real_browser() -> Result<()> {
         stack.authenticated_jwt()
     );
     let browser = Browser::start(1000, 1400)?;
+    let entries_before = browser.js("return history.length;", vec![])?;
     browser.goto(&signed_in)?;
     browser.wait_until(
         "return document.querySelectorAll('.vss-card').length === 7;",
         "seven cards",
     )?;
+    the_session_leaves_the_address_bar(&browser, &served, &stack.authenticated_jwt(), &entries_before)?;
 
     the_early_reads_were_used(&browser)?;
     health_reads_from(&browser, &stack.rest_url()?)?;
@@ -170,6 +172,41 @@ fn the_early_reads_were_used(browser: &Browser) -> Result<()> {
     check(seen == json!([1, 1, 0]), || {
         format!("[config.json reads, health reads, early reads left] = {seen}, not [1, 1, 0]")
     })
+}
+
+/// The token of the auth redirect's fragment is gone from the address bar once read, without a
+/// history entry, kept byte for byte in this tab's `sessionStorage`; a reload still shows the
+/// cards (issue 28).
+fn the_session_leaves_the_address_bar(
+    browser: &Browser,
+    served: &ServedWidget,
+    token: &str,
+    entries_before: &Value,
+) -> Result<()> {
+    let seen = browser.js(
+        "return [location.href, history.length,
+                 sessionStorage.getItem('vantage-sync-status:access-token')];",
+        vec![],
+    )?;
+    let href = seen[0].as_str().unwrap_or_default();
+    check(!href.contains("access_token") && !href.contains(token), || {
+        format!("the address bar still holds the session: {href}")
+    })?;
+    check(href == served.url, || {
+        format!("the URL became {href}, expected {}", served.url)
+    })?;
+    let grown = entries_before.as_i64().map(|n| n + 1);
+    check(seen[1].as_i64() == grown, || {
+        format!("history.length {} after one navigation from {entries_before}", seen[1])
+    })?;
+    check(seen[2].as_str() == Some(token), || {
+        "sessionStorage does not hold the token byte for byte".to_owned()
+    })?;
+    browser.js("window.__beforeReload = true; location.reload();", vec![])?;
+    browser.wait_until(
+        "return !window.__beforeReload && document.querySelectorAll('.vss-card').length === 7;",
+        "seven cards after a reload",
+    )
 }
 
 /// Red, yellow, green, then name; icon and word; the spec's line.
