@@ -333,7 +333,12 @@ mod tests {
     fn compresses_json_and_text_with_brotli_and_gzip() {
         let conf = nginx_conf(&config(), &modules("/m"), false);
         assert!(conf.contains("load_module /m/ngx_http_brotli_filter_module.so;"));
-        for directive in ["gzip on;", "gzip_vary on;", "brotli on;", "gzip_min_length 100;"] {
+        for directive in [
+            "gzip on;",
+            "gzip_vary on;",
+            "brotli on;",
+            "gzip_min_length 100;",
+        ] {
             assert!(conf.contains(directive), "{directive}");
         }
         for kind in ["gzip_types", "brotli_types"] {
