@@ -1057,13 +1057,16 @@ fn check_encodings(
         )?;
         let decoded = answer.decoded(&context)?;
         // A short body of random key material may not shrink; a page of rows always does.
-        check(decoded.len() < 1000 || decoded.len() > answer.body.len(), || {
-            format!(
-                "{context}: {} bytes on the wire for {} decoded",
-                answer.body.len(),
-                decoded.len()
-            )
-        })?;
+        check(
+            decoded.len() < 1000 || decoded.len() > answer.body.len(),
+            || {
+                format!(
+                    "{context}: {} bytes on the wire for {} decoded",
+                    answer.body.len(),
+                    decoded.len()
+                )
+            },
+        )?;
         check(
             without_clock(serde_json::from_slice(&decoded)?) == expected,
             || format!("{context}: decodes to other JSON than the identity answer"),
