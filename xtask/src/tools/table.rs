@@ -139,7 +139,7 @@ pub const NGINX_LUA: Tool = Tool {
     needed_by: STACK_ONLY,
 };
 
-/// nginx's brotli filter (Google's ngx_brotli, Debian's build): the gateway compresses API
+/// nginx's brotli filter (Google's `ngx_brotli`, Debian's build): the gateway compresses API
 /// answers with brotli as well as gzip (built into nginx), as Supabase's gateway does.
 pub const NGINX_BROTLI: Tool = Tool {
     name: "nginx's brotli module",
