@@ -120,11 +120,16 @@ struct Modules {
 /// its other formats, the common text types) and OpenMetrics text (the edge's `GET metrics`,
 /// which Prometheus asks for with `Accept-Encoding: gzip`). `text/html` is left out: both
 /// modules always compress it, and nginx warns about it named twice.
+///
+/// nginx compares a proxied answer's type up to the `;` before its `charset=`, so a type with
+/// another parameter first is named with it: the two formats of `GET metrics` send
+/// `…; version=…; charset=utf-8`, and would otherwise never match.
 const COMPRESSED_TYPES: &str = "application/json application/vnd.pgrst.object+json \
 application/vnd.pgrst.array+json application/vnd.pgrst.object application/vnd.pgrst.array \
 application/vnd.pgrst.plan application/openapi+json application/geo+json \
-application/openmetrics-text application/javascript application/xhtml+xml image/svg+xml \
-text/csv text/css text/plain text/xml";
+application/openmetrics-text \"application/openmetrics-text; version=1.0.0\" \
+application/javascript application/xhtml+xml image/svg+xml text/csv text/css text/plain \
+\"text/plain; version=0.0.4\" text/xml";
 
 /// Bodies shorter than this are sent as they are (Envoy's `min_content_length` on Supabase):
 /// a compressed tiny body is no smaller.
@@ -349,8 +354,8 @@ mod tests {
             for media in [
                 "application/json ",
                 "application/vnd.pgrst.object+json",
-                "application/openmetrics-text",
-                "text/plain",
+                "\"application/openmetrics-text; version=1.0.0\"",
+                "\"text/plain; version=0.0.4\"",
             ] {
                 assert!(types.contains(media), "{kind} lacks {media}: {types}");
             }
