@@ -9,11 +9,14 @@
 //! - every answer is JSON (or empty);
 //! - no credential, no success: without a token (or with an unsigned one) only a preflight
 //!   gets a 2xx;
-//! - a 2xx on a route with a body means its validator accepts that body;
+//! - a 2xx on a route with a body means its validator accepts that body, and a 2xx on
+//!   `GET health` that its query parser accepts the query string;
 //! - CORS: `Access-Control-Allow-Origin` only ever names the configured origin, and only when
 //!   the request came from it;
 //! - a body a validator accepts keeps its invariants (valid resource name, canonical run id,
-//!   counts that add up, ...) and parses to the same value once written back as JSON.
+//!   counts that add up, ...) and parses to the same value once written back as JSON;
+//! - a health query the parser accepts becomes PostgREST filters in which nothing the caller
+//!   sent is left unencoded, and its cursor reads back as the same sort key.
 //!
 //! Input layout: four selector bytes (method, path, credential, content type and origin), then
 //! the lines some selectors ask for (a path, an `Authorization` header, JWT claims), then the
@@ -32,6 +35,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use vantage_edge_core::auth::bearer_token;
 use vantage_edge_core::auth::user_jwt::{MAX_TOKEN_BYTES, UnverifiedToken};
+use vantage_edge_core::health_query::{self, HealthQuery, MAX_LIMIT};
 use vantage_edge_core::routes::{self, PREFIXES, Resolved, Route};
 use vantage_edge_core::validation::{
     self, AbortBody, CompleteBody, FailBody, MAX_ERRORS, MAX_REASON_CHARS,
@@ -186,6 +190,7 @@ const CREDENTIALS: [Credential; 6] = [
 struct Sent<'a> {
     method: Method,
     path: String,
+    query: Option<String>,
     body: Bytes,
     credential: Credential,
     origin: Option<&'a str>,
@@ -258,6 +263,7 @@ fn request(data: &[u8]) -> Option<(Request<Bytes>, Sent<'_>)> {
     let sent = Sent {
         method: request.method().clone(),
         path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
         body,
         credential,
         origin,
@@ -313,6 +319,13 @@ fn check_answer(sent: &Sent<'_>, handled: &Handled) {
             validator_accepts(route, body),
             "a {status} for a body its validator refuses: {method} {path} {:?}",
             String::from_utf8_lossy(body)
+        );
+    }
+    if status.is_success() && called == Some(Route::Health) {
+        assert!(
+            HealthQuery::parse(sent.query.as_deref()).is_ok(),
+            "a {status} for a health query its parser refuses: {:?}",
+            sent.query
         );
     }
     if let Some(allowed) = handled.response.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN) {
@@ -426,6 +439,29 @@ fn check_abort(abort: &AbortBody) {
     assert_eq!(again.ok().as_ref(), Some(abort));
 }
 
+/// `GET health`'s query parser on `text` as a query string: what it accepts is within its
+/// limits, reaches PostgREST only percent-encoded, and its cursor reads back the same.
+fn check_health_query(text: &str) {
+    let Ok(query) = HealthQuery::parse(Some(text)) else {
+        return;
+    };
+    assert!(query.limit.is_none_or(|n| (1..=MAX_LIMIT).contains(&n)));
+    assert!(query.health.len() <= 3);
+    assert!(query.resource.as_deref().is_none_or(validation::is_valid_resource));
+    let filters = query.filters();
+    assert!(
+        filters
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%&=(),".contains(&b)),
+        "a filter with a raw byte: {filters:?}"
+    );
+    if let Some(key) = &query.after {
+        let cursor = health_query::cursor_after(key);
+        let again = HealthQuery::parse(Some(&format!("cursor={cursor}")));
+        assert_eq!(again.ok().and_then(|q| q.after).as_ref(), Some(key));
+    }
+}
+
 /// The other pure parsers on the raw bytes: resource names, routes, the bearer header, user
 /// JWTs (as sent, and signed by the harness so the claims checks are reached).
 fn check_parsers(data: &[u8]) {
@@ -441,6 +477,7 @@ fn check_parsers(data: &[u8]) {
             assert_eq!(routes::route_at(&text), Some(route));
         }
     }
+    check_health_query(&text);
     if let Ok(value) = HeaderValue::from_bytes(data) {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, value);

@@ -280,6 +280,32 @@ fn the_core_suite_passes_through_the_deno_bundle() -> Result<()> {
     one_log_line_each(&edge, &function, &answers)
 }
 
+/// `GET health` a page at a time, and a refused parameter: the query string reaches the core
+/// through Deno's `Request`.
+fn health_pages(edge: &Edge, answers: &mut Vec<EdgeResponse>) -> Result<()> {
+    let writer = edge.writer_auth();
+    let first = edge.get("health?limit=1", Some(&writer))?;
+    expect(&first, 200, "")?;
+    let cursor = first.json()["next_cursor"].as_str().map(str::to_owned);
+    check(
+        first.json()["resources"].as_array().map(Vec::len) == Some(1) && cursor.is_some(),
+        || format!("health?limit=1 through Deno: {first}"),
+    )?;
+    let second = edge.get(
+        &format!("health?limit=1&cursor={}", cursor.unwrap_or_default()),
+        Some(&writer),
+    )?;
+    expect(&second, 200, "")?;
+    check(
+        second.json()["resources"][0]["resource"] != first.json()["resources"][0]["resource"],
+        || format!("the second page repeats the first: {second}"),
+    )?;
+    let refused = edge.get("health?limit=0", Some(&writer))?;
+    expect(&refused, 400, "invalid_request")?;
+    answers.extend([first, second, refused]);
+    Ok(())
+}
+
 /// GET health, start -> complete, start -> fail; each checked in SQL.
 fn health_and_flows(edge: &Edge, db: &Db, answers: &mut Vec<EdgeResponse>) -> Result<()> {
     let writer = edge.writer_auth();
@@ -295,6 +321,8 @@ fn health_and_flows(edge: &Edge, db: &Db, answers: &mut Vec<EdgeResponse>) -> Re
         format!("health lists {listed} resources, the view has {in_sql}: {answer}")
     })?;
     answers.push(answer);
+
+    health_pages(edge, answers)?;
 
     // GET metrics, as Prometheus asks for it: one health sample per row of the view.
     let answer = edge.send(

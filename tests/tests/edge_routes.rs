@@ -902,3 +902,203 @@ fn answers_never_hold_sql_text_or_keys() -> Result<()> {
     }
     Ok(())
 }
+
+/// The view's order of a row: `<rank>:<resource>`, compared byte by byte (collation "C").
+fn sort_key_of(row: &Value) -> String {
+    let rank = match row["health"].as_str() {
+        Some("red") => 1,
+        Some("yellow") => 2,
+        _ => 3,
+    };
+    format!("{rank}:{}", row["resource"].as_str().unwrap_or_default())
+}
+
+/// Every row of `GET health?<query>`, page by page with `limit` and the cursors handed back;
+/// checks that each page has a `next_cursor` member, no `sort_key`, and at most `limit` rows.
+fn walk_pages(edge: &Edge, query: &str, limit: u32) -> Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10_000 {
+        let answer = edge.get(
+            &format!("health?limit={limit}{query}{cursor}"),
+            Some(&edge.writer_auth()),
+        )?;
+        expect(&answer, 200, "")?;
+        let body = answer.json();
+        let page = body["resources"].as_array().cloned().unwrap_or_default();
+        check(
+            page.len() <= usize::try_from(limit).unwrap_or(usize::MAX)
+                && page.iter().all(|row| row.get("sort_key").is_none()),
+            || format!("a page of {} rows for limit {limit}: {answer}", page.len()),
+        )?;
+        rows.extend(page);
+        match &body["next_cursor"] {
+            Value::String(next) => cursor = format!("&cursor={next}"),
+            Value::Null => return Ok(rows),
+            _ => return Err(Error::Edge(format!("no next_cursor in {answer}"))),
+        }
+    }
+    Err(Error::Edge("the pages never ended".into()))
+}
+
+#[test]
+fn health_filters_pages_and_cursors_against_postgrest() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    // A fixture whose health cannot change while the test runs: failed runs (red), never-run
+    // rows (yellow) and fresh successes (green). Other tests' rows may change meanwhile.
+    let name = |n: u32| format!("{}_{n}", flow_resource("e_pages"));
+    let mut ours: Vec<(String, &str)> = Vec::new();
+    for n in 0..9 {
+        let resource = name(n);
+        let health = match n % 3 {
+            0 => {
+                edge.sync_once(&resource, "fail")?;
+                "red"
+            }
+            1 => {
+                db.query(
+                    "INSERT INTO public.vantage_sync_state (resource) VALUES ($1)",
+                    &[&resource],
+                )?;
+                "yellow"
+            }
+            _ => {
+                edge.sync_once(&resource, "complete")?;
+                "green"
+            }
+        };
+        ours.push((resource, health));
+    }
+    // The fixture's keys in the view's order, with their colours.
+    let mut expected: Vec<(String, &str)> = ours
+        .iter()
+        .map(|(resource, health)| {
+            let row = json!({ "resource": resource, "health": health });
+            (sort_key_of(&row), *health)
+        })
+        .collect();
+    expected.sort_unstable();
+
+    // One resource, by name; filters that match nothing answer an empty list.
+    let (red_one, _) = &ours[0];
+    for (query, count) in [
+        (format!("resource={red_one}"), 1),
+        (format!("resource={red_one}&health=red,yellow"), 1),
+        (format!("health=green&resource={red_one}"), 0),
+    ] {
+        let answer = edge.get(&format!("health?{query}"), Some(&edge.writer_auth()))?;
+        expect(&answer, 200, "")?;
+        let rows = answer.json()["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        check(
+            rows.len() == count && rows.iter().all(|r| r["resource"] == red_one.as_str()),
+            || format!("health?{query}: {answer}"),
+        )?;
+        check(answer.json().get("next_cursor").is_none(), || {
+            format!("health?{query} is not paged: {answer}")
+        })?;
+    }
+
+    // Every row through small pages: in the view's order throughout (each page starts after
+    // the previous one's last key), and the fixture exactly once, in its order.
+    for (query, colours) in [
+        ("", ["red", "yellow", "green"].as_slice()),
+        ("&health=red,green", ["red", "green"].as_slice()),
+    ] {
+        let rows = walk_pages(&edge, query, 7)?;
+        let keys: Vec<String> = rows.iter().map(sort_key_of).collect();
+        check(keys.windows(2).all(|w| w[0] < w[1]), || {
+            format!("pages of health?{query} out of order")
+        })?;
+        check(
+            rows.iter()
+                .all(|r| colours.contains(&r["health"].as_str().unwrap_or_default())),
+            || format!("health?{query} answered another colour"),
+        )?;
+        let mine: Vec<&String> = keys
+            .iter()
+            .filter(|key| expected.iter().any(|(ours, _)| ours == *key))
+            .collect();
+        let wanted: Vec<&String> = expected
+            .iter()
+            .filter(|(_, health)| colours.contains(health))
+            .map(|(key, _)| key)
+            .collect();
+        check(mine == wanted, || {
+            format!("health?{query} in pages of 7: {mine:?}, expected {wanted:?}")
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_health_parameters_are_400_with_a_sentence() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let before = db.checksum_excluding_prefix(vantage_sync_tests::spec::FLOW_PREFIX)?;
+    let cases = [
+        (
+            "health=purple",
+            "\"health\" must be a comma-separated list of red, yellow and green",
+        ),
+        ("health=", "\"health\" must be a comma-separated list"),
+        (
+            "resource=Accounts",
+            "\"resource\" must be a resource's name",
+        ),
+        (
+            "resource=a%27%20OR%201%3D1",
+            "\"resource\" must be a resource's name",
+        ),
+        (
+            "limit=0",
+            "\"limit\" must be a whole number from 1 to 1000 (got \"0\")",
+        ),
+        ("limit=5000", "(got \"5000\")"),
+        ("limit=abc", "(got \"abc\")"),
+        ("limit=", "(got \"\")"),
+        (
+            "cursor=abc",
+            "\"cursor\" is not one this function handed out",
+        ),
+        (
+            "cursor=djE6NDp4",
+            "\"cursor\" is not one this function handed out",
+        ),
+        (
+            "order=resource",
+            "unknown parameter \"order\"; GET health takes health, resource, limit, cursor",
+        ),
+        (
+            "limit=2&limit=3",
+            "\"limit\" is given twice; give each parameter at most once",
+        ),
+    ];
+    for (query, sentence) in cases {
+        let answer = edge.get(&format!("health?{query}"), Some(&edge.writer_auth()))?;
+        expect(&answer, 400, "invalid_request")?;
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        check(message.contains(sentence), || {
+            format!("health?{query}: {message:?} lacks {sentence:?}")
+        })?;
+        for leak in [
+            "PGRST",
+            "sort_key",
+            "SELECT",
+            "syntax",
+            "vantage_sync_health",
+        ] {
+            check(!answer.body.contains(leak), || {
+                format!("health?{query} leaks {leak:?}: {answer}")
+            })?;
+        }
+    }
+    check(
+        db.checksum_excluding_prefix(vantage_sync_tests::spec::FLOW_PREFIX)? == before,
+        || "a refused health read changed the state table".into(),
+    )
+}

@@ -4,11 +4,14 @@
 //! the secret key as `service_role` (never from a browser, and never over a user's JWT); the
 //! JWKS route holds the public signing key and nothing secret; paths outside `/rest/v1/`,
 //! `/functions/v1/` and the JWKS are 404; `..` paths, sent byte for byte, never get past the
-//! key check or above the root; the edge's health route and a CORS preflight work through it.
+//! key check or above the root; the edge's health route and a CORS preflight work through it;
+//! JSON and text answers come brotli- or gzip-encoded when the client asks, decoding to what an
+//! identity answer holds, as Supabase's gateway sends them.
 //!
 //! No test here writes, so each can check that no table changed while the others run.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -911,4 +914,278 @@ fn a_cors_preflight_to_rest_is_answered_without_a_key() -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// One answer of the gateway as it came over the wire: status, headers (lower-case names) and
+/// the body's bytes, still encoded.
+struct Encoded {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Encoded {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The body decoded as its `Content-Encoding` says (identity when there is none).
+    fn decoded(&self, what: &str) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let read = match self.header("content-encoding") {
+            "" => {
+                out.clone_from(&self.body);
+                Ok(0)
+            }
+            "gzip" => flate2::read::GzDecoder::new(self.body.as_slice()).read_to_end(&mut out),
+            "br" => brotli_decompressor::Decompressor::new(self.body.as_slice(), 4096)
+                .read_to_end(&mut out),
+            other => return Err(Error::Check(format!("{what}: unknown encoding {other:?}"))),
+        };
+        read.map_err(|e| Error::Check(format!("{what}: the body does not decode: {e}")))?;
+        Ok(out)
+    }
+}
+
+/// `GET url` with `headers` and, when given, `Accept-Encoding: accept` (the client here never
+/// adds one of its own, nor decodes anything).
+fn get_encoded(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    accept: Option<&str>,
+) -> Result<Encoded> {
+    let what = format!("GET {url} (Accept-Encoding {accept:?})");
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    let http_error = |source| Error::Http {
+        what: what.clone(),
+        source,
+    };
+    let response = request.send().map_err(http_error)?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().map_err(http_error)?.to_vec();
+    Ok(Encoded {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// JSON without the members that change from one second to the next (`running_seconds`), so
+/// that two reads of the same rows compare equal.
+fn without_clock(mut value: Value) -> Value {
+    match &mut value {
+        Value::Object(map) => {
+            map.remove("running_seconds");
+            for member in map.values_mut() {
+                *member = without_clock(member.take());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                *item = without_clock(item.take());
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+/// Reads `url` without `Accept-Encoding`, then with each way of asking for compression: each
+/// compressed answer must be the encoding asked for, keep the identity answer's `Content-Type`
+/// and `Content-Range`, carry `Vary: Accept-Encoding`, be smaller, and decode to the same JSON.
+fn check_encodings(
+    http: &reqwest::blocking::Client,
+    what: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<()> {
+    let identity = get_encoded(http, url, headers, None)?;
+    check(
+        identity.status == 200
+            && identity.header("content-encoding").is_empty()
+            && identity.header("vary").contains("Accept-Encoding")
+            && identity.body.len() >= 100,
+        || {
+            format!(
+                "{what} without Accept-Encoding: {} {:?}, Vary {:?} ({} bytes)",
+                identity.status,
+                identity.header("content-encoding"),
+                identity.header("vary"),
+                identity.body.len()
+            )
+        },
+    )?;
+    let expected = without_clock(serde_json::from_slice(&identity.body)?);
+    for (accept, encoding) in [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        let answer = get_encoded(http, url, headers, Some(accept))?;
+        let context = format!("{what} with Accept-Encoding {accept:?}");
+        check(
+            answer.status == 200
+                && answer.header("content-encoding") == encoding
+                && answer.header("vary").contains("Accept-Encoding")
+                && answer.header("content-type") == identity.header("content-type")
+                && answer.header("content-range") == identity.header("content-range"),
+            || {
+                format!(
+                    "{context}: {} with Content-Encoding {:?} (expected {encoding:?}), Vary {:?}, \
+                     Content-Type {:?}, Content-Range {:?} (identity: {:?}, {:?})",
+                    answer.status,
+                    answer.header("content-encoding"),
+                    answer.header("vary"),
+                    answer.header("content-type"),
+                    answer.header("content-range"),
+                    identity.header("content-type"),
+                    identity.header("content-range"),
+                )
+            },
+        )?;
+        let decoded = answer.decoded(&context)?;
+        // A short body of random key material may not shrink; a page of rows always does.
+        check(
+            decoded.len() < 1000 || decoded.len() > answer.body.len(),
+            || {
+                format!(
+                    "{context}: {} bytes on the wire for {} decoded",
+                    answer.body.len(),
+                    decoded.len()
+                )
+            },
+        )?;
+        check(
+            without_clock(serde_json::from_slice(&decoded)?) == expected,
+            || format!("{context}: decodes to other JSON than the identity answer"),
+        )?;
+    }
+    Ok(())
+}
+
+#[test]
+fn json_answers_are_brotli_or_gzip_when_asked_and_decode_to_the_identity_answer() -> Result<()> {
+    let gw = Gateway::new()?;
+    let edge = Edge::load(&gw.stack)?;
+    let http = local_client(Duration::from_secs(30))?;
+    let secret = gw.secret()?;
+    let apikey = [("apikey", secret.as_str())];
+    let writer = edge.writer_auth();
+    let writer = [("authorization", writer.as_str())];
+    let one: String = gw
+        .db
+        .query_one(
+            "SELECT resource FROM public.vantage_sync_state ORDER BY resource LIMIT 1",
+            &[],
+        )?
+        .try_get(0)?;
+    let rows = "/rest/v1/vantage_sync_state?select=resource,last_sync_status,records_synced,created_at&order=resource";
+    let url = |path: &str| format!("{}{path}", gw.origin);
+    check_encodings(&http, "PostgREST's rows", &url(rows), &apikey)?;
+    check_encodings(
+        &http,
+        "PostgREST's single object",
+        &url(&format!(
+            "/rest/v1/vantage_sync_state?select=*&resource=eq.{one}"
+        )),
+        &[
+            ("apikey", secret.as_str()),
+            ("accept", "application/vnd.pgrst.object+json"),
+        ],
+    )?;
+    let health = "/functions/v1/vantage-sync/health";
+    check_encodings(&http, "the edge's health", &url(health), &writer)?;
+    check_encodings(
+        &http,
+        "a page of the edge's health",
+        &url(&format!("{health}?limit=3")),
+        &writer,
+    )?;
+    check_encodings(
+        &http,
+        "the JWKS",
+        &url("/auth/v1/.well-known/jwks.json"),
+        &[],
+    )?;
+    // PostgREST's list answers keep their Content-Range through the compressor.
+    let listed = get_encoded(&http, &url(rows), &apikey, Some("gzip"))?;
+    check(listed.header("content-range").starts_with("0-"), || {
+        format!(
+            "PostgREST's rows, gzip: Content-Range {:?}",
+            listed.header("content-range")
+        )
+    })
+}
+
+#[test]
+fn metrics_text_is_compressed_for_prometheus_and_short_answers_are_not() -> Result<()> {
+    let gw = Gateway::new()?;
+    let edge = Edge::load(&gw.stack)?;
+    let http = local_client(Duration::from_secs(30))?;
+    let writer = edge.writer_auth();
+    let url = format!("{}/functions/v1/vantage-sync/metrics", gw.origin);
+    // Prometheus's own scrape headers.
+    let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    for (accept_type, media) in [
+        (accept, "application/openmetrics-text"),
+        ("*/*", "text/plain"),
+    ] {
+        let answer = get_encoded(
+            &http,
+            &url,
+            &[("authorization", &writer), ("accept", accept_type)],
+            Some("gzip"),
+        )?;
+        let context = format!("metrics as {media}");
+        check(
+            answer.status == 200
+                && answer.header("content-encoding") == "gzip"
+                && answer.header("content-type").starts_with(media),
+            || {
+                format!(
+                    "{context}: {} {:?} {:?}",
+                    answer.status,
+                    answer.header("content-encoding"),
+                    answer.header("content-type")
+                )
+            },
+        )?;
+        let text = String::from_utf8(answer.decoded(&context)?)
+            .map_err(|e| Error::Check(format!("{context}: not UTF-8 once decoded: {e}")))?;
+        check(text.contains("# TYPE vantage_sync_"), || {
+            format!("{context}: no metric families in {text:.200}")
+        })?;
+    }
+    // Under 100 bytes (the gateway's own 404) nothing is gained: sent as it is.
+    let short = get_encoded(
+        &http,
+        &format!("{}/nowhere", gw.origin),
+        &[],
+        Some("gzip, br"),
+    )?;
+    check(
+        short.status == 404
+            && short.header("content-encoding").is_empty()
+            && short.body.len() < 100,
+        || {
+            format!(
+                "a short answer: {} {:?}, {} bytes",
+                short.status,
+                short.header("content-encoding"),
+                short.body.len()
+            )
+        },
+    )
 }

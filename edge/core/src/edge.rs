@@ -2,7 +2,7 @@
 //!
 //! Order of checks, cheapest and least revealing first: route and method (404/405, or a CORS
 //! preflight), body size (413), credentials (401/403: nothing reaches PostgREST before this),
-//! content type (415), body (400/422), then the SQL function.
+//! content type (415), body or query parameters (400/422), then the SQL function.
 
 use bytes::Bytes;
 use http::header::{ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
@@ -15,6 +15,7 @@ use crate::config::{Config, ConfigError};
 use crate::cors::{self, Preflight};
 use crate::error::{EdgeError, json_response};
 use crate::handlers;
+use crate::health_query::HealthQuery;
 use crate::log::{LogLine, Trace};
 use crate::openmetrics::Format;
 use crate::postgrest::Postgrest;
@@ -205,7 +206,10 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
             (Route::Abort, _) => Err(EdgeError::Forbidden(
                 "writer tokens cannot abort runs; sign in as a sync admin".into(),
             )),
-            (Route::Health, _) => handlers::health(&pg, trace).await,
+            (Route::Health, _) => {
+                let query = HealthQuery::parse(head.uri.query())?;
+                handlers::health(&pg, &query, trace).await
+            }
             (Route::Sweep, _) => {
                 handlers::sweep(&pg, &self.upstream, &self.clock, &self.config, trace).await
             }

@@ -10,6 +10,7 @@ use crate::auth::user_jwt::UserClaims;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
+use crate::health_query::{self, HealthQuery};
 use crate::log::Trace;
 use crate::metrics::{self, METRICS_FUNCTION, ResourceMetrics};
 use crate::openmetrics::{self, Format};
@@ -225,10 +226,13 @@ async fn read_pages<U: Upstream, T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
-/// `health`: the health view's rows in its order (red, yellow, green, then name) and a count
-/// per colour.
+/// `health`: the health view's rows in its order (red, yellow, green, then name), filtered in
+/// PostgREST as `query` asks, and a count per colour of the rows answered. Without a `limit`
+/// every matching row, page by page; with one, a single read and, when rows may follow,
+/// `next_cursor` (present, `null` on the last page, whenever the caller paged).
 pub(crate) async fn health<U: Upstream>(
     pg: &Postgrest<'_, U>,
+    query: &HealthQuery,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
     let action = Action {
@@ -236,26 +240,77 @@ pub(crate) async fn health<U: Upstream>(
         resource: "",
         run_id: None,
     };
-    let rows: Vec<Value> = read_pages(
-        pg,
-        &format!("/vantage_sync_health?select={HEALTH_COLUMNS}&order=sort_key"),
-        &action,
-        trace,
-    )
-    .await?;
+    // The sort key is read only to make the next cursor; callers never see it.
+    let columns = if query.is_paged() {
+        format!("{HEALTH_COLUMNS},sort_key")
+    } else {
+        HEALTH_COLUMNS.to_owned()
+    };
+    let path = format!(
+        "/vantage_sync_health?select={columns}&order=sort_key{}",
+        query.filters()
+    );
+    let (mut rows, next_cursor) = match query.limit {
+        None => (read_pages(pg, &path, &action, trace).await?, None),
+        Some(limit) => read_one_page(pg, &path, limit, &action, trace).await?,
+    };
     let (mut red, mut yellow, mut green) = (0u32, 0u32, 0u32);
-    for row in &rows {
+    for row in &mut rows {
         match row.get("health").and_then(Value::as_str) {
             Some("red") => red += 1,
             Some("yellow") => yellow += 1,
             Some("green") => green += 1,
             _ => {}
         }
+        if let Value::Object(columns) = row {
+            columns.remove("sort_key");
+        }
     }
-    Ok(json!({
+    let mut answer = json!({
         "resources": rows,
         "summary": { "red": red, "yellow": yellow, "green": green },
-    }))
+    });
+    if query.is_paged() {
+        answer["next_cursor"] = json!(next_cursor);
+    }
+    Ok(answer)
+}
+
+/// Up to `limit` rows of `path`, and the cursor after the last of them when more may follow.
+/// One more row than asked is read to tell; a page that came back full at PostgREST's own cap
+/// (its `db-max-rows`, [`PAGE_ROWS`] on Supabase) may also have more behind it, so it gets a
+/// cursor too (the page after it may then be empty).
+async fn read_one_page<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    path: &str,
+    limit: u32,
+    action: &Action<'_>,
+    trace: &mut Trace,
+) -> Result<(Vec<Value>, Option<String>), EdgeError> {
+    let limit = usize::try_from(limit).unwrap_or(PAGE_ROWS);
+    let asked = (limit + 1).min(PAGE_ROWS);
+    let raw = pg
+        .get(&format!("{path}&limit={asked}"), trace)
+        .await
+        .map_err(|e| map_error(e, action))?;
+    let mut rows: Vec<Value> = serde_json::from_slice(&raw).map_err(|e| {
+        EdgeError::internal(format!(
+            "the answer to {} is not its rows: {e}",
+            action.verb
+        ))
+    })?;
+    let more = rows.len() > limit || rows.len() >= PAGE_ROWS;
+    rows.truncate(limit);
+    let next = if more {
+        let last = rows.last().and_then(|row| row.get("sort_key"));
+        let key = last
+            .and_then(Value::as_str)
+            .ok_or_else(|| EdgeError::internal("the health view's rows carry no sort_key"))?;
+        Some(health_query::cursor_after(key))
+    } else {
+        None
+    };
+    Ok((rows, next))
 }
 
 /// `metrics`: the rows of `vantage_sync_metrics()` by resource name, page by page, and the

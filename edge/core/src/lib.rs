@@ -33,6 +33,7 @@ pub mod delivery;
 mod edge;
 pub mod error;
 mod handlers;
+pub mod health_query;
 pub mod log;
 pub mod metrics;
 pub mod openmetrics;

@@ -9,6 +9,12 @@
 //!   that: the JWKS PostgREST reads also holds the legacy HS256 secret;
 //! - anything else is a 404.
 //!
+//! Answers are compressed as Supabase's gateway compresses them (its Envoy configuration, in
+//! `supabase/postgres`'s `ansible/files/envoy_config/lds.yaml`: a brotli and a gzip compressor,
+//! `min_content_length: 100`, PostgREST's JSON types and the common text types): brotli (the
+//! `libnginx-mod-http-brotli-filter` module) or gzip (built into nginx) when the client's
+//! `Accept-Encoding` asks for it, with `Vary: Accept-Encoding`, for bodies of 100 bytes or more.
+//!
 //! API keys, as Supabase's gateway treats them (its self-hosted Kong and Envoy configurations
 //! do the same): the `apikey` header (or `?apikey=`) must be one of the project's keys, else
 //! 401 before anything upstream sees the request. A user's JWT in `Authorization` passes
@@ -26,7 +32,7 @@ use std::time::Duration;
 
 use crate::error::{Result, XtaskError};
 use crate::process::{running_as_root, spawn_server, wait_until_ready, write_private_file};
-use crate::tools::{self, NGINX, NGINX_LUA};
+use crate::tools::{self, NGINX, NGINX_BROTLI, NGINX_LUA};
 
 /// The gateway's `/proc/PID/comm`.
 pub const COMM: &str = "nginx";
@@ -57,14 +63,17 @@ pub struct GatewayConfig<'a> {
 /// servers); returns the PID.
 pub fn start(config: &GatewayConfig<'_>) -> Result<u32> {
     let nginx = tools::path(&NGINX)?;
-    let lua = tools::path(&NGINX_LUA)?;
+    let modules = Modules {
+        lua: tools::path(&NGINX_LUA)?,
+        brotli: tools::path(&NGINX_BROTLI)?,
+    };
     for scratch in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
         let dir = config.dir.join("scratch").join(scratch);
         std::fs::create_dir_all(&dir).map_err(XtaskError::io("creating", &dir))?;
     }
     let file = config.dir.join("nginx.conf");
     // It holds the secret key and the service role's JWT.
-    write_private_file(&file, &nginx_conf(config, &lua, running_as_root()))?;
+    write_private_file(&file, &nginx_conf(config, &modules, running_as_root()))?;
     spawn_server(
         Command::new(nginx)
             .arg("-p")
@@ -99,17 +108,46 @@ fn nginx_string(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// The dynamic modules the gateway loads, as Debian installs them.
+struct Modules {
+    /// The Lua module (the API key check); Debian's NDK module sits beside it.
+    lua: PathBuf,
+    /// The brotli filter.
+    brotli: PathBuf,
+}
+
+/// The media types compressed: those of Supabase's Envoy compressors (PostgREST's JSON and
+/// its other formats, the common text types) and OpenMetrics text (the edge's `GET metrics`,
+/// which Prometheus asks for with `Accept-Encoding: gzip`). `text/html` is left out: both
+/// modules always compress it, and nginx warns about it named twice.
+///
+/// nginx compares a proxied answer's type up to the `;` before its `charset=`, so a type with
+/// another parameter first is named with it: the two formats of `GET metrics` send
+/// `…; version=…; charset=utf-8`, and would otherwise never match.
+const COMPRESSED_TYPES: &str = "application/json application/vnd.pgrst.object+json \
+application/vnd.pgrst.array+json application/vnd.pgrst.object application/vnd.pgrst.array \
+application/vnd.pgrst.plan application/openapi+json application/geo+json \
+application/openmetrics-text \"application/openmetrics-text; version=1.0.0\" \
+application/javascript application/xhtml+xml image/svg+xml text/csv text/css text/plain \
+\"text/plain; version=0.0.4\" text/xml";
+
+/// Bodies shorter than this are sent as they are (Envoy's `min_content_length` on Supabase):
+/// a compressed tiny body is no smaller.
+const COMPRESS_MIN_BYTES: u32 = 100;
+
 /// The whole nginx configuration.
-fn nginx_conf(config: &GatewayConfig<'_>, lua_module: &Path, as_root: bool) -> String {
+fn nginx_conf(config: &GatewayConfig<'_>, modules: &Modules, as_root: bool) -> String {
     let dir = config.dir.display();
-    let modules = lua_module.parent().unwrap_or(Path::new("/")).display();
+    let lua_module = &modules.lua;
+    let module_dir = lua_module.parent().unwrap_or(Path::new("/")).display();
     let mut conf = String::new();
     let _ = writeln!(
         conf,
         "# Written by `cargo xtask up`: the stack's API gateway (xtask/src/stack/gateway.rs)."
     );
-    let _ = writeln!(conf, "load_module {modules}/ndk_http_module.so;");
+    let _ = writeln!(conf, "load_module {module_dir}/ndk_http_module.so;");
     let _ = writeln!(conf, "load_module {};", lua_module.display());
+    let _ = writeln!(conf, "load_module {};", modules.brotli.display());
     if as_root {
         // The workers need no file of the stack's: everything they serve is in this file.
         conf.push_str("user nobody nogroup;\n");
@@ -138,6 +176,21 @@ http {{
   proxy_set_header X-Forwarded-For $remote_addr;
   proxy_set_header X-Forwarded-Proto $scheme;
   proxy_redirect off;
+  # Compression when the client asks, as Supabase's gateway does (see the module's comment).
+  # Where a client accepts both, brotli's filter runs first and gzip's then leaves the answer
+  # alone. `gzip_proxied any`: a request that came through a proxy (`Via`) is compressed too.
+  # gzip level 6 and brotli quality 3 are Envoy's defaults. nginx compresses answers of status
+  # 200, 403 and 404 only (Envoy: any status), so PostgREST's 206 pages go as they are.
+  gzip on;
+  gzip_vary on;
+  gzip_proxied any;
+  gzip_comp_level 6;
+  gzip_min_length {min};
+  gzip_types {types};
+  brotli on;
+  brotli_comp_level 3;
+  brotli_min_length {min};
+  brotli_types {types};
   init_by_lua_block {{
 {lua}
   }}
@@ -170,6 +223,8 @@ http {{
         edge_port = config.edge_port,
         port = config.port,
         jwks = nginx_string(config.public_jwks),
+        min = COMPRESS_MIN_BYTES,
+        types = COMPRESSED_TYPES,
     );
     conf
 }
@@ -249,13 +304,16 @@ mod tests {
         }
     }
 
+    fn modules(dir: &str) -> Modules {
+        Modules {
+            lua: PathBuf::from(format!("{dir}/ngx_http_lua_module.so")),
+            brotli: PathBuf::from(format!("{dir}/ngx_http_brotli_filter_module.so")),
+        }
+    }
+
     #[test]
     fn routes_the_three_prefixes_and_nothing_else() {
-        let conf = nginx_conf(
-            &config(),
-            Path::new("/usr/lib/nginx/modules/ngx_http_lua_module.so"),
-            true,
-        );
+        let conf = nginx_conf(&config(), &modules("/usr/lib/nginx/modules"), true);
         assert!(conf.contains("listen 127.0.0.1:1;"));
         assert!(conf.contains("location /rest/v1/ {"));
         assert!(conf.contains("server 127.0.0.1:2;"));
@@ -270,10 +328,39 @@ mod tests {
 
     #[test]
     fn keys_reach_lua_as_literals_that_cannot_be_closed() {
-        let conf = nginx_conf(&config(), Path::new("/m/lua.so"), false);
+        let conf = nginx_conf(&config(), &modules("/m"), false);
         assert!(conf.contains("[==[sb_secret_s]==], [==[service.jwt]==]"));
         assert!(conf.contains("[ [==[legacy.anon]==] ] = true"));
         assert!(!conf.contains("user nobody"));
+    }
+
+    #[test]
+    fn compresses_json_and_text_with_brotli_and_gzip() {
+        let conf = nginx_conf(&config(), &modules("/m"), false);
+        assert!(conf.contains("load_module /m/ngx_http_brotli_filter_module.so;"));
+        for directive in [
+            "gzip on;",
+            "gzip_vary on;",
+            "brotli on;",
+            "gzip_min_length 100;",
+        ] {
+            assert!(conf.contains(directive), "{directive}");
+        }
+        for kind in ["gzip_types", "brotli_types"] {
+            let types = conf
+                .lines()
+                .find(|line| line.trim_start().starts_with(kind))
+                .unwrap_or_default();
+            for media in [
+                "application/json ",
+                "application/vnd.pgrst.object+json",
+                "\"application/openmetrics-text; version=1.0.0\"",
+                "\"text/plain; version=0.0.4\"",
+            ] {
+                assert!(types.contains(media), "{kind} lacks {media}: {types}");
+            }
+            assert!(!types.contains("text/html"), "{kind}: {types}");
+        }
     }
 
     #[test]

