@@ -183,7 +183,10 @@ pub fn changes_url(rest_url: &str) -> String {
 }
 
 /// The first screen: the view's first rows, problems first.
-pub async fn read_first_screen(config: &Config, token: Option<&str>) -> Result<Vec<SyncRow>, Failure> {
+pub async fn read_first_screen(
+    config: &Config,
+    token: Option<&str>,
+) -> Result<Vec<SyncRow>, Failure> {
     let url = first_screen_url(&config.rest_url);
     Ok(get_rows(config, token, &url).await?.rows)
 }

@@ -44,7 +44,9 @@ pub async fn early_read(
     })?;
     // Taken out, so that a later read of the same URL goes to the server; once every one is
     // taken, the boot object holds nothing more.
-    let read = reads.splice(u32::try_from(index).ok()?, 1, &JsValue::UNDEFINED).get(0);
+    let read = reads
+        .splice(u32::try_from(index).ok()?, 1, &JsValue::UNDEFINED)
+        .get(0);
     if reads.iter().all(|r| r.is_undefined()) {
         let _ = take("reads").await;
     }
@@ -76,7 +78,8 @@ pub async fn first_read_settled(patience_ms: i32) {
     let Some(reads) = peek("reads").await else {
         return;
     };
-    let Ok(answer) = Reflect::get(&reads, &0.into()).and_then(|r| Reflect::get(&r, &"answer".into()))
+    let Ok(answer) =
+        Reflect::get(&reads, &0.into()).and_then(|r| Reflect::get(&r, &"answer".into()))
     else {
         return;
     };

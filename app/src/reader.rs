@@ -154,7 +154,12 @@ impl Reader {
             as_of: changes.now,
             schedules: changes.digest.schedules,
         };
-        show(shown(&self.store, &self.coverage, changes.now, clock_offset));
+        show(shown(
+            &self.store,
+            &self.coverage,
+            changes.now,
+            clock_offset,
+        ));
         Ok(())
     }
 }

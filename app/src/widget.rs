@@ -14,8 +14,8 @@ use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, Pager, S
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Card, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes,
-    retry_delay, retry_text,
+    Card, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes, retry_delay,
+    retry_text,
 };
 use crate::reader::{Reader, Shown};
 use crate::session::{Session, is_sync_admin};
@@ -350,7 +350,10 @@ fn show(
     }
     if step.progress.is_none() {
         let changes = shown
-            .with_untracked(|old| old.as_ref().map(|old| health_changes(&old.cards, &step.cards)))
+            .with_untracked(|old| {
+                old.as_ref()
+                    .map(|old| health_changes(&old.cards, &step.cards))
+            })
             .unwrap_or_default();
         report_changes(&changes, announcement, host);
     }

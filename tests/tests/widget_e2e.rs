@@ -138,7 +138,12 @@ fn the_widget_in_a_real_browser() -> Result<()> {
         "return document.querySelectorAll('.vss-card').length === 7;",
         "seven cards",
     )?;
-    the_session_leaves_the_address_bar(&browser, &served, &stack.authenticated_jwt(), &entries_before)?;
+    the_session_leaves_the_address_bar(
+        &browser,
+        &served,
+        stack.authenticated_jwt(),
+        &entries_before,
+    )?;
 
     the_early_reads_were_used(&browser)?;
     health_reads_from(&browser, &stack.rest_url()?)?;
@@ -189,15 +194,19 @@ fn the_session_leaves_the_address_bar(
         vec![],
     )?;
     let href = seen[0].as_str().unwrap_or_default();
-    check(!href.contains("access_token") && !href.contains(token), || {
-        format!("the address bar still holds the session: {href}")
-    })?;
+    check(
+        !href.contains("access_token") && !href.contains(token),
+        || format!("the address bar still holds the session: {href}"),
+    )?;
     check(href == served.url, || {
         format!("the URL became {href}, expected {}", served.url)
     })?;
     let grown = entries_before.as_i64().map(|n| n + 1);
     check(seen[1].as_i64() == grown, || {
-        format!("history.length {} after one navigation from {entries_before}", seen[1])
+        format!(
+            "history.length {} after one navigation from {entries_before}",
+            seen[1]
+        )
     })?;
     check(seen[2].as_str() == Some(token), || {
         "sessionStorage does not hold the token byte for byte".to_owned()
@@ -413,9 +422,10 @@ fn more_resources_than_one_answer_holds(browser: &Browser, db: &Db) -> Result<()
         format!("{} cards drawn, expected one page of 50", cards.len())
     })?;
     let range = browser.texts(".vss-range")?;
-    check(range == [format!("1\u{2013}50 of {}", grouped(total))], || {
-        format!("the pager says {range:?}")
-    })?;
+    check(
+        range == [format!("1\u{2013}50 of {}", grouped(total))],
+        || format!("the pager says {range:?}"),
+    )?;
     // Sorted by health then name, zz_bulk_1200 comes after the first 1,000 rows: the name
     // filter finds it among every row, not only the page drawn.
     set_name_filter(browser, "zz_bulk_1200")?;
@@ -462,7 +472,7 @@ fn grouped(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

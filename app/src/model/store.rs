@@ -203,7 +203,10 @@ mod tests {
     #[test]
     fn the_checksum_is_the_databases_sum_modulo_2_to_the_53() {
         let mut store = RowStore::default();
-        store.merge(vec![row("a", Status::Success, 0), row("b", Status::Success, 0)]);
+        store.merge(vec![
+            row("a", Status::Success, 0),
+            row("b", Status::Success, 0),
+        ]);
         let micros = now().micros() % CHECKSUM_MODULUS;
         assert_eq!(store.checksum(), (2 * micros) % CHECKSUM_MODULUS);
         assert!(store.agrees_with(&digest(&store)));
@@ -225,20 +228,29 @@ mod tests {
     #[test]
     fn a_missed_update_a_deletion_or_new_schedules_mean_reading_everything() {
         let mut store = RowStore::default();
-        store.merge(vec![row("a", Status::Success, -HOUR), row("b", Status::Success, -HOUR)]);
+        store.merge(vec![
+            row("a", Status::Success, -HOUR),
+            row("b", Status::Success, -HOUR),
+        ]);
         let seen = digest(&store);
         // The database updated `a` after the copy was read, and the refresh did not see it.
         let missed = Digest {
             checksum: (seen.checksum + SECOND) % CHECKSUM_MODULUS,
             ..seen.clone()
         };
-        assert_eq!(complete().after_refresh(&store, &missed, now()), Coverage::Nothing);
+        assert_eq!(
+            complete().after_refresh(&store, &missed, now()),
+            Coverage::Nothing
+        );
         // `b` was deleted.
         let deleted = Digest {
             total: 1,
             ..seen.clone()
         };
-        assert_eq!(complete().after_refresh(&store, &deleted, now()), Coverage::Nothing);
+        assert_eq!(
+            complete().after_refresh(&store, &deleted, now()),
+            Coverage::Nothing
+        );
         let rescheduled = Digest {
             schedules: "s2".to_owned(),
             ..seen

@@ -135,8 +135,7 @@ const CARD_FIRST_SCREEN_SQL: &str = "SELECT resource, last_sync_status, last_syn
     next_attempt, retry_max_attempts, next_attempt_at, retries_exhausted \
     FROM public.vantage_sync_health ORDER BY sort_key LIMIT 50";
 /// A refresh with nothing changed: the digest and no rows.
-const CHANGES_SQL: &str =
-    "SELECT public.vantage_sync_health_changes(now() - interval '1 minute')";
+const CHANGES_SQL: &str = "SELECT public.vantage_sync_health_changes(now() - interval '1 minute')";
 
 /// The state functions against a plain `UPDATE`, then the health view at 10,000 resources.
 pub fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
@@ -268,9 +267,7 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
         "    every row, the card's columns, ORDER BY resource {card_ms:>7.2} ms  (view / floor {:.2}x)",
         card_ms / card_floor_ms
     );
-    println!(
-        "    floor: the same columns of the state table, sorted {card_floor_ms:>7.2} ms"
-    );
+    println!("    floor: the same columns of the state table, sorted {card_floor_ms:>7.2} ms");
     println!(
         "    first screen, ORDER BY sort_key LIMIT 50      {first_screen_ms:>7.2} ms  ({:.2}x the floor's full read)",
         first_screen_ms / card_floor_ms
