@@ -395,17 +395,6 @@ fn Overview(feed: Feed) -> impl IntoView {
         feed.shown
             .with(|s| s.as_ref().map(|s| s.counts).unwrap_or_default())
     });
-    // The positions of the cards that pass the filters, over every card held; a page of them
-    // is drawn (the DOM stays small at any number of resources).
-    let matching = Memo::new(move |_| {
-        let (wanted, name) = (filter.get(), name.get());
-        cards.with(|all| {
-            all.iter()
-                .enumerate()
-                .filter_map(|(i, c)| c.matches(wanted, &name).then_some(i))
-                .collect::<Vec<_>>()
-        })
-    });
     let page = RwSignal::new(0_usize);
     // A new filter starts at the first page.
     Effect::watch(
@@ -413,18 +402,26 @@ fn Overview(feed: Feed) -> impl IntoView {
         move |_, _, _| page.set(0),
         false,
     );
-    let shown = Signal::derive(move || {
-        let start = matching.with(|m| page_start(page.get(), m.len()));
-        matching.with(|m| {
-            cards.with(|all| {
-                m.iter()
-                    .skip(start)
-                    .take(FIRST_SCREEN)
-                    .map(|&i| all[i].clone())
-                    .collect::<Vec<_>>()
-            })
+    // How many cards pass the filters (over every card held), and the page of them that is
+    // drawn: the DOM stays small at any number of resources. One memo that reads the cards
+    // itself: a memo of the matching positions in between would hide a change of a card whose
+    // position did not move, and the list would not be redrawn.
+    let listed = Memo::new(move |_| {
+        let (wanted, name) = (filter.get(), name.get());
+        cards.with(|all| {
+            let matching: Vec<&Card> = all.iter().filter(|c| c.matches(wanted, &name)).collect();
+            let start = page_start(page.get(), matching.len());
+            let shown: Vec<Card> = matching
+                .iter()
+                .skip(start)
+                .take(FIRST_SCREEN)
+                .map(|&c| c.clone())
+                .collect();
+            (matching.len(), shown)
         })
     });
+    let matching = Signal::derive(move || listed.with(|(count, _)| *count));
+    let shown = Signal::derive(move || listed.with(|(_, shown)| shown.clone()));
     let progress = Signal::derive(move || feed.shown.with(|s| s.as_ref().and_then(|s| s.progress)));
     let from_table = move || {
         let from_table = feed
@@ -443,7 +440,7 @@ fn Overview(feed: Feed) -> impl IntoView {
         updated_at.get()?;
         let text = if cards.with(Vec::is_empty) {
             "No syncs yet."
-        } else if matching.with(Vec::is_empty) {
+        } else if matching.get() == 0 {
             "No resource matches the filter."
         } else {
             return None;
@@ -469,7 +466,7 @@ fn Overview(feed: Feed) -> impl IntoView {
             {empty}
             <Pager
                 page
-                matching=Signal::derive(move || matching.with(Vec::len))
+                matching
                 per_page=FIRST_SCREEN
                 progress
             />

@@ -770,6 +770,18 @@ fn card_word(browser: &Browser, resource: &str) -> Result<String> {
     word
 }
 
+/// Clicks the pager's button `css` if it is there and enabled; whether it did.
+fn click_pager(browser: &Browser, css: &str) -> Result<bool> {
+    let clicked = browser.js(
+        "const button = document.querySelector(arguments[0]);
+         if (!button || button.disabled) return false;
+         button.click();
+         return true;",
+        vec![json!(css)],
+    )?;
+    Ok(clicked == Value::Bool(true))
+}
+
 /// Every card, page by page, equals the view read now: same resources, same order, same
 /// health (by the card's class), and the summary's counts are the view's.
 fn same_as_the_view(browser: &Browser, db: &Db, when: &str) -> Result<()> {
@@ -781,9 +793,9 @@ fn same_as_the_view(browser: &Browser, db: &Db, when: &str) -> Result<()> {
         .iter()
         .map(|row| row.try_get(0))
         .collect::<std::result::Result<_, _>>()?;
-    // Back to the first page: a new filter starts there.
-    set_name_filter(browser, "-")?;
-    set_name_filter(browser, "")?;
+    // Back to the first page by its button (a new filter would start there too, but would
+    // also redraw the list: the refresh alone must redraw what changed).
+    while click_pager(browser, ".vss-page-previous")? {}
     let mut shown = Vec::new();
     loop {
         let page = browser.js(
@@ -798,14 +810,7 @@ fn same_as_the_view(browser: &Browser, db: &Db, when: &str) -> Result<()> {
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_owned)),
         );
-        let more = browser.js(
-            "const next = document.querySelector('.vss-page-next');
-             if (!next || next.disabled) return false;
-             next.click();
-             return true;",
-            vec![],
-        )?;
-        if more != Value::Bool(true) {
+        if !click_pager(browser, ".vss-page-next")? {
             break;
         }
     }
