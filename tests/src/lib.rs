@@ -9,6 +9,8 @@
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
+//! - [`devtools`] sends CDP commands through chromedriver (Chrome's network emulation, heap
+//!   usage) and tallies the network events of its performance log;
 //! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST;
 //! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
 //! - [`figures`] records the reliability suite's figures for its final table;
@@ -32,6 +34,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod devtools;
 pub mod edge;
 pub mod error;
 pub mod figures;
