@@ -69,18 +69,18 @@ pub fn emulate_network(browser: &Browser, profile: &Profile) -> Result<()> {
 }
 
 /// The page's JavaScript heap in use, bytes, after a garbage collection (CDP
-/// `Runtime.getHeapUsage`), and the `ArrayBuffer` backing stores (a wasm module's memory among
-/// them) where this Chromium reports them.
-pub fn heap_usage(browser: &Browser) -> Result<(u64, Option<u64>)> {
+/// `Runtime.getHeapUsage`'s `usedSize`; a wasm module's linear memory is not in it).
+pub fn heap_usage(browser: &Browser) -> Result<u64> {
     cdp(browser, "HeapProfiler.collectGarbage", &json!({}))?;
     let usage = cdp(browser, "Runtime.getHeapUsage", &json!({}))?;
-    let used = usage["usedSize"]
-        .as_f64()
-        .ok_or_else(|| Error::Check(format!("Runtime.getHeapUsage answered {usage}")))?;
-    // Heap sizes are whole numbers of bytes, far below 2^53.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let bytes = |v: f64| v as u64;
-    Ok((bytes(used), usage["backingStorageSize"].as_f64().map(bytes)))
+    usage["usedSize"]
+        .as_u64()
+        .or_else(|| {
+            // Heap sizes are whole numbers of bytes, far below 2^53.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            usage["usedSize"].as_f64().map(|v| v as u64)
+        })
+        .ok_or_else(|| Error::Check(format!("Runtime.getHeapUsage answered {usage}")))
 }
 
 /// The CDP events chromedriver logged since the last call (the log empties as it is read),

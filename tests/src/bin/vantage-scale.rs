@@ -13,7 +13,8 @@
 //!
 //! Each round, on loopback, in a new session with chromedriver's performance log on: the
 //! widget's first screen, its element count then, then (once the network has been quiet for
-//! [`QUIET`]) its element count, its JavaScript heap and the bytes it received (CDP's
+//! [`QUIET`]) its element count, its JavaScript heap, its wasm memory (kept by the page's
+//! observer as `window.__wasmMemory`) and the bytes it received (CDP's
 //! `encodedDataLength`: headers and bodies as sent, compressed or not); then a press of
 //! `.vss-refresh` with nothing changed, and one after `change_sql` changed rows, each counted
 //! from the press until the network is quiet again. Then the widget's first screen and each
@@ -88,7 +89,7 @@ struct FullLoad {
     nodes_first_screen: u64,
     nodes_loaded: u64,
     heap_bytes: u64,
-    backing_bytes: Option<u64>,
+    wasm_memory_bytes: Option<u64>,
     first_load: Transfer,
     refresh_unchanged: Transfer,
     refresh_changed: Transfer,
@@ -193,7 +194,13 @@ fn full_load(driver: &ChromeDriver, plan: &Plan, db: &Db) -> Result<FullLoad> {
         .unwrap_or_default();
     settle(&browser, &mut tally)?;
     let nodes_loaded = nodes(&browser)?;
-    let (heap_bytes, backing_bytes) = devtools::heap_usage(&browser)?;
+    let heap_bytes = devtools::heap_usage(&browser)?;
+    let wasm_memory_bytes = browser
+        .js(
+            "return window.__wasmMemory ? window.__wasmMemory.buffer.byteLength : null;",
+            Vec::new(),
+        )?
+        .as_u64();
     let first_load = Transfer::since(&tally, 0);
     let refresh_unchanged = refresh(&browser, &mut tally)?;
     db.batch(&plan.change_sql)?;
@@ -203,7 +210,7 @@ fn full_load(driver: &ChromeDriver, plan: &Plan, db: &Db) -> Result<FullLoad> {
         nodes_first_screen,
         nodes_loaded,
         heap_bytes,
-        backing_bytes,
+        wasm_memory_bytes,
         first_load,
         refresh_unchanged,
         refresh_changed,

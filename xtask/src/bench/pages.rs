@@ -31,8 +31,11 @@ const FIRST_CARD_OBSERVER: &str = "<script>new MutationObserver((_, o) => { \
     }).observe(document.documentElement, { childList: true, subtree: true });</script>";
 
 /// Records, in the widget's page, when the first card appears, and when its first screen is up
-/// (the summary bar and a card both shown), with the page's element count at that moment.
-const FIRST_SCREEN_OBSERVER: &str = "<script>new MutationObserver((_, o) => { \
+/// (the summary bar and a card both shown), with the page's element count at that moment; and
+/// keeps the wasm module's memory (from Trunk's `TrunkApplicationStarted` event) to size it.
+const FIRST_SCREEN_OBSERVER: &str = "<script>addEventListener('TrunkApplicationStarted', \
+    (e) => { window.__wasmMemory = e.detail.wasm.memory; }); \
+    new MutationObserver((_, o) => { \
     const card = document.querySelector('.vss-card'); \
     if (card && window.__firstCard === undefined) window.__firstCard = performance.now(); \
     if (card && document.querySelector('.vss-summary')) { window.__firstScreen = performance.now(); \

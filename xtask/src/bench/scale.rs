@@ -62,7 +62,7 @@ struct FullLoad {
     nodes_first_screen: u64,
     nodes_loaded: u64,
     heap_bytes: u64,
-    backing_bytes: Option<u64>,
+    wasm_memory_bytes: Option<u64>,
     first_load: Transfer,
     refresh_unchanged: Transfer,
     refresh_changed: Transfer,
@@ -170,7 +170,7 @@ fn print_widget(measured: &[(usize, Report)]) {
                 size(median_of(loads, |l| t(l).api_bytes as f64)),
             )
         };
-        let backing = median_of(loads, |l| l.backing_bytes.unwrap_or(0) as f64);
+        let wasm_memory = median_of(loads, |l| l.wasm_memory_bytes.unwrap_or(0) as f64);
         println!(
             "    {rows:>9}  {:<22}  {:<22} {:>8.0} / {:<8.0}  {:>12}   {:<22}  {:<25}  {}",
             times(loopback, base_loopback),
@@ -182,10 +182,10 @@ fn print_widget(measured: &[(usize, Report)]) {
             transfer(&|l| &l.refresh_unchanged),
             transfer(&|l| &l.refresh_changed),
         );
-        if backing > 0.0 {
+        if wasm_memory > 0.0 {
             println!(
-                "               (array buffers outside the JS heap, the wasm memory among them: {})",
-                size(backing)
+                "               (and the wasm module's memory, outside the JS heap: {})",
+                size(wasm_memory)
             );
         }
     }
