@@ -17,6 +17,7 @@
 //! - [`receiver`] is a webhook receiver on loopback;
 //! - [`prometheus`] runs Debian's `promtool` and a Prometheus server scraping one target;
 //! - [`static_site`] serves a folder as a CDN does (precompressed, cache headers);
+//! - [`plan_tool`] is the shape of the benchmark's plan-driven programs;
 //! - [`shaper`] is the benchmark's mobile network: a TCP proxy that charges round trips and
 //!   shares a slow link.
 //!
@@ -39,6 +40,7 @@ pub mod edge;
 pub mod error;
 pub mod figures;
 pub mod load;
+pub mod plan_tool;
 pub mod postgres_server;
 pub mod prometheus;
 pub mod receiver;

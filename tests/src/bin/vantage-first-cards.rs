@@ -28,22 +28,13 @@
 //! wasm module's.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 use serde::{Deserialize, Serialize};
 use vantage_sync_tests::browser::{Browser, ChromeDriver};
 use vantage_sync_tests::devtools;
 use vantage_sync_tests::shaper::{LIGHTHOUSE_MOBILE, Link};
-use vantage_sync_tests::{Error, Result};
-
-/// Times to first card, per condition and page.
-#[derive(Debug, Parser)]
-struct Args {
-    /// The plan (JSON).
-    plan: PathBuf,
-}
+use vantage_sync_tests::{Error, Result, plan_tool};
 
 /// What to measure.
 #[derive(Debug, Deserialize)]
@@ -196,18 +187,7 @@ fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let plan = std::fs::read_to_string(&args.plan)
-        .map_err(Error::io(&args.plan))
-        .and_then(|text| serde_json::from_str::<Plan>(&text).map_err(Error::from));
-    match plan.and_then(|plan| run(&plan)) {
-        Ok(times) => {
-            println!("{}", serde_json::json!({ "conditions": times }));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("\nvantage-first-cards: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    plan_tool::main("vantage-first-cards", |plan: &Plan| {
+        run(plan).map(|times| serde_json::json!({ "conditions": times }))
+    })
 }

@@ -21,25 +21,15 @@
 //! peer's first card, on loopback and under Chrome's mobile emulation (CDP), each in a new
 //! session. Progress goes to stderr; the result to stdout, one JSON object.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use vantage_sync_tests::browser::{Browser, ChromeDriver};
 use vantage_sync_tests::db::Db;
 use vantage_sync_tests::devtools::{self, NetworkTally};
 use vantage_sync_tests::shaper::LIGHTHOUSE_MOBILE;
-use vantage_sync_tests::{Error, Result};
-
-/// The widget at scale, against its peers.
-#[derive(Debug, Parser)]
-struct Args {
-    /// The plan (JSON).
-    plan: PathBuf,
-}
+use vantage_sync_tests::{Error, Result, plan_tool};
 
 /// What to measure.
 #[derive(Debug, Deserialize)]
@@ -260,18 +250,5 @@ fn run(plan: &Plan) -> Result<Report> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let plan = std::fs::read_to_string(&args.plan)
-        .map_err(Error::io(&args.plan))
-        .and_then(|text| serde_json::from_str::<Plan>(&text).map_err(Error::from));
-    match plan.and_then(|plan| run(&plan)) {
-        Ok(report) => {
-            println!("{}", serde_json::to_value(report).unwrap_or(Value::Null));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("\nvantage-scale: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    plan_tool::main("vantage-scale", run)
 }

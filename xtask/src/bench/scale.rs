@@ -48,26 +48,6 @@ pub fn sizes(requested: &[usize]) -> Vec<usize> {
     sizes
 }
 
-/// Bytes received and requests made.
-#[derive(Debug, Deserialize)]
-struct Transfer {
-    bytes: u64,
-    requests: usize,
-    api_bytes: u64,
-}
-
-/// One full load of the widget on loopback.
-#[derive(Debug, Deserialize)]
-struct FullLoad {
-    nodes_first_screen: u64,
-    nodes_loaded: u64,
-    heap_bytes: u64,
-    wasm_memory_bytes: Option<u64>,
-    first_load: Transfer,
-    refresh_unchanged: Transfer,
-    refresh_changed: Transfer,
-}
-
 /// A page's first-screen (widget) or first-card (peers) times.
 #[derive(Debug, Deserialize)]
 struct Times {
@@ -75,10 +55,11 @@ struct Times {
     mobile_ms: Vec<f64>,
 }
 
-/// What `vantage-scale` measured at one count.
+/// What `vantage-scale` measured at one count: the widget's full loads (read by JSON pointer,
+/// `/first_load/bytes`, as that program writes them) and each page's times.
 #[derive(Debug, Deserialize)]
 struct Report {
-    widget: Vec<FullLoad>,
+    widget: Vec<serde_json::Value>,
     pages: Vec<Times>,
 }
 
@@ -123,9 +104,17 @@ fn run(binary: &Path, plan: &serde_json::Value, plan_file: &Path) -> Result<Repo
     })
 }
 
-/// The median of `f` over the widget's full loads.
-fn median_of(loads: &[FullLoad], f: impl Fn(&FullLoad) -> f64) -> f64 {
-    median(&loads.iter().map(f).collect::<Vec<_>>())
+/// The median of the number at `pointer` over the widget's full loads (0 where it is absent).
+fn median_of(loads: &[serde_json::Value], pointer: &str) -> f64 {
+    let values: Vec<f64> = loads
+        .iter()
+        .map(|load| {
+            load.pointer(pointer)
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0)
+        })
+        .collect();
+    median(&values)
 }
 
 /// `bytes` as KB or MB.
@@ -137,8 +126,6 @@ fn size(bytes: f64) -> String {
     }
 }
 
-// Counts and byte totals are far below 2^52: the conversions are exact.
-#[allow(clippy::cast_precision_loss)]
 fn print_widget(measured: &[(usize, Report)]) {
     let first = |report: &Report, mobile: bool| {
         report.pages.first().map_or(0.0, |t| {
@@ -162,25 +149,25 @@ fn print_widget(measured: &[(usize, Report)]) {
         let (loopback, mobile) = (first(report, false), first(report, true));
         let times = |ms: f64, at_seven: f64| format!("{ms:>7.0} ms ({:.2}×)", ms / at_seven);
         let (base_loopback, base_mobile) = base.unwrap_or((loopback, mobile));
-        let transfer = |t: &dyn Fn(&FullLoad) -> &Transfer| {
+        let transfer = |which: &str| {
             format!(
                 "{} in {:.0} ({})",
-                size(median_of(loads, |l| t(l).bytes as f64)),
-                median_of(loads, |l| t(l).requests as f64),
-                size(median_of(loads, |l| t(l).api_bytes as f64)),
+                size(median_of(loads, &format!("/{which}/bytes"))),
+                median_of(loads, &format!("/{which}/requests")),
+                size(median_of(loads, &format!("/{which}/api_bytes"))),
             )
         };
-        let wasm_memory = median_of(loads, |l| l.wasm_memory_bytes.unwrap_or(0) as f64);
+        let wasm_memory = median_of(loads, "/wasm_memory_bytes");
         println!(
             "    {rows:>9}  {:<22}  {:<22} {:>8.0} / {:<8.0}  {:>12}   {:<22}  {:<25}  {}",
             times(loopback, base_loopback),
             times(mobile, base_mobile),
-            median_of(loads, |l| l.nodes_first_screen as f64),
-            median_of(loads, |l| l.nodes_loaded as f64),
-            size(median_of(loads, |l| l.heap_bytes as f64)),
-            transfer(&|l| &l.first_load),
-            transfer(&|l| &l.refresh_unchanged),
-            transfer(&|l| &l.refresh_changed),
+            median_of(loads, "/nodes_first_screen"),
+            median_of(loads, "/nodes_loaded"),
+            size(median_of(loads, "/heap_bytes")),
+            transfer("first_load"),
+            transfer("refresh_unchanged"),
+            transfer("refresh_changed"),
         );
         if wasm_memory > 0.0 {
             println!(
