@@ -193,7 +193,8 @@ fn full_load(driver: &ChromeDriver, plan: &Plan, db: &Db) -> Result<FullLoad> {
         .as_u64();
     let first_load = Transfer::since(&tally, 0);
     let refresh_unchanged = refresh(&browser, &mut tally)?;
-    db.batch(&plan.change_sql)?;
+    db.batch(&plan.change_sql)
+        .map_err(|e| Error::Check(format!("changing rows: {e:?}")))?;
     let refresh_changed = refresh(&browser, &mut tally)?;
     Ok(FullLoad {
         first_screen_ms,

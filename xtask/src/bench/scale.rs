@@ -23,18 +23,21 @@ use crate::stack::RunningStack;
 const DEMO: usize = 7;
 
 /// Ten ETL runs, each a start and a complete through the state functions, on the rows updated
-/// longest ago that may start (not running, and not held back by a retry policy's wait: those
-/// raise and are passed over); at 7 resources, every row that may start.
+/// longest ago that may start (not running; a row the state functions refuse, such as one a
+/// retry policy holds back, is passed over); at 7 resources, every row that may start. Fails
+/// if none could.
 const CHANGE_TEN_SQL: &str = "DO $$ DECLARE r text; changed int := 0; BEGIN
     FOR r IN SELECT resource FROM public.vantage_sync_state WHERE last_sync_status <> 'running'
               ORDER BY updated_at, resource LOOP
       BEGIN
         PERFORM public.complete_vantage_sync(r, 150, 10, 140, public.start_vantage_sync(r));
         changed := changed + 1;
-      EXCEPTION WHEN raise_exception THEN NULL;
+      EXCEPTION WHEN OTHERS THEN NULL;
       END;
       EXIT WHEN changed = 10;
-    END LOOP; END $$;";
+    END LOOP;
+    IF changed = 0 THEN RAISE EXCEPTION 'no resource could start a run'; END IF;
+    END $$;";
 
 /// The counts measured for `requested`: the demo's 7 first, then each requested count; a single
 /// count above 1,000 also brings 1,000.
