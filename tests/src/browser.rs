@@ -263,7 +263,13 @@ impl ChromeDriver {
     /// A new headless Chromium session `width` × `height` pixels: a new profile, an empty
     /// cache; it ends when the [`Browser`] is dropped.
     pub fn session(&self, width: u32, height: u32) -> Result<Browser> {
-        Browser::connect(self.server.port, width, height, None)
+        Browser::connect(self.server.port, width, height, None, false)
+    }
+
+    /// As [`ChromeDriver::session`], with chromedriver's performance log on: the page's
+    /// CDP network events, read with [`crate::devtools::performance_log`].
+    pub fn logged_session(&self, width: u32, height: u32) -> Result<Browser> {
+        Browser::connect(self.server.port, width, height, None, true)
     }
 }
 
@@ -284,11 +290,24 @@ impl Browser {
     /// Starts `chromedriver` and a headless Chromium session `width` × `height` pixels.
     pub fn start(width: u32, height: u32) -> Result<Self> {
         let driver = ChromeDriver::start()?;
-        Self::connect(driver.server.port, width, height, Some(driver.server))
+        Self::connect(
+            driver.server.port,
+            width,
+            height,
+            Some(driver.server),
+            false,
+        )
     }
 
-    /// A session of the `chromedriver` on `port`; `driver`, when given, is stopped with it.
-    fn connect(port: u16, width: u32, height: u32, driver: Option<ChildServer>) -> Result<Self> {
+    /// A session of the `chromedriver` on `port`; `driver`, when given, is stopped with it;
+    /// `performance_log` turns on chromedriver's log of CDP events.
+    fn connect(
+        port: u16,
+        width: u32,
+        height: u32,
+        driver: Option<ChildServer>,
+        performance_log: bool,
+    ) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -304,6 +323,12 @@ impl Browser {
                 ],
             }),
         );
+        if performance_log {
+            capabilities.insert(
+                "goog:loggingPrefs".to_owned(),
+                json!({ "performance": "ALL" }),
+            );
+        }
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = runtime
             .block_on(
@@ -341,6 +366,19 @@ impl Browser {
             .map_err(|e| Error::Edge(format!("running script: {e}\n{script}")))
     }
 
+    /// Sends a WebDriver command of chromedriver's own: `POST /session/{id}/{path}` with
+    /// `body`; its `value`.
+    pub fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let client = self.client()?;
+        let command = crate::devtools::Post {
+            path: path.to_owned(),
+            body,
+        };
+        self.runtime
+            .block_on(client.issue_cmd(command))
+            .map_err(|e| Error::Edge(format!("POST {path}: {e}")))
+    }
+
     /// The text of every element matching `css`, in document order.
     pub fn texts(&self, css: &str) -> Result<Vec<String>> {
         let value = self.js(
@@ -360,7 +398,12 @@ impl Browser {
 
     /// Waits until `script` (a function body) returns `true`; `what` names it in the error.
     pub fn wait_until(&self, script: &str, what: &str) -> Result<()> {
-        let deadline = Instant::now() + PATIENCE;
+        self.wait_until_within(script, what, PATIENCE)
+    }
+
+    /// As [`Browser::wait_until`], waiting at most `patience`.
+    pub fn wait_until_within(&self, script: &str, what: &str, patience: Duration) -> Result<()> {
+        let deadline = Instant::now() + patience;
         loop {
             if self.js(script, Vec::new())? == Value::Bool(true) {
                 return Ok(());
@@ -369,7 +412,7 @@ impl Browser {
                 let body = self.texts("body")?.join(" ");
                 return Err(Error::Edge(format!(
                     "waited {}s for {what}; the page says: {body}",
-                    PATIENCE.as_secs()
+                    patience.as_secs()
                 )));
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -9,12 +9,15 @@
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
+//! - [`devtools`] sends CDP commands through chromedriver (Chrome's network emulation, heap
+//!   usage) and tallies the network events of its performance log;
 //! - [`load`] runs simulated ETL jobs at full speed against the edge or PostgREST;
 //! - [`postgres_server`] restarts the stack's Postgres in place, for the fault tests;
 //! - [`figures`] records the reliability suite's figures for its final table;
 //! - [`receiver`] is a webhook receiver on loopback;
 //! - [`prometheus`] runs Debian's `promtool` and a Prometheus server scraping one target;
 //! - [`static_site`] serves a folder as a CDN does (precompressed, cache headers);
+//! - [`plan_tool`] is the shape of the benchmark's plan-driven programs;
 //! - [`shaper`] is the benchmark's mobile network: a TCP proxy that charges round trips and
 //!   shares a slow link.
 //!
@@ -32,10 +35,12 @@
 
 pub mod browser;
 pub mod db;
+pub mod devtools;
 pub mod edge;
 pub mod error;
 pub mod figures;
 pub mod load;
+pub mod plan_tool;
 pub mod postgres_server;
 pub mod prometheus;
 pub mod receiver;

@@ -91,6 +91,13 @@ enum Cmd {
         /// Seconds per measured run.
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+        /// `widget`: loads of each page under each condition (interleaved rounds).
+        #[arg(long, default_value_t = 15)]
+        rounds: u32,
+        /// `widget`: also the table at scale, for these resource counts (a list, `1000,10000`;
+        /// one count N > 1,000 stands for 7, 1,000 and N; 7 is the demo fixture alone).
+        #[arg(long, value_name = "N[,N...]", value_delimiter = ',')]
+        resources: Vec<usize>,
     },
     /// Build a deployable bundle (`supabase`: target/supabase/ for the Supabase CLI).
     Bundle {
@@ -283,7 +290,19 @@ fn run(command: Cmd) -> Result<()> {
             settings,
             toolchain,
         } => build::widget::build_widget(settings.as_deref(), toolchain),
-        Cmd::Bench { what, seconds } => bench::run(what, seconds),
+        Cmd::Bench {
+            what,
+            seconds,
+            rounds,
+            resources,
+        } => bench::run(
+            what,
+            &bench::Options {
+                seconds,
+                rounds,
+                resources,
+            },
+        ),
         Cmd::Bundle { target, test, pg } => {
             let env = test.then(|| Stack::at(dev_stack_dir()).env_file());
             build::supabase::run_bundle(target, pg, env.as_deref())

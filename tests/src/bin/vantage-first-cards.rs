@@ -12,30 +12,29 @@
 //! ```
 //!
 //! `shaped` proxies are started first, all on one link with Lighthouse's mobile profile
-//! (`vantage_sync_tests::shaper`). A `cold` visit is a new browser session (a new profile, an
+//! (`vantage_sync_tests::shaper`). A condition with `"emulate": true` has Chrome's own network
+//! emulation with the same profile (CDP `Network.emulateNetworkConditions`, turned on in each
+//! new session before its first load: 150 ms added to each request, the rates shared by the
+//! page's requests). A `cold` visit is a new browser session (a new profile, an
 //! empty cache); a `repeat` visit loads the page once untimed in a new session, then times the
-//! next load in the same session (a warm HTTP cache). Loads interleave: each round loads every
+//! next load in the same session (a warm HTTP cache); a `third` visit times the third load of
+//! one session (by then V8 has cached the page's compiled scripts, which it does from the
+//! second load on). Loads interleave: each round loads every
 //! page of every condition once, so a slow moment of the machine falls on all of them alike.
 //! Progress goes to stderr; the result to stdout, one JSON object: per condition and page, the
 //! milliseconds per load, the duration of each load's `config.json` request when the page made
-//! one, and the same-origin paths the page loaded.
+//! one, the same-origin paths the page loaded, and from Resource Timing when the data and the
+//! code had arrived: the first API answer's `responseEnd`, and the last same-origin script's or
+//! wasm module's.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 use serde::{Deserialize, Serialize};
 use vantage_sync_tests::browser::{Browser, ChromeDriver};
+use vantage_sync_tests::devtools;
 use vantage_sync_tests::shaper::{LIGHTHOUSE_MOBILE, Link};
-use vantage_sync_tests::{Error, Result};
-
-/// Times to first card, per condition and page.
-#[derive(Debug, Parser)]
-struct Args {
-    /// The plan (JSON).
-    plan: PathBuf,
-}
+use vantage_sync_tests::{Error, Result, plan_tool};
 
 /// What to measure.
 #[derive(Debug, Deserialize)]
@@ -61,6 +60,19 @@ enum Visit {
     Cold,
     /// The second load in one profile.
     Repeat,
+    /// The third load in one profile.
+    Third,
+}
+
+impl Visit {
+    /// Untimed loads before the timed one, in the same session.
+    fn before(self) -> usize {
+        match self {
+            Self::Cold => 0,
+            Self::Repeat => 1,
+            Self::Third => 2,
+        }
+    }
 }
 
 /// One condition: its pages and how they are visited.
@@ -68,6 +80,9 @@ enum Visit {
 struct Condition {
     name: String,
     visit: Visit,
+    /// Chrome's own network emulation (Lighthouse's mobile profile) in each session.
+    #[serde(default)]
+    emulate: bool,
     pages: Vec<String>,
 }
 
@@ -77,6 +92,8 @@ struct PageTimes {
     ms: Vec<f64>,
     config_ms: Vec<f64>,
     files: Vec<String>,
+    data_ms: Vec<f64>,
+    code_ms: Vec<f64>,
 }
 
 /// What a page reports once its first card is up.
@@ -85,16 +102,24 @@ struct Load {
     first: f64,
     config: Option<f64>,
     files: Vec<String>,
+    data: Option<f64>,
+    code: Option<f64>,
 }
 
 /// Read in the page after the first card: the time, the `config.json` request's duration
-/// (Resource Timing), and every same-origin path the page loaded.
+/// (Resource Timing), every same-origin path the page loaded, when the first API answer had
+/// arrived and when the last script or wasm module of the page's own had.
 const REPORT: &str = "const entries = performance.getEntriesByType('resource');
-    const own = entries.map((e) => new URL(e.name)).filter((u) => u.origin === location.origin);
+    const own = entries.filter((e) => new URL(e.name).origin === location.origin);
     const config = entries.find((e) => new URL(e.name).pathname.endsWith('/config.json'));
+    const data = entries.filter((e) => e.name.includes('/rest/v1/')).map((e) => e.responseEnd);
+    const code = own.filter((e) => /\\.(js|wasm)$/.test(new URL(e.name).pathname))
+      .map((e) => e.responseEnd);
     return { first: window.__firstCard,
              config: config ? config.responseEnd - config.startTime : null,
-             files: [location.pathname, ...own.map((u) => u.pathname)] };";
+             files: [location.pathname, ...own.map((e) => new URL(e.name).pathname)],
+             data: data.length ? Math.min(...data) : null,
+             code: code.length ? Math.max(...code) : null };";
 
 /// Opens `url` in `browser` and waits for its first card.
 fn open(browser: &Browser, url: &str) -> Result<()> {
@@ -106,9 +131,12 @@ fn open(browser: &Browser, url: &str) -> Result<()> {
 }
 
 /// One timed load of `url` in a new session of `driver`.
-fn load(driver: &ChromeDriver, url: &str, visit: Visit) -> Result<Load> {
+fn load(driver: &ChromeDriver, url: &str, condition: &Condition) -> Result<Load> {
     let browser = driver.session(1000, 1400)?;
-    if visit == Visit::Repeat {
+    if condition.emulate {
+        devtools::emulate_network(&browser, &LIGHTHOUSE_MOBILE)?;
+    }
+    for _ in 0..condition.visit.before() {
         open(&browser, url)?;
         // A new navigation (not a fragment change) that leaves the cache as it is.
         browser.goto("about:blank")?;
@@ -140,11 +168,13 @@ fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
         for (condition, condition_times) in plan.conditions.iter().zip(&mut times) {
             eprint!(" {}", condition.name);
             for (url, page) in condition.pages.iter().zip(condition_times.iter_mut()) {
-                let one = load(&driver, url, condition.visit)
+                let one = load(&driver, url, condition)
                     .map_err(|e| Error::Check(format!("{} load of {url}: {e}", condition.name)))?;
                 eprint!(" {:.0}", one.first);
                 page.ms.push(one.first);
                 page.config_ms.extend(one.config);
+                page.data_ms.extend(one.data);
+                page.code_ms.extend(one.code);
                 if page.files.is_empty() {
                     page.files = one.files;
                 }
@@ -157,18 +187,7 @@ fn run(plan: &Plan) -> Result<Vec<Vec<PageTimes>>> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let plan = std::fs::read_to_string(&args.plan)
-        .map_err(Error::io(&args.plan))
-        .and_then(|text| serde_json::from_str::<Plan>(&text).map_err(Error::from));
-    match plan.and_then(|plan| run(&plan)) {
-        Ok(times) => {
-            println!("{}", serde_json::json!({ "conditions": times }));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("\nvantage-first-cards: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    plan_tool::main("vantage-first-cards", |plan: &Plan| {
+        run(plan).map(|times| serde_json::json!({ "conditions": times }))
+    })
 }

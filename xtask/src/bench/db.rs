@@ -194,6 +194,7 @@ pub fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
 /// plans.
 fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
     let step = Step::start("loading 10,000 resources and 1,000,000 history rows");
+    psql.sql(&super::resources::insert_sql(1, 10_000))?;
     psql.sql(BENCH_DB_SQL)?;
     step.done();
 

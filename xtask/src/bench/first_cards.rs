@@ -19,13 +19,17 @@ pub struct Proxy {
     pub upstream: SocketAddr,
 }
 
-/// One condition: a name, how pages are visited (`cold` or `repeat`), and the page URLs.
+/// One condition: a name, how pages are visited (`cold` or `repeat`), whether Chrome emulates
+/// the mobile network, and the page URLs.
 #[derive(Debug, Serialize)]
 pub struct Condition {
     /// Its name in progress lines.
     pub name: &'static str,
-    /// `cold` (a new profile per load) or `repeat` (the second load in one profile).
+    /// `cold` (a new profile per load), `repeat` (the second load in one profile) or `third`
+    /// (the third).
     pub visit: &'static str,
+    /// Chrome's own network emulation (CDP) with Lighthouse's mobile profile.
+    pub emulate: bool,
     /// The pages, in the order of `pages::PAGES`.
     pub pages: Vec<String>,
 }
@@ -50,6 +54,10 @@ pub struct PageTimes {
     pub config_ms: Vec<f64>,
     /// The same-origin paths the page loaded.
     pub files: Vec<String>,
+    /// When the first API answer had arrived (Resource Timing `responseEnd`), per load.
+    pub data_ms: Vec<f64>,
+    /// When the page's last script or wasm module had arrived, per load (none for the floor).
+    pub code_ms: Vec<f64>,
 }
 
 /// What `vantage-first-cards` printed.

@@ -6,6 +6,9 @@ mod edge_reads;
 mod first_cards;
 mod pages;
 mod report;
+mod resources;
+mod scale;
+mod site;
 mod wasm_parts;
 mod widget;
 
@@ -29,15 +32,27 @@ pub enum Bench {
     Widget,
 }
 
+/// How long and how much a benchmark measures.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Seconds per measured run (`db`, `edge`).
+    pub seconds: u32,
+    /// Loads of each page under each condition (`widget`).
+    pub rounds: u32,
+    /// The resource counts of the widget's scale table (empty: no table).
+    pub resources: Vec<usize>,
+}
+
 /// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
-pub fn run(bench: Bench, seconds: u32) -> Result<()> {
+pub fn run(bench: Bench, options: &Options) -> Result<()> {
+    let seconds = options.seconds;
     let stack = Stack::at(bench_stack_dir());
     stack.down()?;
     let running = stack.up()?;
     let result = match bench {
         Bench::Db => db::bench_db(&running.psql, seconds),
         Bench::Edge => edge::bench_edge(&running, seconds),
-        Bench::Widget => widget::bench_widget(&running),
+        Bench::Widget => widget::bench_widget(&running, options.rounds, &options.resources),
     };
     stack.down()?;
     result

@@ -25,9 +25,21 @@ const REACT_HTML: &str = include_str!("react_peer/index.html");
 /// The React peer's source folder, relative to the workspace root.
 const REACT_SOURCE: &str = "xtask/src/bench/react_peer";
 
-/// Records when the first card appears; put first in each page.
+/// Records when the first card appears; put first in each peer's page.
 const FIRST_CARD_OBSERVER: &str = "<script>new MutationObserver((_, o) => { \
     if (document.querySelector('.vss-card')) { window.__firstCard = performance.now(); o.disconnect(); } \
+    }).observe(document.documentElement, { childList: true, subtree: true });</script>";
+
+/// Records, in the widget's page, when the first card appears, and when its first screen is up
+/// (the summary bar and a card both shown), with the page's element count at that moment; and
+/// keeps the wasm module's memory (from Trunk's `TrunkApplicationStarted` event) to size it.
+const FIRST_SCREEN_OBSERVER: &str = "<script>addEventListener('TrunkApplicationStarted', \
+    (e) => { window.__wasmMemory = e.detail.wasm.memory; }); \
+    new MutationObserver((_, o) => { \
+    const card = document.querySelector('.vss-card'); \
+    if (card && window.__firstCard === undefined) window.__firstCard = performance.now(); \
+    if (card && document.querySelector('.vss-summary')) { window.__firstScreen = performance.now(); \
+    window.__firstScreenNodes = document.getElementsByTagName('*').length; o.disconnect(); } \
     }).observe(document.documentElement, { childList: true, subtree: true });</script>";
 
 /// The pages compared, in the order they are loaded and printed.
@@ -57,14 +69,17 @@ pub fn write(dir: &Path, dist: &Path, settings: &Settings) -> Result<[PathBuf; 3
     inline_settings(widget, &config)?;
     let index = widget.join("index.html");
     let html = std::fs::read_to_string(&index).map_err(XtaskError::io("reading", &index))?;
-    write_file(&index, &with_observer(&html))?;
+    write_file(&index, &with_observer(&html, FIRST_SCREEN_OBSERVER))?;
 
     let js_string = |s: &str| serde_json::Value::from(s).to_string();
     let floor_html = FLOOR_HTML
         .replace("SUPABASE_URL", &js_string(&settings.supabase_url))
         .replace("PUBLISHABLE_KEY", &js_string(&settings.publishable_key));
     std::fs::create_dir_all(floor).map_err(XtaskError::io("creating", floor))?;
-    write_file(&floor.join("index.html"), &with_observer(&floor_html))?;
+    write_file(
+        &floor.join("index.html"),
+        &with_observer(&floor_html, FIRST_CARD_OBSERVER),
+    )?;
 
     build_react(react, settings)?;
     for folder in &folders {
@@ -103,19 +118,19 @@ fn build_react(out: &Path, settings: &Settings) -> Result<()> {
     std::fs::rename(&bundle, &hashed).map_err(XtaskError::io("renaming", &bundle))?;
     write_file(
         &out.join("index.html"),
-        &with_observer(&REACT_HTML.replace("MAIN_JS", &name)),
+        &with_observer(&REACT_HTML.replace("MAIN_JS", &name), FIRST_CARD_OBSERVER),
     )
 }
 
-/// `html` with the observer right after its doctype (a minified page has no `<head>` tag,
-/// and nothing may come before the doctype).
-fn with_observer(html: &str) -> String {
+/// `html` with `observer` right after its doctype (a minified page has no `<head>` tag, and
+/// nothing may come before the doctype).
+fn with_observer(html: &str, observer: &str) -> String {
     let after_doctype = html
         .to_ascii_lowercase()
         .find("<!doctype html>")
         .map_or(0, |at| at + "<!doctype html>".len());
     format!(
-        "{}{FIRST_CARD_OBSERVER}{}",
+        "{}{observer}{}",
         &html[..after_doctype],
         &html[after_doctype..]
     )
@@ -198,11 +213,11 @@ mod tests {
     #[test]
     fn the_observer_goes_right_after_the_doctype() {
         assert_eq!(
-            with_observer("<!DOCTYPE html><html></html>"),
+            with_observer("<!DOCTYPE html><html></html>", FIRST_CARD_OBSERVER),
             format!("<!DOCTYPE html>{FIRST_CARD_OBSERVER}<html></html>")
         );
         assert_eq!(
-            with_observer("<p>no doctype</p>"),
+            with_observer("<p>no doctype</p>", FIRST_CARD_OBSERVER),
             format!("{FIRST_CARD_OBSERVER}<p>no doctype</p>")
         );
     }

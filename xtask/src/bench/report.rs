@@ -1,6 +1,9 @@
 //! What `cargo xtask bench widget` prints about its timings: per condition, each page's median
-//! and spread, and the ratios between pages two ways (the median of the per-round pair ratios,
-//! and the ratio of the medians) with the goals beside them.
+//! and spread, when its data and its code had arrived, and the ratios between pages two ways
+//! (the median of the per-round pair ratios, and the ratio of the medians) with the issue's
+//! goals beside them.
+
+use super::first_cards::PageTimes;
 
 /// A ratio between two pages and its goal under a condition.
 struct Comparison {
@@ -17,24 +20,38 @@ pub struct Condition<'a> {
     pub title: &'static str,
     /// Whether the widget/floor goal applies (loopback and repeat, not the mobile network).
     pub floor_goal: bool,
-    /// The pages' names, in the order of `ms`.
+    /// The widget/React goal under this condition.
+    pub react_goal: &'static str,
+    /// The pages' names, in the order of `times`.
     pub pages: &'a [&'static str],
-    /// Per page, milliseconds per load.
-    pub ms: &'a [Vec<f64>],
-    /// The widget's `config.json` round trip per load, milliseconds.
-    pub config_ms: &'a [f64],
+    /// Per page, its figures per load.
+    pub times: &'a [PageTimes],
 }
 
 /// Prints one condition's figures.
 pub fn print_condition(condition: &Condition<'_>) {
-    let loads = condition.ms.first().map_or(0, Vec::len);
+    let ms: Vec<&[f64]> = condition.times.iter().map(|t| t.ms.as_slice()).collect();
+    let loads = ms.first().map_or(0, |m| m.len());
     println!(
         "\n  {} — navigation to first card, {loads} loads per page",
         condition.title
     );
-    println!("    page        median   fastest–slowest");
-    for (name, ms) in condition.pages.iter().zip(condition.ms) {
-        println!("    {name:<8} {:>7.1} ms   {}", median(ms), spread(ms));
+    println!("    page        median   fastest–slowest   data arrived   code arrived (medians)");
+    let arrived = |values: &[f64]| {
+        if values.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("{:.0} ms", median(values))
+        }
+    };
+    for (name, page) in condition.pages.iter().zip(condition.times) {
+        println!(
+            "    {name:<8} {:>7.1} ms   {:<17} {:>12}   {:>12}",
+            median(&page.ms),
+            spread(&page.ms),
+            arrived(&page.data_ms),
+            arrived(&page.code_ms)
+        );
     }
     let [widget, floor, react] = [0, 1, 2];
     let comparisons = [
@@ -44,7 +61,7 @@ pub fn print_condition(condition: &Condition<'_>) {
         },
         Comparison {
             pages: (widget, react),
-            goal: Some("goal ≤ 0.90, aim 0.75"),
+            goal: Some(condition.react_goal),
         },
         Comparison {
             pages: (react, floor),
@@ -57,7 +74,7 @@ pub fn print_condition(condition: &Condition<'_>) {
         goal,
     } in comparisons
     {
-        let (Some(over), Some(under)) = (condition.ms.get(a), condition.ms.get(b)) else {
+        let (Some(&over), Some(&under)) = (ms.get(a), ms.get(b)) else {
             continue;
         };
         let pairs: Vec<f64> = over.iter().zip(under).map(|(x, y)| x / y).collect();
@@ -69,11 +86,12 @@ pub fn print_condition(condition: &Condition<'_>) {
             goal.unwrap_or("")
         );
     }
-    if !condition.config_ms.is_empty() {
+    let config_ms = condition.times.first().map_or(&[][..], |w| &w.config_ms);
+    if !config_ms.is_empty() {
         println!(
             "    the widget's config.json round trip: median {:.1} ms ({}), before its first read",
-            median(condition.config_ms),
-            spread(condition.config_ms)
+            median(config_ms),
+            spread(config_ms)
         );
     }
 }
