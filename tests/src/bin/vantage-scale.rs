@@ -141,15 +141,19 @@ fn settle(browser: &Browser, tally: &mut NetworkTally) -> Result<bool> {
     }
 }
 
-/// Presses the refresh button once the widget is not reading, and counts what the refresh
-/// transfers until the network is quiet again.
+/// Presses the refresh button once the widget is not reading (or after [`SETTLE_CAP`], for a
+/// widget that never stops reading), and counts what the refresh transfers until the network
+/// is quiet again.
 fn refresh(browser: &Browser, tally: &mut NetworkTally) -> Result<Transfer> {
-    browser.wait_until_within(
+    let idle = browser.wait_until_within(
         "const b = document.querySelector('.vss-refresh');
          return b !== null && b.getAttribute('aria-busy') !== 'true';",
         "a refresh button that is not busy",
-        PATIENCE,
-    )?;
+        SETTLE_CAP,
+    );
+    if idle.is_err() {
+        eprint!(" (the refresh button stayed busy)");
+    }
     tally.absorb(&devtools::performance_log(browser)?);
     let from = tally.finished.len();
     browser.click(".vss-refresh")?;
