@@ -267,9 +267,37 @@ impl ChromeDriver {
     }
 
     /// As [`ChromeDriver::session`], with chromedriver's performance log on: the page's
-    /// CDP network events, read with [`crate::devtools::performance_log`].
+    /// CDP network events (the `devtools` module reads them).
     pub fn logged_session(&self, width: u32, height: u32) -> Result<Browser> {
         Browser::connect(self.server.port, width, height, None, true)
+    }
+}
+
+/// A chromedriver command of its own, `POST /session/{id}/{path}` with a JSON body
+/// (fantoccini sends it with `Client::issue_cmd`).
+#[derive(Debug)]
+pub struct Post {
+    /// The path after `session/{id}/`.
+    pub path: String,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Post {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -370,7 +398,7 @@ impl Browser {
     /// `body`; its `value`.
     pub fn post(&self, path: &str, body: Value) -> Result<Value> {
         let client = self.client()?;
-        let command = crate::devtools::Post {
+        let command = Post {
             path: path.to_owned(),
             body,
         };

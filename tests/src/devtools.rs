@@ -11,34 +11,6 @@ use crate::browser::Browser;
 use crate::error::{Error, Result};
 use crate::shaper::Profile;
 
-/// A chromedriver command of its own, `POST /session/{id}/{path}` with a JSON body
-/// (fantoccini sends it with `Client::issue_cmd`).
-#[derive(Debug)]
-pub struct Post {
-    /// The path after `session/{id}/`.
-    pub path: String,
-    /// The JSON body.
-    pub body: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Post {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> std::result::Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/{}",
-            session_id.unwrap_or_default(),
-            self.path
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.body.to_string()))
-    }
-}
-
 /// Runs the CDP command `cmd` with `params` in the session's page; its result.
 pub fn cdp(browser: &Browser, cmd: &str, params: &Value) -> Result<Value> {
     browser.post("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))

@@ -13,7 +13,7 @@
 //!
 //! Each round, on loopback, in a new session with chromedriver's performance log on: the
 //! widget's first screen, its element count then, then (once the network has been quiet for
-//! [`QUIET`]) its element count, its JavaScript heap, its wasm memory (kept by the page's
+//! [`QUIET`], or at most [`SETTLE_CAP`]) its element count, its JavaScript heap, its wasm memory (kept by the page's
 //! observer as `window.__wasmMemory`) and the bytes it received (CDP's
 //! `encodedDataLength`: headers and bodies as sent, compressed or not); then a press of
 //! `.vss-refresh` with nothing changed, and one after `change_sql` changed rows, each counted
@@ -47,27 +47,34 @@ const QUIET: Duration = Duration::from_secs(2);
 /// How long a press of the refresh button may take to start a request.
 const REFRESH_STARTS: Duration = Duration::from_secs(5);
 
-/// The longest a page may take to show its first screen or to settle (10,000 resources
-/// under the mobile emulation take minutes with a widget that reads them all first).
+/// The longest a page may take to show its first screen (10,000 resources under the mobile
+/// emulation take minutes with a widget that reads them all first).
 const PATIENCE: Duration = Duration::from_secs(300);
 
-/// Bytes received and requests made.
+/// The longest a load or a refresh is watched for quiet: a widget that never stops reading
+/// (its next refresh due before the last one is done) is measured at this point, and says so.
+const SETTLE_CAP: Duration = Duration::from_secs(60);
+
+/// Bytes received and requests made (CORS preflights among them).
 #[derive(Debug, Default, Serialize)]
 struct Transfer {
     bytes: u64,
     requests: usize,
     /// Of them, the API's answers (`/rest/v1/`).
     api_bytes: u64,
+    /// Whether the network went quiet; if not, the figures are those at [`SETTLE_CAP`].
+    quiet: bool,
 }
 
 impl Transfer {
-    fn since(tally: &NetworkTally, from: usize) -> Self {
+    fn since(tally: &NetworkTally, from: usize, quiet: bool) -> Self {
         let (bytes, requests) = tally.bytes_since(from, None);
         let (api_bytes, _) = tally.bytes_since(from, Some("/rest/v1/"));
         Self {
             bytes,
             requests,
             api_bytes,
+            quiet,
         }
     }
 }
@@ -111,9 +118,10 @@ fn nodes(browser: &Browser) -> Result<u64> {
 }
 
 /// Reads the performance log into `tally` until no request is under way and nothing new has
-/// happened for [`QUIET`] (nor has the element count changed).
-fn settle(browser: &Browser, tally: &mut NetworkTally) -> Result<()> {
-    let deadline = Instant::now() + PATIENCE;
+/// happened for [`QUIET`] (nor has the element count changed): `true`; or until
+/// [`SETTLE_CAP`] has passed: `false`.
+fn settle(browser: &Browser, tally: &mut NetworkTally) -> Result<bool> {
+    let deadline = Instant::now() + SETTLE_CAP;
     let mut last_change = Instant::now();
     let mut last_nodes = nodes(browser)?;
     loop {
@@ -124,41 +132,42 @@ fn settle(browser: &Browser, tally: &mut NetworkTally) -> Result<()> {
             last_nodes = count;
         }
         if last_change.elapsed() >= QUIET {
-            return Ok(());
+            return Ok(true);
         }
         if Instant::now() >= deadline {
-            return Err(Error::Check(format!(
-                "the page did not settle in {}s ({} requests under way)",
-                PATIENCE.as_secs(),
-                tally.pending()
-            )));
+            return Ok(false);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
 
-/// Presses the refresh button once the widget is not reading, and counts what the refresh
-/// transfers until the network is quiet again.
+/// Presses the refresh button once the widget is not reading (or after [`SETTLE_CAP`], for a
+/// widget that never stops reading), and counts what the refresh transfers until the network
+/// is quiet again.
 fn refresh(browser: &Browser, tally: &mut NetworkTally) -> Result<Transfer> {
-    browser.wait_until_within(
+    let idle = browser.wait_until_within(
         "const b = document.querySelector('.vss-refresh');
          return b !== null && b.getAttribute('aria-busy') !== 'true';",
         "a refresh button that is not busy",
-        PATIENCE,
-    )?;
+        SETTLE_CAP,
+    );
+    if idle.is_err() {
+        eprint!(" (the refresh button stayed busy)");
+    }
     tally.absorb(&devtools::performance_log(browser)?);
     let from = tally.finished.len();
     browser.click(".vss-refresh")?;
     let pressed = Instant::now();
     // A refresh that sends nothing is done at once; one that does is done when it settles.
+    let mut quiet = true;
     while pressed.elapsed() < REFRESH_STARTS {
         if tally.absorb(&devtools::performance_log(browser)?) {
-            settle(browser, tally)?;
+            quiet = settle(browser, tally)?;
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(Transfer::since(tally, from))
+    Ok(Transfer::since(tally, from, quiet))
 }
 
 /// Opens `url` and waits until `variable` (set by the page's observer) is a number; that
@@ -182,7 +191,7 @@ fn full_load(driver: &ChromeDriver, plan: &Plan, db: &Db) -> Result<FullLoad> {
         .js("return window.__firstScreenNodes;", Vec::new())?
         .as_u64()
         .unwrap_or_default();
-    settle(&browser, &mut tally)?;
+    let quiet = settle(&browser, &mut tally)?;
     let nodes_loaded = nodes(&browser)?;
     let heap_bytes = devtools::heap_usage(&browser)?;
     let wasm_memory_bytes = browser
@@ -191,7 +200,7 @@ fn full_load(driver: &ChromeDriver, plan: &Plan, db: &Db) -> Result<FullLoad> {
             Vec::new(),
         )?
         .as_u64();
-    let first_load = Transfer::since(&tally, 0);
+    let first_load = Transfer::since(&tally, 0, quiet);
     let refresh_unchanged = refresh(&browser, &mut tally)?;
     db.batch(&plan.change_sql)
         .map_err(|e| Error::Check(format!("changing rows: {e:?}")))?;

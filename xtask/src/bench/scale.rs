@@ -167,6 +167,14 @@ fn print_widget(measured: &[(usize, Report)]) {
             )
         };
         let wasm_memory = median_of(loads, "/wasm_memory_bytes");
+        let never_quiet: Vec<&str> = ["first_load", "refresh_unchanged", "refresh_changed"]
+            .into_iter()
+            .filter(|which| {
+                loads.iter().any(|l| {
+                    l.pointer(&format!("/{which}/quiet")) == Some(&serde_json::Value::Bool(false))
+                })
+            })
+            .collect();
         println!(
             "    {rows:>9}  {:<22}  {:<22} {:>8.0} / {:<8.0}  {:>12}   {:<22}  {:<25}  {}",
             times(loopback, base_loopback),
@@ -178,6 +186,12 @@ fn print_widget(measured: &[(usize, Report)]) {
             transfer("refresh_unchanged"),
             transfer("refresh_changed"),
         );
+        if !never_quiet.is_empty() {
+            println!(
+                "               (never quiet for 2 s within 60 s, so measured at 60 s: {})",
+                never_quiet.join(", ")
+            );
+        }
         if wasm_memory > 0.0 {
             println!(
                 "               (and the wasm module's memory, outside the JS heap: {})",
