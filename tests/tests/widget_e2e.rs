@@ -86,15 +86,22 @@ fn wait_for_word(browser: &Browser, resource: &str, word: &str) -> Result<()> {
     )
 }
 
-#[test]
-#[ignore = "needs the widget's release build: run by `cargo xtask test widget`"]
-fn the_widget_in_a_real_browser() -> Result<()> {
+/// The built widget (`VANTAGE_WIDGET_DIST`), the test stack, and its database reset to the
+/// spec's seven never-run resources.
+fn reset_stack() -> Result<(PathBuf, Stack, Db)> {
     let dist = std::env::var_os("VANTAGE_WIDGET_DIST")
         .map(PathBuf::from)
         .ok_or_else(|| fail("set VANTAGE_WIDGET_DIST to the built widget (dist/)"))?;
     let stack = Stack::load()?;
     let db = Db::connect(&stack)?;
     db.batch(RESET)?;
+    Ok((dist, stack, db))
+}
+
+#[test]
+#[ignore = "needs the widget's release build: run by `cargo xtask test widget`"]
+fn the_widget_in_a_real_browser() -> Result<()> {
+    let (dist, stack, db) = reset_stack()?;
     db.batch(DEMO_DATA)?;
     let edge = Edge::load(&stack)?;
     let mut postgrest = OwnPostgrest::start(&stack)?;
@@ -655,12 +662,7 @@ VALUES ('scale_hidden_insert', now() - interval '1 hour', now() - interval '1 ho
 #[test]
 #[ignore = "needs the widget's release build: run by `cargo xtask test widget`"]
 fn the_widget_at_scale_equals_a_fresh_read_at_every_refresh() -> Result<()> {
-    let dist = std::env::var_os("VANTAGE_WIDGET_DIST")
-        .map(PathBuf::from)
-        .ok_or_else(|| fail("set VANTAGE_WIDGET_DIST to the built widget (dist/)"))?;
-    let stack = Stack::load()?;
-    let db = Db::connect(&stack)?;
-    db.batch(RESET)?;
+    let (dist, stack, db) = reset_stack()?;
     db.batch(SCALE_DATA)?;
     let served = ServedWidget::start(
         &dist,
