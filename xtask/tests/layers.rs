@@ -195,7 +195,7 @@ fn no_module_depends_on_itself_through_others() {
 /// The widget's top-level modules, lowest layer first: each may use only those to its left
 /// (and its own submodules). The crate root (`lib.rs`, `main.rs`) starts the module and may use
 /// any of them.
-const WIDGET_LAYERS: [&str; 14] = [
+const WIDGET_LAYERS: [&str; 15] = [
     "model",
     "browser",
     "config",
@@ -204,6 +204,7 @@ const WIDGET_LAYERS: [&str; 14] = [
     "boot",
     "decode",
     "api",
+    "reader",
     "events",
     "actions",
     "components",
