@@ -37,10 +37,13 @@ const READABLE_BY_USERS: [&str; 4] = [
 ];
 
 /// What a signed-in user may call besides the pure rules: a resource's effective schedule and
-/// retry policy (read from `vantage_sync_schedules`, which users may read).
-const CALLABLE_BY_USERS: [&str; 2] = [
+/// retry policy (read from `vantage_sync_schedules`, which users may read), and the widget's
+/// refresh, `vantage_sync_health_changes` (STABLE, invoker: it reads the health view as the
+/// caller, so RLS decides what it answers).
+const CALLABLE_BY_USERS: [&str; 3] = [
     "vantage_sync_effective_schedule",
     "vantage_sync_retry_policy",
+    "vantage_sync_health_changes",
 ];
 
 /// What anybody with the project's key may call: the pure health rules, which read no table
