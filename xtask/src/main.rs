@@ -53,8 +53,9 @@ enum Cmd {
     /// Start the local stack (PostgreSQL + Supabase roles + migrations + PostgREST 12 + the
     /// edge server + the API gateway) and serve the widget.
     Up {
-        /// The PostgreSQL major version: 15 (Debian's) or 17 (what new Supabase projects run).
-        #[arg(long, value_enum, default_value = "15")]
+        /// The PostgreSQL major version: 17 (what new Supabase projects run, the default) or
+        /// 15 (Debian's, for a project still on it).
+        #[arg(long, value_enum, default_value = "17")]
         pg: stack::PgMajor,
     },
     /// The dev stack's database (`cargo xtask up`'s): roll migrations back.
@@ -71,7 +72,11 @@ enum Cmd {
         test_stack: bool,
     },
     /// Start the stack with sample data in every health state; Ctrl-C stops it.
-    Demo,
+    Demo {
+        /// The PostgreSQL major version: 17 (the default, as new Supabase projects) or 15.
+        #[arg(long, value_enum, default_value = "17")]
+        pg: stack::PgMajor,
+    },
     /// Build the status widget for release into dist/ and print its sizes.
     BuildWidget {
         /// Write these settings (a JSON object, as `config.json` holds) into the page itself:
@@ -98,6 +103,9 @@ enum Cmd {
         /// one count N > 1,000 stands for 7, 1,000 and N; 7 is the demo fixture alone).
         #[arg(long, value_name = "N[,N...]", value_delimiter = ',')]
         resources: Vec<usize>,
+        /// The PostgreSQL major version of the bench's stack: 17 (the default) or 15.
+        #[arg(long, value_enum, default_value = "17")]
+        pg: stack::PgMajor,
     },
     /// Build a deployable bundle (`supabase`: target/supabase/ for the Supabase CLI).
     Bundle {
@@ -154,7 +162,9 @@ impl Cmd {
                 Need::Test,
                 Need::Bench,
             ],
-            Self::Up { .. } | Self::Demo => &[Need::Stack, Need::Widget, Need::WidgetNightly],
+            Self::Up { .. } | Self::Demo { .. } => {
+                &[Need::Stack, Need::Widget, Need::WidgetNightly]
+            }
             Self::Down { .. } => &[],
             Self::Db { .. } => &[Need::Stack],
             Self::BuildWidget {
@@ -285,7 +295,7 @@ fn run(command: Cmd) -> Result<()> {
         Cmd::Db {
             action: DbCmd::Rollback { to },
         } => roll_back(to),
-        Cmd::Demo => demo::run(),
+        Cmd::Demo { pg } => demo::run(pg),
         Cmd::BuildWidget {
             settings,
             toolchain,
@@ -295,12 +305,14 @@ fn run(command: Cmd) -> Result<()> {
             seconds,
             rounds,
             resources,
+            pg,
         } => bench::run(
             what,
             &bench::Options {
                 seconds,
                 rounds,
                 resources,
+                pg,
             },
         ),
         Cmd::Bundle { target, test, pg } => {

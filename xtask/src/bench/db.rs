@@ -166,8 +166,11 @@ pub fn bench_db(psql: &Psql, seconds: u32) -> Result<()> {
     step.done();
 
     let calls = cycle.tps * 2.0;
+    // Figures differ between majors: every report says which one it ran on.
+    let version = psql.sql("SHOW server_version")?;
     println!(
-        "\ncargo xtask bench db — Postgres 15 on loopback, fsync off, {clients} clients, {seconds}s per run\n"
+        "\ncargo xtask bench db — Postgres {} on loopback, fsync off, {clients} clients, {seconds}s per run\n",
+        version.trim()
     );
     println!(
         "  plain single-row UPDATE           {:>10.0} tx/s    {:>7.3} ms avg",

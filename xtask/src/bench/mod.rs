@@ -15,7 +15,7 @@ mod widget;
 use clap::ValueEnum;
 
 use crate::error::Result;
-use crate::stack::{Stack, bench_stack_dir};
+use crate::stack::{PgMajor, Stack, bench_stack_dir};
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,12 +41,14 @@ pub struct Options {
     pub rounds: u32,
     /// The resource counts of the widget's scale table (empty: no table).
     pub resources: Vec<usize>,
+    /// The PostgreSQL major version of the bench's stack.
+    pub pg: PgMajor,
 }
 
 /// Runs a benchmark on its own stack (`target/bench-stack`), stopped afterwards.
 pub fn run(bench: Bench, options: &Options) -> Result<()> {
     let seconds = options.seconds;
-    let stack = Stack::at(bench_stack_dir());
+    let stack = Stack::at(bench_stack_dir()).on(options.pg);
     stack.down()?;
     let running = stack.up()?;
     let result = match bench {

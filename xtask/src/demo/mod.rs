@@ -10,7 +10,7 @@ mod etl;
 use crate::build::widget;
 use crate::error::Result;
 use crate::progress::Step;
-use crate::stack::{DEMO_DATA_SQL, Stack, dev_stack_dir};
+use crate::stack::{DEMO_DATA_SQL, PgMajor, Stack, dev_stack_dir};
 use etl::EtlJob;
 
 /// The health view, as an on-call engineer would first look at it.
@@ -29,14 +29,14 @@ const SWEEP_SQL: &str = "SELECT string_agg(resource || ' (run ' || run_id || ', 
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 /// Starts the dev stack, loads the demo data, shows it, and stops everything on Ctrl-C.
-pub fn run() -> Result<()> {
+pub fn run(pg: PgMajor) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
     })?;
 
     // A fresh stack every time: the demo shows its own data, nothing left from earlier work.
-    let stack = Stack::at(dev_stack_dir());
+    let stack = Stack::at(dev_stack_dir()).on(pg);
     stack.down()?;
     let mut running = match stack.up() {
         Ok(running) => running,

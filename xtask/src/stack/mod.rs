@@ -140,7 +140,7 @@ impl Stack {
         }
     }
 
-    /// The same stack, run on PostgreSQL `pg` (15 unless told).
+    /// The same stack, run on PostgreSQL `pg` (17 unless told).
     pub fn on(self, pg: PgMajor) -> Self {
         Self { pg, ..self }
     }

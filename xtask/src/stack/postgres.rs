@@ -18,11 +18,13 @@ use crate::tools::{self, POSTGRES, POSTGRES_17, Source};
 /// The PostgreSQL major version a stack runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 pub enum PgMajor {
-    /// Debian 12's PostgreSQL 15.
-    #[default]
+    /// Debian 12's PostgreSQL 15, for projects still on it (`--pg 15`).
     #[value(name = "15")]
     V15,
-    /// PostgreSQL 17, what new Supabase projects run (npm's embedded-postgres build).
+    /// PostgreSQL 17, what new Supabase projects run and what the bundle declares: the default
+    /// of every stack, so that a team tests on the major it deploys to (npm's embedded-postgres
+    /// build).
+    #[default]
     #[value(name = "17")]
     V17,
 }

@@ -42,7 +42,9 @@ pub fn on_fresh_stack(
     label: &str,
     steps: impl FnOnce(&RunningStack) -> Vec<Outcome>,
 ) -> Vec<Outcome> {
-    let stack = Stack::at(test_stack_dir(PgMajor::V15));
+    // The major new Supabase projects run (the db and http suites run 15 as well).
+    let pg = PgMajor::default();
+    let stack = Stack::at(test_stack_dir(pg)).on(pg);
     let mut outcomes = Vec::new();
     let mut started = None;
     outcomes.push(timed(&format!("{label}: start a fresh test stack"), || {
