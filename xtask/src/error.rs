@@ -64,6 +64,35 @@ pub enum XtaskError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `schemas/` has no `.sql` file.
+    #[error("{} holds no .sql file: it should hold the current definition of every object", .0.display())]
+    NoSchemaFiles(PathBuf),
+    /// The schema files do not apply to a fresh database.
+    #[error(
+        "the schema files do not apply to a fresh database (psql names the file and line):{detail}\nNothing was written."
+    )]
+    SchemaFiles {
+        /// psql's error.
+        detail: String,
+    },
+    /// `schemas/` and `migrations/` build different databases.
+    #[error(
+        "schemas/ and migrations/ build different databases; migra's statements from the migrations' database to the schema files' one:\n{statements}\nChange schemas/ and write the migration with `cargo xtask db diff <name>`, or bring schemas/ in line with the migration you wrote"
+    )]
+    SchemaDrift {
+        /// What migra says turns one into the other.
+        statements: String,
+    },
+    /// `db diff` found nothing to write.
+    #[error(
+        "schemas/ and migrations/ build the same database: there is no migration to write (change a file in schemas/ first); nothing was written"
+    )]
+    NoSchemaDifference,
+    /// `db diff` was given a name the migration file cannot have.
+    #[error(
+        "\"{0}\" cannot name a migration: use lower-case letters, digits and underscores, starting with a letter (e.g. add_progress), not ending in _rollback; nothing was written"
+    )]
+    BadMigrationName(String),
     /// A migration file is not named as the Supabase CLI expects.
     #[error("{} is not named <timestamp>_<name>.sql as the Supabase CLI expects", .0.display())]
     MigrationName(PathBuf),

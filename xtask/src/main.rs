@@ -14,6 +14,7 @@ mod page_settings;
 mod paths;
 mod process;
 mod progress;
+mod schema;
 mod stack;
 mod test;
 mod tools;
@@ -26,6 +27,7 @@ use clap::{Parser, Subcommand};
 use build::widget::Toolchain;
 use error::Result;
 use paths::workspace_root;
+use progress::Step;
 use stack::rollback::Keep;
 use stack::{Stack, dev_stack_dir, test_stack_dir};
 use test::Suite;
@@ -58,7 +60,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "17")]
         pg: stack::PgMajor,
     },
-    /// The dev stack's database (`cargo xtask up`'s): roll migrations back.
+    /// The dev stack's database (`cargo xtask up`'s): roll migrations back, or write a new one
+    /// from `schemas/`.
     Db {
         /// What to do.
         #[command(subcommand)]
@@ -148,6 +151,13 @@ enum DbCmd {
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
     },
+    /// Write `migrations/<timestamp>_<name>.sql` and its rollback from the difference between
+    /// `schemas/` and `migrations/` (migra, in scratch databases of the dev stack's cluster).
+    /// Change `schemas/` first; nothing is written when nothing differs.
+    Diff {
+        /// The migration's name: lower-case letters, digits and underscores (`add_progress`).
+        name: String,
+    },
 }
 
 impl Cmd {
@@ -161,12 +171,13 @@ impl Cmd {
                 Need::Edge,
                 Need::Test,
                 Need::Bench,
+                Need::SchemaDiff,
             ],
             Self::Up { .. } | Self::Demo { .. } => {
                 &[Need::Stack, Need::Widget, Need::WidgetNightly]
             }
             Self::Down { .. } => &[],
-            Self::Db { .. } => &[Need::Stack],
+            Self::Db { .. } => &[Need::Stack, Need::SchemaDiff],
             Self::BuildWidget {
                 toolchain: Toolchain::Stable,
                 ..
@@ -218,6 +229,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask db diff <name>` on the dev stack's cluster.
+fn write_migration(name: &str) -> Result<()> {
+    schema::new_migration::check_name(name)?;
+    let psql = Stack::at(dev_stack_dir()).running_database()?;
+    let step = Step::start("Building schemas/ and migrations/ into scratch databases; migra");
+    let written = schema::new_migration::write(&psql, name)?;
+    step.done();
+    println!(
+        "Wrote {}
+  and {}
+Read both; `cargo xtask up` applies the migration, `cargo xtask test db` checks it and its rollback.",
+        written.forward.display(),
+        written.rollback.display()
+    );
+    Ok(())
 }
 
 /// `cargo xtask db rollback [--to VERSION]` on the dev stack.
@@ -295,6 +323,9 @@ fn run(command: Cmd) -> Result<()> {
         Cmd::Db {
             action: DbCmd::Rollback { to },
         } => roll_back(to),
+        Cmd::Db {
+            action: DbCmd::Diff { name },
+        } => write_migration(&name),
         Cmd::Demo { pg } => demo::run(pg),
         Cmd::BuildWidget {
             settings,

@@ -2,19 +2,32 @@
 -- The roles PostgREST switches to, the auth helpers RLS policies call, the schemas Supabase
 -- creates, and its permissive default privileges (which every migration must defend against).
 
-CREATE ROLE anon NOLOGIN NOINHERIT;
-CREATE ROLE authenticated NOLOGIN NOINHERIT;
-CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-CREATE ROLE authenticator LOGIN NOINHERIT;
-GRANT anon, authenticated, service_role TO authenticator;
+-- It runs once per database of a cluster (the stack's own, and the scratch databases that the
+-- schema drift check and `cargo xtask db diff` build), so what belongs to the cluster (roles)
+-- is created only when missing, and the database settings name the current database.
 
--- Supabase's statement timeouts for API roles.
-ALTER ROLE anon SET statement_timeout = '3s';
-ALTER ROLE authenticated SET statement_timeout = '8s';
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
+    CREATE ROLE anon NOLOGIN NOINHERIT;
+    CREATE ROLE authenticated NOLOGIN NOINHERIT;
+    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+    CREATE ROLE authenticator LOGIN NOINHERIT;
+    GRANT anon, authenticated, service_role TO authenticator;
+    -- Supabase's statement timeouts for API roles.
+    ALTER ROLE anon SET statement_timeout = '3s';
+    ALTER ROLE authenticated SET statement_timeout = '8s';
+  END IF;
+END
+$$;
 
 CREATE SCHEMA IF NOT EXISTS extensions;
 GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
-ALTER DATABASE postgres SET search_path = "$user", public, extensions;
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I SET search_path = "$user", public, extensions', current_database());
+END
+$$;
 
 CREATE SCHEMA auth;
 GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
@@ -64,4 +77,8 @@ CREATE TABLE supabase_migrations.schema_migrations (
 
 -- Local stack only: webhook receivers of the tests and the demo listen on 127.0.0.1, which a
 -- real project's subscriptions may not point at (migration 20261125040000).
-ALTER DATABASE postgres SET vantage_sync.webhooks_allow_private = 'on';
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I SET vantage_sync.webhooks_allow_private = %L', current_database(), 'on');
+END
+$$;

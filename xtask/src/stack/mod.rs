@@ -35,7 +35,9 @@ use postgres::Cluster;
 use postgrest::PostgrestConfig;
 use psql::Psql;
 
-const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
+/// What a Supabase project has before any migration runs (roles, `auth` helpers, default
+/// privileges); runs in any database of a stack's cluster.
+pub const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
 
 /// One resource in every health state: the demo's data, also loaded by the end-to-end test and
 /// the widget benchmark.

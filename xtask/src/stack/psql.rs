@@ -6,17 +6,39 @@ use std::process::Command;
 use crate::error::Result;
 use crate::process::run_captured;
 
-/// A psql client bound to one cluster.
+/// A psql client bound to one database of one cluster.
 #[derive(Debug, Clone)]
 pub struct Psql {
     bin: PathBuf,
     port: u16,
+    database: String,
 }
 
 impl Psql {
-    /// A client for the cluster listening on `127.0.0.1:port`.
+    /// A client for the `postgres` database of the cluster listening on `127.0.0.1:port`.
     pub fn new(bin: PathBuf, port: u16) -> Self {
-        Self { bin, port }
+        Self {
+            bin,
+            port,
+            database: "postgres".to_owned(),
+        }
+    }
+
+    /// The same client, connected to `database` of the same cluster.
+    pub fn on_database(&self, database: &str) -> Self {
+        Self {
+            database: database.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// The database's URL, as libpq-based tools take it (the superuser, no password: the
+    /// cluster trusts loopback).
+    pub fn url(&self) -> String {
+        format!(
+            "postgresql://postgres@127.0.0.1:{}/{}",
+            self.port, self.database
+        )
     }
 
     /// The port of the cluster.
@@ -35,7 +57,7 @@ impl Psql {
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            &self.database,
         ])
         .args(["-X", "-v", "ON_ERROR_STOP=1"]);
         cmd
@@ -56,6 +78,16 @@ impl Psql {
     /// Runs a query and returns psql's aligned table, for people to read.
     pub fn table(&self, sql: &str) -> Result<String> {
         run_captured(self.connected().args(["-P", "footer=off", "-c", sql]))
+    }
+
+    /// Runs files in order, all in one transaction.
+    pub fn files_in_transaction(&self, files: &[PathBuf]) -> Result<String> {
+        let mut cmd = self.quiet();
+        cmd.arg("--single-transaction");
+        for file in files {
+            cmd.arg("-f").arg(file);
+        }
+        run_captured(&mut cmd)
     }
 
     /// Runs a file in one transaction, followed by `then` in the same transaction.

@@ -14,6 +14,7 @@ use crate::build::{supabase, widget};
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run};
+use crate::schema;
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
 use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
@@ -171,6 +172,10 @@ fn run_stack_suites(
             outcomes.push(timed(
                 &format!("db rollback: --to, the newest, then `up`'s path again ({on})"),
                 || rollback_round_trip::run(&running.psql),
+            ));
+            outcomes.push(timed(
+                &format!("schemas/ and migrations/ build the same database (migra) ({on})"),
+                || schema::drift::check(&running.psql),
             ));
         }
         if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Db)) {

@@ -28,19 +28,46 @@ pub fn program(tool: &Tool) -> PathBuf {
     }
 }
 
-/// Whether the pinned version answers `--version`.
+/// Whether the virtualenv holds the pinned version of the package and of each requirement
+/// pinned with it (as pip lists them: not every program answers `--version`).
 pub fn is_installed(tool: &Tool) -> bool {
-    let Source::Pypi { version, .. } = tool.source else {
+    let Source::Pypi {
+        package,
+        version,
+        with,
+        ..
+    } = tool.source
+    else {
         return false;
     };
-    run_captured(Command::new(program(tool)).arg("--version"))
-        .is_ok_and(|answer| answer.contains(version))
+    let Ok(listed) = run_captured(Command::new(venv(tool).join("bin").join("pip")).args([
+        "list",
+        "--format=freeze",
+        "--disable-pip-version-check",
+    ])) else {
+        return false;
+    };
+    let listed: Vec<String> = listed.lines().map(normalise).collect();
+    let main = format!("{package}=={version}");
+    std::iter::once(main.as_str())
+        .chain(with.iter().copied())
+        .all(|pin| listed.contains(&normalise(pin)))
+}
+
+/// A requirement as pip lists it: lower case, `_` as `-`, without extras (`psycopg[binary]`).
+fn normalise(pin: &str) -> String {
+    let (name, version) = pin.split_once("==").unwrap_or((pin, ""));
+    let name = name.split('[').next().unwrap_or(name);
+    format!("{}=={version}", name.to_lowercase().replace('_', "-"))
 }
 
 /// Makes a fresh virtualenv and installs the pinned package into it.
 pub fn install(tool: &Tool) -> Result<()> {
     let Source::Pypi {
-        package, version, ..
+        package,
+        version,
+        with,
+        ..
     } = tool.source
     else {
         return Ok(());
@@ -51,5 +78,6 @@ pub fn install(tool: &Tool) -> Result<()> {
         .arg(&venv))?;
     run(Command::new(venv.join("bin").join("pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("{package}=={version}")))
+        .arg(format!("{package}=={version}"))
+        .args(with))
 }

@@ -16,6 +16,8 @@ pub enum Need {
     Test,
     /// What only the benchmarks use: Chromium, the React peer's packages, twiggy.
     Bench,
+    /// The schema-diff engine (`db diff`, and the drift check of `test`).
+    SchemaDiff,
 }
 
 /// Where a tool comes from, pinned.
@@ -80,6 +82,9 @@ pub enum Source {
         version: &'static str,
         /// The program in the virtualenv's `bin/`.
         binary: &'static str,
+        /// Further requirements installed with it, each `name==version`: the package's own
+        /// dependencies pinned where a newer release would change or break what it does.
+        with: &'static [&'static str],
     },
 }
 
@@ -328,8 +333,29 @@ pub const SCHEMATHESIS: Tool = Tool {
         package: "schemathesis",
         version: "4.32.5",
         binary: "st",
+        with: &[],
     },
     needed_by: TEST_ONLY,
+};
+
+/// migra, the schema-diff engine `supabase db diff` has long used by default: it compares the
+/// database built from `migrations/` with the one built from `schemas/`, and writes new
+/// migrations from their difference. Its last release (2022) runs on `SQLAlchemy` 2 with `psycopg`
+/// 3, pinned here with the inspector it is built on.
+pub const MIGRA: Tool = Tool {
+    name: "migra",
+    source: Source::Pypi {
+        package: "migra",
+        version: "3.0.1663481299",
+        binary: "migra",
+        with: &[
+            "schemainspect==3.1.1663587362",
+            "sqlbag==0.1.1617247075",
+            "SQLAlchemy==2.1.9",
+            "psycopg[binary]==3.3.9",
+        ],
+    },
+    needed_by: &[Need::Test, Need::SchemaDiff],
 };
 
 /// The browser and WebAssembly target of the Rust toolchain.
@@ -396,6 +422,7 @@ pub const TABLE: &[&Tool] = &[
     &REACT_PEER_MODULES,
     &DENO,
     &SCHEMATHESIS,
+    &MIGRA,
     &CARGO_FUZZ,
     &TWIGGY,
     &WASM_BINDGEN,
