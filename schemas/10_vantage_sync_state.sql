@@ -52,7 +52,7 @@ CREATE TABLE public.vantage_sync_state (
 ALTER TABLE public.vantage_sync_state ENABLE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE public.vantage_sync_state IS
-  'ETL-001: sync state per Vantage resource. Written only through start/complete/fail_vantage_sync.';
+  'ETL-001: sync state per Vantage resource, one row each. Written by the state functions (start_vantage_sync_run, complete_vantage_sync, fail_vantage_sync_run, abort_vantage_sync, the sweeps and the spec''s start/complete/fail_vantage_sync), which the edge function calls for ETL jobs; service_role may also write it directly. Signed-in users read it (RLS).';
 
 COMMENT ON COLUMN public.vantage_sync_state.last_sync_time IS
   'Watermark for incremental syncs: advanced only by a successful sync.';

@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (the widget's changes function, metrics, PagerDuty, run retention, webhook events,
+-- 07_rollback: inside this transaction, run every rollback file newest first (the state table's comment, the widget's changes function, metrics, PagerDuty, run retention, webhook events,
 -- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(100);
+SELECT plan(101);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -48,6 +48,12 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261207230000_vantage_sync_state_comment_rollback.sql
+
+SELECT is(obj_description('public.vantage_sync_state'::regclass, 'pg_class'),
+  'ETL-001: sync state per Vantage resource. Written only through start/complete/fail_vantage_sync.',
+  '230000 rollback restores the spec''s comment on the state table');
+
 \ir ../../migrations/20261207190000_vantage_sync_health_changes_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_health_changes'::name,

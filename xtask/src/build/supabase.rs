@@ -5,6 +5,8 @@
 //! - `config.toml`: the `vantage-sync` function with `verify_jwt = false` (it checks writer
 //!   tokens and user JWTs itself) and its wasm module listed as a static file;
 //! - `migrations/`: the forward migrations (the `_rollback.sql` files stay in the repository);
+//! - `schemas/`: the declarative schema, one file per object, which `schema_paths` names, so
+//!   that a team's own `supabase db diff` works on the bundle;
 //! - `functions/vantage-sync/`: `index.ts`, the wasm-bindgen glue (`--target web`) and the
 //!   module, built from `edge/deno` for speed (and optimized with `wasm-opt -O3` when installed);
 //! - `tests/database/`: the pgTAP files that run under `supabase test db`;
@@ -27,6 +29,7 @@ use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run, run_captured};
 use crate::progress::Step;
+use crate::schema;
 use crate::stack::edge::FUNCTION_NAME;
 use crate::stack::{PgMajor, StackEnv};
 use crate::tools::{self, DENO, WASM_BINDGEN, WASM_OPT};
@@ -145,6 +148,13 @@ pub fn bundle_supabase_for(pg: PgMajor) -> Result<PathBuf> {
         copy(file, &out.join("migrations").join(file_name(file)))?;
     }
     step.note(format!("migrations/: {} forward files", migrations.len()));
+
+    let schemas = schema::schema_files(&schema::schemas_dir())?;
+    create_dir(&out.join("schemas"))?;
+    for file in &schemas {
+        copy(file, &out.join("schemas").join(file_name(file)))?;
+    }
+    step.note(format!("schemas/: {} files, one per object", schemas.len()));
 
     let (database, local_only) = pgtap_files(&root.join("tests").join("pgtap"))?;
     let tests_dir = out.join("tests").join("database");
@@ -281,6 +291,11 @@ project_id = "vantage-sync"
 # run the migrations and pgTAP files on both.
 major_version = {major}
 
+[db.migrations]
+# The declarative schema (this repository's schemas/, one file per object, in lexical order):
+# `supabase db diff -f <name>` writes a migration from a change there. migrations/ is the history.
+schema_paths = ["./schemas/*.sql"]
+
 [functions.{FUNCTION_NAME}]
 enabled = true
 # The function checks writer tokens (SHA-256, constant time) and Supabase user JWTs itself;
@@ -380,6 +395,7 @@ it into your project as `supabase/`.
 |---|---|
 | `config.toml` | the `{FUNCTION_NAME}` function: `verify_jwt = false` (it checks writer tokens and user JWTs itself), its wasm module as a static file |
 | `migrations/` | the forward migrations, applied in order by `supabase db push` |
+| `schemas/` | the current definition of every object, one file each (`schema_paths` in `config.toml`): change a file, then `supabase db diff -f <name>` writes the migration |
 | `functions/{FUNCTION_NAME}/` | `index.ts`, the wasm-bindgen glue and the module (Rust, `edge/core` + `edge/deno`) |
 | `tests/database/` | the pgTAP files that run under `supabase test db` |
 
@@ -425,6 +441,7 @@ fn print_summary(out: &Path) {
     println!("Supabase bundle written to {}:", out.display());
     println!("  config.toml, README.md");
     println!("  migrations/        forward migrations");
+    println!("  schemas/           the declarative schema (schema_paths), one file per object");
     println!(
         "  functions/{FUNCTION_NAME}/  index.ts, {WASM_STEM}.js, {WASM_STEM}_bg.wasm ({} KiB)",
         size / 1024

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use super::paths::{glob_matches, inside};
 use super::report::Report;
 use super::schema::{CLI_MAJOR_VERSIONS, CONFIG_KEYS, check_table};
 
@@ -16,6 +17,44 @@ pub(super) struct FunctionEntry {
     pub(super) entrypoint: Option<String>,
     pub(super) import_map: Option<String>,
     pub(super) static_files: Vec<String>,
+}
+
+/// Each `db.migrations.schema_paths` pattern matches a file of the bundle: the CLI builds the
+/// declarative schema from them for `supabase db diff`, and a pattern matching nothing would
+/// leave a team diffing against an empty schema. (`config.toml` that does not parse is already
+/// a finding of [`check_config`].)
+pub(super) fn check_schema_paths(bundle: &Path, files: &BTreeSet<String>, report: &mut Report) {
+    let Some(config) = std::fs::read_to_string(bundle.join("config.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+    else {
+        return;
+    };
+    let patterns: Vec<&str> = config
+        .get("db")
+        .and_then(|db| db.get("migrations"))
+        .and_then(|m| m.get("schema_paths"))
+        .and_then(toml::Value::as_array)
+        .map(|list| list.iter().filter_map(toml::Value::as_str).collect())
+        .unwrap_or_default();
+    let before = report.findings.len();
+    let mut matched = 0;
+    for pattern in &patterns {
+        let relative = inside(pattern).unwrap_or_default();
+        let count = files.iter().filter(|f| glob_matches(&relative, f)).count();
+        if count == 0 {
+            report.findings.push(format!(
+                "config.toml: `db.migrations.schema_paths` pattern \"{pattern}\" matches no file of the bundle"
+            ));
+        }
+        matched += count;
+    }
+    if !patterns.is_empty() && report.findings.len() == before {
+        report.checked.push(format!(
+            "config.toml: `db.migrations.schema_paths` ({} pattern(s)) matches {matched} schema files",
+            patterns.len()
+        ));
+    }
 }
 
 /// Parses and checks `config.toml`; returns the functions it declares.
@@ -216,6 +255,18 @@ mod tests {
         let result = check(&bundle.0);
         assert!(
             matches!(&result, Err(XtaskError::BundleCheck { findings, .. }) if findings.contains("static_file`"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_schema_path_matching_no_file_is_named() -> Result<()> {
+        let bundle = good_bundle("schema-paths", DEFAULT_PG)?;
+        let config = config_toml(DEFAULT_PG).replace("./schemas/*.sql", "./schema/*.sql");
+        put(&bundle, "config.toml", &config)?;
+        assert_one_finding(
+            &findings_of(&bundle)?,
+            "pattern \"./schema/*.sql\" matches no file of the bundle",
         );
         Ok(())
     }

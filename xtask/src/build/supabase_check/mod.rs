@@ -13,6 +13,7 @@
 //!   left to the CLI's default.
 //!   Each function's name matches the CLI's `^[A-Za-z][A-Za-z0-9_-]*$` and it sets
 //!   `verify_jwt` itself (the CLI's default is `true`, which would turn ETL jobs away).
+//!   Each `db.migrations.schema_paths` pattern matches a file of the bundle.
 //! - Every file in `migrations/` is named as `^([0-9]+)_(.*)\.sql$` (`pkg/migration/file.go`):
 //!   `ListLocalMigrations` (`list.go`) skips any other file with only a line on stderr. Versions
 //!   are unique (the primary key of `supabase_migrations.schema_migrations`, `history.go`), and
@@ -82,6 +83,7 @@ pub fn inspect(bundle: &Path) -> Result<Report> {
         functions::check_function(bundle, &files, function, &mut report);
     }
     config::functions_without_config(&files, &functions, &mut report);
+    config::check_schema_paths(bundle, &files, &mut report);
     migrations::check_migrations(bundle, &mut report)?;
     pgtap::check_tests(bundle, &files, &mut report);
     let pg_prove = pg_prove_command(

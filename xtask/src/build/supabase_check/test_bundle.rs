@@ -54,7 +54,8 @@ pub(super) fn put(bundle: &TempBundle, relative: &str, text: &str) -> Result<()>
 }
 
 /// A bundle as `bundle supabase` lays it out: the generator's config, the real `index.ts`
-/// and forward migrations, a glue of the real shape, a stand-in module, one pgTAP file.
+/// and forward migrations, a glue of the real shape, a stand-in module, one schema file, one
+/// pgTAP file.
 pub(super) fn good_bundle(name: &str, pg: PgMajor) -> Result<TempBundle> {
     let bundle = temp(name)?;
     let root = workspace_root();
@@ -95,6 +96,11 @@ pub(super) fn good_bundle(name: &str, pg: PgMajor) -> Result<TempBundle> {
             put(&bundle, &format!("migrations/{name}"), "SELECT 1;\n")?;
         }
     }
+    put(
+        &bundle,
+        "schemas/10_vantage_sync_state.sql",
+        "CREATE TABLE public.vantage_sync_state (resource text PRIMARY KEY);\n",
+    )?;
     put(
         &bundle,
         "tests/database/01_schema.sql",
