@@ -236,7 +236,12 @@ fn write_migration(name: &str) -> Result<()> {
     schema::new_migration::check_name(name)?;
     let psql = Stack::at(dev_stack_dir()).running_database()?;
     let step = Step::start("Building schemas/ and migrations/ into scratch databases; migra");
-    let written = schema::new_migration::write(&psql, name)?;
+    let root = workspace_root();
+    let folders = schema::new_migration::Folders {
+        schemas: &root.join("schemas"),
+        migrations: &root.join("migrations"),
+    };
+    let written = schema::new_migration::write(&psql, name, &folders)?;
     step.done();
     println!(
         "Wrote {}

@@ -53,10 +53,12 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Builds both databases in `cluster` (any database of it; the stack's own is left alone).
-    /// Schema files that do not apply are a [`XtaskError::SchemaFiles`] naming the file and
-    /// line, as psql reports them.
-    pub fn build(cluster: &Psql) -> Result<Self> {
+    /// Builds both databases in `cluster` (any database of it; the stack's own is left alone):
+    /// one from `migrations/`, one from the schema files in `schemas`. Schema files that do not
+    /// apply are a [`XtaskError::SchemaFiles`] naming the file and line, as psql reports them.
+    pub fn build(cluster: &Psql, schemas: &Path) -> Result<Self> {
+        // Read first: a folder without schema files fails before any database is made.
+        let files = schema_files(schemas)?;
         let scratch = Self {
             from_migrations: fresh_database(cluster, FROM_MIGRATIONS)?,
             from_schemas: fresh_database(cluster, FROM_SCHEMAS)?,
@@ -66,7 +68,6 @@ impl Scratch {
             &scratch.from_migrations,
             &workspace_root().join("migrations"),
         )?;
-        let files = schema_files(&schemas_dir())?;
         scratch
             .from_schemas
             .files_in_transaction(&files)

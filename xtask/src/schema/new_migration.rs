@@ -1,10 +1,9 @@
 //! `cargo xtask db diff <name>`: a new migration, and its rollback, written by migra from the
 //! difference between `schemas/` and `migrations/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Result, XtaskError};
-use crate::paths::workspace_root;
 use crate::schema::Scratch;
 use crate::stack::psql::Psql;
 
@@ -16,11 +15,20 @@ pub struct Written {
     pub rollback: PathBuf,
 }
 
-/// Builds both databases in `cluster` (for a `name` that passed [`check_name`]), and writes the migration from the
+/// Where `db diff` reads and writes.
+pub struct Folders<'a> {
+    /// The schema files (the repository's `schemas/`).
+    pub schemas: &'a Path,
+    /// Where the migration is written (the repository's `migrations/`).
+    pub migrations: &'a Path,
+}
+
+/// Checks `name`, builds both databases in `cluster`, and writes the migration from the
 /// migrations' database to the schema files' one, and its rollback the other way. Writes
 /// nothing when the name is wrong, the schema files do not apply, or nothing differs.
-pub fn write(cluster: &Psql, name: &str) -> Result<Written> {
-    let scratch = Scratch::build(cluster)?;
+pub fn write(cluster: &Psql, name: &str, folders: &Folders<'_>) -> Result<Written> {
+    check_name(name)?;
+    let scratch = Scratch::build(cluster, folders.schemas)?;
     let forward = scratch.migrations_to_schemas()?;
     if forward.is_empty() {
         return Err(XtaskError::NoSchemaDifference);
@@ -29,10 +37,9 @@ pub fn write(cluster: &Psql, name: &str) -> Result<Written> {
     // The database's clock, in UTC, as the Supabase CLI names migrations.
     let version = cluster.sql("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS')")?;
     let stem = format!("{}_{name}", version.trim());
-    let dir = workspace_root().join("migrations");
     let written = Written {
-        forward: dir.join(format!("{stem}.sql")),
-        rollback: dir.join(format!("{stem}_rollback.sql")),
+        forward: folders.migrations.join(format!("{stem}.sql")),
+        rollback: folders.migrations.join(format!("{stem}_rollback.sql")),
     };
     let header = |what: &str| {
         format!(
@@ -66,7 +73,7 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
-fn write_file(path: &PathBuf, text: &str) -> Result<()> {
+fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(XtaskError::io("writing", path))
 }
 

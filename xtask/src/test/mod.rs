@@ -1,5 +1,6 @@
 //! `cargo xtask test`: the suites, their steps, and the reliability parts with their figures.
 
+pub mod db_diff_refusals;
 pub mod figures;
 pub mod fuzz;
 pub mod reliability;

@@ -9,6 +9,7 @@ use crate::paths::workspace_root;
 use crate::stack::migrations::apply_pending;
 use crate::stack::psql::Psql;
 use crate::stack::rollback::{Keep, applied_versions, roll_back};
+use crate::test::steps::check;
 
 /// The health view's migration: kept by `--to`; everything after it is rolled back.
 const KEEP: &str = "20261124190300";
@@ -34,14 +35,6 @@ const CATALOG_SQL: &str = "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
     UNION ALL
     SELECT 'policy ' || tablename || ' ' || policyname FROM pg_policies WHERE tablename LIKE 'vantage%'
   ) AS catalog";
-
-fn check(holds: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if holds {
-        Ok(())
-    } else {
-        Err(XtaskError::Check(what()))
-    }
-}
 
 /// One value printed by psql, without its line end.
 fn value(psql: &Psql, sql: &str) -> Result<String> {

@@ -119,3 +119,13 @@ pub fn summarize(outcomes: &[Outcome]) -> Result<()> {
         })
     }
 }
+
+/// `Ok` when `holds`, else a [`XtaskError::Check`] saying `what` was expected: the one check
+/// of the steps that verify by hand.
+pub fn check(holds: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if holds {
+        Ok(())
+    } else {
+        Err(XtaskError::Check(what()))
+    }
+}

@@ -18,7 +18,7 @@ use crate::schema;
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
 use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
-use crate::test::{reliability, rollback_round_trip};
+use crate::test::{db_diff_refusals, reliability, rollback_round_trip};
 use crate::tools::{self, CHROMEDRIVER, DENO, PG_PROVE, WASM_BINDGEN};
 
 /// The parts of the test command, runnable one by one.
@@ -177,6 +177,12 @@ fn run_stack_suites(
                 &format!("schemas/ and migrations/ build the same database (migra) ({on})"),
                 || schema::drift::check(&running.psql),
             ));
+            if pg == PgMajor::default() {
+                outcomes.push(timed(
+                    &format!("db diff: refusals write nothing, a drift becomes a migration ({on})"),
+                    || db_diff_refusals::run(&running.psql),
+                ));
+            }
         }
         if let Some(bundle) = bundle.as_ref().filter(|_| suites.contains(&Suite::Db)) {
             outcomes.push(timed(
