@@ -54,8 +54,9 @@ pub struct Lint {
     pub why: &'static str,
     /// A query (run after [`SCOPE`]) with one text column: one row per offender, naming it.
     pub offenders: &'static str,
-    /// Statements that create an offender whose name holds `lint_probe`; run inside a
-    /// transaction that is rolled back.
+    /// Statements that plant an offender (named `lint_probe…`, or an extension for the
+    /// extension lints), run inside a transaction that is rolled back: the lint must then find
+    /// something it did not find before.
     pub probe: &'static str,
 }
 
