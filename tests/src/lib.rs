@@ -7,6 +7,7 @@
 //! - [`Rest`] talks to PostgREST the way supabase-js does, through the stack's gateway or
 //!   directly;
 //! - [`Db`] asks the database itself, as the superuser, what it holds;
+//! - [`lints`] is Supabase's database linter (0001–0029) and the project's own lints, as data;
 //! - [`edge`] talks to the edge function and starts extra instances of its native server;
 //! - [`browser`] serves the built widget and drives headless Chromium for end-to-end tests;
 //! - [`devtools`] sends CDP commands through chromedriver (Chrome's network emulation, heap
@@ -39,6 +40,7 @@ pub mod devtools;
 pub mod edge;
 pub mod error;
 pub mod figures;
+pub mod lints;
 pub mod load;
 pub mod plan_tool;
 pub mod postgres_server;

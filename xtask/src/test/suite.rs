@@ -194,7 +194,10 @@ fn run_stack_suites(
             outcomes.push(timed(
                 &format!("HTTP through PostgREST (tests/) ({on})"),
                 || {
+                    // --no-fail-fast: a failing binary (a database lint, say) must not hide
+                    // the others' results.
                     run(stack_tests(&running)
+                        .arg("--no-fail-fast")
                         .env("VANTAGE_SUPABASE_BUNDLE", bundle)
                         .env("VANTAGE_DENO", tools::path(&DENO)?))
                 },
