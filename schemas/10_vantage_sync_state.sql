@@ -29,6 +29,9 @@ CREATE TABLE public.vantage_sync_state (
   current_run_id   uuid        NULL,
   next_attempt_at  timestamptz NULL,
   sync_watermark   timestamptz NULL,
+  last_heartbeat_at timestamptz NULL,
+  records_so_far   bigint      NULL,
+  counts_reported  boolean     NOT NULL DEFAULT true,
 
   -- Constraint names are part of the contract: callers and tests match on them.
   CONSTRAINT vantage_sync_state_pkey PRIMARY KEY (resource),
@@ -45,14 +48,13 @@ CREATE TABLE public.vantage_sync_state (
   CONSTRAINT errors_is_array CHECK (jsonb_typeof(errors) = 'array'),
   CONSTRAINT vantage_sync_state_consecutive_failures_check CHECK (consecutive_failures >= 0),
   CONSTRAINT vantage_sync_state_running_run_check
-    CHECK (last_sync_status <> 'running' OR (current_run_id IS NOT NULL AND started_at IS NOT NULL))
+    CHECK (last_sync_status <> 'running' OR (current_run_id IS NOT NULL AND started_at IS NOT NULL)),
+  -- Named to sort after the spec's constraints (Postgres checks them in name order).
+  CONSTRAINT vantage_sync_state_records_so_far_check CHECK (records_so_far >= 0)
 );
 
 -- RLS right after CREATE TABLE, so there is no moment when the table is exposed without it.
 ALTER TABLE public.vantage_sync_state ENABLE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE public.vantage_sync_state IS
-  'ETL-001: sync state per Vantage resource, one row each. Written by the state functions (start_vantage_sync_run, complete_vantage_sync, fail_vantage_sync_run, abort_vantage_sync, the sweeps and the spec''s start/complete/fail_vantage_sync), which the edge function calls for ETL jobs; service_role may also write it directly. Signed-in users read it (RLS).';
 
 COMMENT ON COLUMN public.vantage_sync_state.last_sync_time IS
   'Watermark for incremental syncs: advanced only by a successful sync.';
@@ -163,3 +165,50 @@ COMMENT ON COLUMN public.vantage_sync_state.next_attempt_at IS
 
 COMMENT ON COLUMN public.vantage_sync_state.sync_watermark IS
   'started_at of the last successful run: sync records changed since this (NULL: never succeeded, sync everything). Kept when a run fails.';
+
+COMMENT ON TABLE public.vantage_sync_state IS
+  'ETL-001: sync state per Vantage resource, one row each. Written by the state functions (start_vantage_sync_run, complete_vantage_sync, fail_vantage_sync_run, abort_vantage_sync, the sweeps and the spec''s start/complete/fail_vantage_sync), which the edge function calls for ETL jobs; service_role may also write it directly. Signed-in users read it (RLS).';
+
+-- Progress you can watch: heartbeats with the records so far, stuck judged by them, and a
+-- completion that may report no counts (issue 25).
+--
+-- Why: a run that goes on for two hours looked stuck after 30 minutes however busy it was, and
+-- the sweep failed it; a job that hung was only caught stuck_after from its start. A job (the
+-- `vantage-sync` wrapper, through the edge's POST progress) now calls
+-- progress_vantage_sync_run(resource, run_id, records_synced) every minute or so; the state row
+-- and the run's history row keep the time of the last heartbeat and the records so far.
+--
+-- The stuck rule (everywhere stuck is decided: the rule functions behind the health view and its
+-- alerts, sweep_stuck_vantage_syncs, the stuck take-over in start_vantage_sync):
+--
+--   running AND coalesce(last_heartbeat_at, started_at) < now - stuck_after   (strict)
+--
+-- A run that sends heartbeats is stuck only when its last one is older than stuck_after; a run
+-- that never sends one keeps the spec's rule (started_at < now - stuck_after). The spec's own
+-- stuck query stays as the spec writes it; docs/database.md says where the product departs.
+-- A heartbeat of a run that is stuck but not yet swept makes it live again: it was a sign of life.
+--
+-- No counts: complete_vantage_sync keeps its signature; NULL for all three counts now means "not
+-- reported" (before: refused with 22023). One or two of three stay refused (22023): a partial
+-- report is a caller's mistake, not something to guess around. What is stored then:
+--   vantage_sync_state  records_synced/created/updated = 0 (the spec's columns are NOT NULL) and
+--                       counts_reported = false; every other completion sets it to true.
+--   vantage_sync_runs   records_synced/created/updated = NULL (the history's columns become
+--                       nullable; a reported count is never NULL).
+-- The health view, the widget's changes and the webhook payload carry counts_reported, and the
+-- payload's records_synced is null when none were reported: no zeros that look like a real sync.
+--
+-- The rule functions gain p_last_heartbeat_at as a last, defaulted parameter (a call without it
+-- judges by started_at, as before); the earlier signatures are dropped so no call is ambiguous,
+-- and the grants of 20261202100100 are given again. The view is restated with three columns
+-- appended (last_heartbeat_at, records_so_far, counts_reported); its columns before them are as
+-- 20261202100100 left them.
+
+COMMENT ON COLUMN public.vantage_sync_state.last_heartbeat_at IS
+  'When the current (or last) run last reported progress; NULL when it never did (cleared by start). A running run is stuck when coalesce(last_heartbeat_at, started_at) is older than stuck_after.';
+
+COMMENT ON COLUMN public.vantage_sync_state.records_so_far IS
+  'Records the current (or last) run said it had synced in its last heartbeat; NULL when none said (cleared by start).';
+
+COMMENT ON COLUMN public.vantage_sync_state.counts_reported IS
+  'false when the last successful run completed without record counts: records_synced, records_created and records_updated then hold 0 and mean nothing.';

@@ -10,15 +10,18 @@ CREATE FUNCTION public.vantage_sync_alerts_of(
   p_slow_after           interval,
   p_expected_interval    interval,
   p_now                  timestamptz,
-  p_late_grace           interval DEFAULT NULL
+  p_late_grace           interval DEFAULT NULL,
+  p_last_heartbeat_at    timestamptz DEFAULT NULL
 )
 RETURNS text[]
 LANGUAGE sql
 STABLE
 SECURITY INVOKER
+SET search_path = ''
 AS $$
   SELECT array_remove(ARRAY[
-    CASE WHEN p_status = 'running' AND p_started_at < p_now - p_stuck_after THEN 'stuck' END,
+    CASE WHEN p_status = 'running'
+          AND coalesce(p_last_heartbeat_at, p_started_at) < p_now - p_stuck_after THEN 'stuck' END,
     CASE WHEN p_last_sync_time < p_now - p_stale_after
            OR (p_status = 'never_run' AND p_created_at < p_now - p_stale_after) THEN 'stale' END,
     CASE WHEN p_consecutive_failures >= 3 THEN 'repeated_failures' END,
@@ -33,12 +36,13 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION public.vantage_sync_alerts_of(text, timestamptz, timestamptz, timestamptz, integer,
-  integer, interval, interval, interval, interval, timestamptz, interval) IS
-  'Alerts at p_now: stuck, stale, repeated_failures, slow, missed_schedule, late (late only with p_late_grace).';
+  integer, interval, interval, interval, interval, timestamptz, interval, timestamptz) IS
+  'Alerts at p_now: stuck (by the last heartbeat, or the start without one), stale, repeated_failures, slow, missed_schedule, late (late only with p_late_grace).';
 
 REVOKE ALL ON FUNCTION public.vantage_sync_alerts_of(text, timestamptz, timestamptz, timestamptz, integer,
-  integer, interval, interval, interval, interval, timestamptz, interval) FROM PUBLIC;
+  integer, interval, interval, interval, interval, timestamptz, interval, timestamptz) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION public.vantage_sync_alerts_of(text, timestamptz, timestamptz, timestamptz, integer,
-  integer, interval, interval, interval, interval, timestamptz, interval) TO anon, authenticated, service_role;
+  integer, interval, interval, interval, interval, timestamptz, interval, timestamptz)
+  TO anon, authenticated, service_role;
 

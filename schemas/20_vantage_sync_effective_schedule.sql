@@ -10,6 +10,7 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 SECURITY INVOKER
+SET search_path = ''
 AS $$
   SELECT s.expected_interval,
          coalesce(s.stale_after, d.stale_after),

@@ -4,6 +4,7 @@ RETURNS text
 LANGUAGE sql
 IMMUTABLE
 SECURITY INVOKER
+SET search_path = ''
 AS $$
   SELECT (ARRAY['red', 'yellow', 'green'])[p_rank]
 $$;

@@ -1,16 +1,37 @@
 -- The view ------------------------------------------------------------------------------------
+--
+-- The health rules are written out here, not called: the rule functions (20_vantage_sync_*_of,
+-- 20_vantage_sync_health_name) set search_path = '' (Supabase's lint 0011), and a function with
+-- a SET clause is never inlined, so calling them would cost a function call per rule per row
+-- (6x the view's time at 10,000 rows). The functions stay, for callers outside the view; the
+-- truth table (tests/tests/health_truth_table.rs) checks the view and the functions against
+-- the same cases, so the two copies cannot drift apart unnoticed.
 
 CREATE OR REPLACE VIEW public.vantage_sync_health WITH (security_invoker = true) AS
 SELECT s.resource,
        s.last_sync_status,
-       public.vantage_sync_health_name(r.health_rank) AS health,
+       (ARRAY['red', 'yellow', 'green'])[r.health_rank] AS health,
        r.health_rank,
        -- Collation "C": byte order is the natural order of resource names (lower-case ASCII)
        -- and sorts several times faster than a locale's.
        (r.health_rank::text || ':' || s.resource) COLLATE "C" AS sort_key,
-       public.vantage_sync_alerts_of(s.last_sync_status, s.last_sync_time, s.started_at,
-         s.created_at, s.duration_ms, s.consecutive_failures, e.stale_after, e.stuck_after,
-         e.slow_after, e.expected_interval, now(), sc.late_grace)
+       array_remove(ARRAY[
+         CASE WHEN s.last_sync_status = 'running'
+               AND coalesce(s.last_heartbeat_at, s.started_at) < now() - e.stuck_after
+              THEN 'stuck' END,
+         CASE WHEN s.last_sync_time < now() - e.stale_after
+                OR (s.last_sync_status = 'never_run' AND s.created_at < now() - e.stale_after)
+              THEN 'stale' END,
+         CASE WHEN s.consecutive_failures >= 3 THEN 'repeated_failures' END,
+         CASE WHEN s.duration_ms * interval '1 millisecond' > e.slow_after THEN 'slow' END,
+         CASE WHEN e.expected_interval IS NOT NULL AND s.last_sync_status <> 'running'
+               AND coalesce(s.started_at, s.created_at) < now() - e.expected_interval
+              THEN 'missed_schedule' END,
+         CASE WHEN s.last_sync_status <> 'running'
+               AND coalesce(s.started_at, s.created_at)
+                   < now() - e.expected_interval - sc.late_grace
+              THEN 'late' END
+       ], NULL)
          || CASE WHEN x.retries_exhausted THEN ARRAY['retries_exhausted'] ELSE '{}'::text[] END AS alerts,
        s.last_sync_time,
        -- date_part (double precision), not extract (numeric): numeric is slow at 10,000 rows.
@@ -52,7 +73,12 @@ SELECT s.resource,
        -- Appended by 20261202100100: the point the next run syncs from, and the schedule's
        -- grace before an overdue resource is late (NULL without a schedule row).
        s.sync_watermark,
-       sc.late_grace
+       sc.late_grace,
+       -- Appended by 20261208090000: the current (or last) run's last heartbeat and records so
+       -- far, and whether the last success reported its counts.
+       s.last_heartbeat_at,
+       s.records_so_far,
+       s.counts_reported
   FROM public.vantage_sync_state AS s
   LEFT JOIN public.vantage_sync_schedules AS sc ON sc.resource = s.resource
  CROSS JOIN public.vantage_sync_default_schedule() AS d
@@ -68,9 +94,17 @@ SELECT s.resource,
             AS retries_exhausted
  ) AS x
  CROSS JOIN LATERAL (
-   SELECT public.vantage_sync_health_rank_of(s.last_sync_status, s.last_sync_time, s.started_at,
-            e.stale_after, e.stuck_after, now(), s.created_at, e.expected_interval, sc.late_grace)
-            AS health_rank
+   SELECT CASE
+            WHEN s.last_sync_status = 'failed' THEN 1
+            WHEN s.last_sync_status = 'running'
+             AND coalesce(s.last_heartbeat_at, s.started_at) < now() - e.stuck_after THEN 1
+            WHEN s.last_sync_time < now() - e.stale_after THEN 2
+            WHEN s.last_sync_status = 'never_run' THEN 2
+            WHEN s.last_sync_status <> 'running'
+             AND coalesce(s.started_at, s.created_at)
+                 < now() - e.expected_interval - sc.late_grace THEN 2
+            ELSE 3
+          END AS health_rank
  ) AS r;
 
 REVOKE ALL ON TABLE public.vantage_sync_health FROM PUBLIC, anon, authenticated, service_role;
@@ -78,5 +112,5 @@ REVOKE ALL ON TABLE public.vantage_sync_health FROM PUBLIC, anon, authenticated,
 GRANT SELECT ON TABLE public.vantage_sync_health TO authenticated, service_role;
 
 COMMENT ON VIEW public.vantage_sync_health IS
-  'Per resource: state, health (red/yellow/green), alerts, thresholds, sync_watermark. Order by health_rank, resource (or sort_key): red, yellow, green, then name.';
+  'Per resource: state, health (red/yellow/green), alerts, thresholds, sync_watermark, the last heartbeat and records so far. Order by health_rank, resource (or sort_key): red, yellow, green, then name.';
 

@@ -1,28 +1,6 @@
--- What changed since a moment, in one snapshot: the widget's refresh at scale (issue 24).
---
--- With thousands of resources the widget reads every row once, then each refresh asks only for
--- the rows whose updated_at is at or after a moment (the previous answer's now(), less a
--- margin), and recomputes the health that changes with time (stale, stuck, late) in the browser
--- by the rules the truth table checks against this database. What a row-by-row delta cannot see
--- is caught by a digest of the same snapshot:
---   total      the resources the caller may read (a deletion changes it);
---   checksum   the sum of every row's updated_at in microseconds, modulo 2^53 (so it is exact in
---              a JSON number): the browser sums its own copy; any update it missed, or any row
---              deleted and another inserted, makes the two differ;
---   schedules  an md5 of the schedules and the defaults (thresholds the rows depend on; the
---              browser only compares it with the previous answer's).
--- On any difference the widget reads everything again. Rows and digest come from one statement,
--- so they are one snapshot: a write between two requests can never look like a missed one.
---
--- p_since NULL: no rows, but the exact counts per health and of late resources (the summary the
--- widget shows before it has every row). The rows' keys are the columns a card shows, the same
--- list as the widget's select= (app/src/api.rs, CARD_COLUMNS).
---
--- SECURITY INVOKER: RLS and the view's privileges apply as the caller's, so a user counts and
--- reads only what they may read. search_path is fixed (Supabase's lint 0011); every name is
--- qualified. EXECUTE for authenticated and service_role, who may read the view.
-
-CREATE FUNCTION public.vantage_sync_health_changes(p_since timestamptz DEFAULT NULL)
+-- As 20261207190000 made it, with the card columns last_heartbeat_at, records_so_far and
+-- counts_reported appended to the rows.
+CREATE OR REPLACE FUNCTION public.vantage_sync_health_changes(p_since timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
@@ -53,7 +31,8 @@ AS $$
                               h.records_synced, h.errors, h.consecutive_failures,
                               h.stale_after, h.stuck_after, h.slow_after, h.expected_interval,
                               h.late_grace, h.next_attempt, h.retry_max_attempts,
-                              h.next_attempt_at, h.retries_exhausted
+                              h.next_attempt_at, h.retries_exhausted,
+                              h.last_heartbeat_at, h.records_so_far, h.counts_reported
                          FROM public.vantage_sync_health AS h
                         WHERE h.updated_at >= p_since) AS r)
             END

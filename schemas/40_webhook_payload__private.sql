@@ -1,6 +1,8 @@
--- The payload of an event, as the health view has the resource now (the body of
--- 20261202100200's enqueue_webhook_event, now shared with the PagerDuty resolve).
-CREATE FUNCTION vantage_sync_private.webhook_payload(p_event text, p_resource text, p_run_id uuid)
+-- What readers get ---------------------------------------------------------------------------
+
+-- As 20261202150000 made it, plus counts_reported; records_synced is null when the completion
+-- reported no counts.
+CREATE OR REPLACE FUNCTION vantage_sync_private.webhook_payload(p_event text, p_resource text, p_run_id uuid)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = ''
@@ -18,7 +20,8 @@ AS $$
            'started_at', h.started_at,
            'completed_at', h.completed_at,
            'duration_ms', h.duration_ms,
-           'records_synced', h.records_synced,
+           'records_synced', CASE WHEN h.counts_reported THEN h.records_synced END,
+           'counts_reported', h.counts_reported,
            'sync_watermark', h.sync_watermark,
            'slow_after', h.slow_after,
            'next_sync_due_at', h.next_sync_due_at,
@@ -29,4 +32,7 @@ AS $$
 $$;
 
 REVOKE ALL ON FUNCTION vantage_sync_private.webhook_payload(text, text, uuid) FROM PUBLIC, anon, authenticated, service_role;
+
+REVOKE ALL ON FUNCTION vantage_sync_private.webhook_payload(text, text, uuid)
+  FROM PUBLIC, anon, authenticated, service_role;
 

@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (progress, the state table's comment, the widget's changes function, metrics, PagerDuty, run retention, webhook events,
+-- 07_rollback: inside this transaction, run every rollback file newest first (search paths, progress, the state table's comment, the widget's changes function, metrics, PagerDuty, run retention, webhook events,
 -- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(107);
+SELECT plan(109);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -51,6 +51,18 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261208100000_vantage_sync_search_path_rollback.sql
+
+SELECT hasnt_view('public'::name, 'vantage_sync_metrics_by_resource'::name,
+  '100000 rollback drops the metrics view');
+SELECT is(
+  (SELECT count(*)::int FROM pg_proc
+    WHERE proname IN ('vantage_sync_alerts_of', 'vantage_sync_default_schedule',
+                      'vantage_sync_effective_schedule', 'vantage_sync_health_name',
+                      'vantage_sync_health_rank_of', 'vantage_sync_metrics')
+      AND proconfig IS NOT NULL),
+  0, '100000 rollback: the six functions set no search_path again');
+
 \ir ../../migrations/20261208090000_vantage_sync_progress_rollback.sql
 
 SELECT hasnt_function('public'::name, 'progress_vantage_sync_run'::name,

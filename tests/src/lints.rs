@@ -235,12 +235,10 @@ const USED_IN_PRODUCTION: &str = "scans are counted per server since its statist
 /// The INFO findings that stay (docs/database.md lists the same, with the same reasons).
 pub const INFO_ALLOWED: [Allowance; 12] = [
     Allowance {
-        code: "0001_unindexed_foreign_keys",
+        code: "0005_unused_index",
         finding: "vantage_sync_private.pagerduty_incidents \
-                  (foreign key pagerduty_incidents_webhook_id_fkey)",
-        reason: "the key is the second column of the primary key (resource, webhook_id); the \
-                 table holds only open PagerDuty episodes, so deleting a subscription scans a \
-                 handful of rows",
+                  (index pagerduty_incidents_webhook_id_idx)",
+        reason: USED_IN_PRODUCTION,
     },
     Allowance {
         code: "0005_unused_index",

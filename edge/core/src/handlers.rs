@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::EdgeError;
 use crate::health_query::{self, HealthQuery};
 use crate::log::Trace;
-use crate::metrics::{self, METRICS_FUNCTION, ResourceMetrics};
+use crate::metrics::{self, METRICS_VIEW, ResourceMetrics};
 use crate::openmetrics::{self, Format};
 use crate::postgrest::{Action, Postgrest, first_row, map_error};
 use crate::request_counts::RequestCounts;
@@ -361,7 +361,7 @@ async fn read_one_page<U: Upstream>(
     Ok((rows, next))
 }
 
-/// `metrics`: the rows of `vantage_sync_metrics()` by resource name, page by page, and the
+/// `metrics`: the rows of the `vantage_sync_metrics_by_resource` view by resource name, page by page, and the
 /// edge's request counters, as text in `format`.
 pub(crate) async fn metrics<U: Upstream>(
     pg: &Postgrest<'_, U>,
@@ -376,7 +376,7 @@ pub(crate) async fn metrics<U: Upstream>(
     };
     let rows: Vec<ResourceMetrics> = read_pages(
         pg,
-        &format!("/rpc/{METRICS_FUNCTION}?order=resource"),
+        &format!("/{METRICS_VIEW}?order=resource"),
         &action,
         trace,
     )

@@ -1,4 +1,4 @@
-//! What `GET metrics` says: the per-resource numbers of `public.vantage_sync_metrics()` (computed
+//! What `GET metrics` says: the per-resource numbers of `public.vantage_sync_metrics_by_resource` (computed
 //! with the database's clock) and the edge's own request counters, as metric families. Pure:
 //! rows and counts in, [`Family`] values out; `openmetrics` writes them.
 
@@ -6,10 +6,12 @@ use serde::Deserialize;
 
 use crate::openmetrics::{Family, Kind};
 
-/// The SQL function the rows come from (migration `20261202150100`), as PostgREST calls it.
-pub const METRICS_FUNCTION: &str = "vantage_sync_metrics";
+/// The view the rows come from (migration `20261208100000`; `vantage_sync_metrics()` answers the
+/// same rows but, setting its `search_path`, is not inlined, so a page read through it would
+/// compute every row first).
+pub const METRICS_VIEW: &str = "vantage_sync_metrics_by_resource";
 
-/// One row of `public.vantage_sync_metrics()`. `None`: nothing to say (never succeeded, no
+/// One row of `public.vantage_sync_metrics_by_resource`. `None`: nothing to say (never succeeded, no
 /// finished run, no watermark); that sample is left out rather than invented.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ResourceMetrics {

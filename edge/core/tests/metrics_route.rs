@@ -89,7 +89,7 @@ fn writer_and_metrics_tokens_scrape_everything_else_is_401_before_any_upstream_c
     assert_eq!(edge.calls(), 2);
     assert!(
         edge.sent().iter().all(|sent| sent.uri
-            == "http://rest.test/rpc/vantage_sync_metrics?order=resource&limit=1000&offset=0"),
+            == "http://rest.test/vantage_sync_metrics_by_resource?order=resource&limit=1000&offset=0"),
         "{:?}",
         edge.sent()
     );

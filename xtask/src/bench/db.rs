@@ -210,9 +210,13 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
                        WHERE resource = 'bench_view_' || (1 + :client_id) ORDER BY started_at DESC LIMIT 20";
     let history = pgbench(psql, &format!("{history_sql};\n"), 1, seconds)?;
     let step = Step::start("health view against its floors, 21 interleaved EXPLAIN ANALYZE rounds");
+    super::search_path::build(psql)?;
+    let [before_sql, naive_sql] = super::search_path::VARIANT_READS;
     let medians = interleaved_medians(
         psql,
         &[
+            before_sql,
+            naive_sql,
             VIEW_SQL,
             FLOOR_SQL,
             VIEW_PAGE_SQL,
@@ -225,7 +229,10 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
         ],
         21,
     )?;
+    super::search_path::drop(psql)?;
     let [
+        before_ms,
+        naive_ms,
         view_ms,
         floor_ms,
         page_ms,
@@ -267,6 +274,7 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
         view.latency_ms
     );
     print_widget_reads(card_ms, card_floor_ms, first_screen_ms, changes_ms);
+    print_search_path(before_ms, naive_ms, view_ms);
     println!(
         "  last 20 runs of one resource:                    {:>7.3} ms avg",
         history.latency_ms
@@ -286,6 +294,22 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The view before and after migration `20261208100000` (issue 26), full reads.
+fn print_search_path(before_ms: f64, naive_ms: f64, view_ms: f64) {
+    println!(
+        "  every function sets its search_path (issue 26; migration 20261208100000), full reads:"
+    );
+    println!("    before: the view calling the rule functions, inlined {before_ms:>7.2} ms");
+    println!(
+        "    after: the rules written out in the view (shipped) {view_ms:>7.2} ms  ({:.2}x before)",
+        view_ms / before_ms
+    );
+    println!(
+        "    not taken: the view calling the rules with their SET clause {naive_ms:>7.2} ms  ({:.2}x before)",
+        naive_ms / before_ms
+    );
 }
 
 /// The widget's reads (issue 24) against the state table's same columns, sorted.

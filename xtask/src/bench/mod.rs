@@ -8,6 +8,7 @@ mod pages;
 mod report;
 mod resources;
 mod scale;
+mod search_path;
 mod site;
 mod wasm_parts;
 mod widget;
