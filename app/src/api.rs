@@ -162,7 +162,8 @@ pub const PAGE: usize = 1000;
 pub const CARD_COLUMNS: &str = "resource,last_sync_status,last_sync_time,started_at,\
     completed_at,created_at,updated_at,duration_ms,records_synced,errors,consecutive_failures,\
     stale_after,stuck_after,slow_after,expected_interval,late_grace,next_attempt,\
-    retry_max_attempts,next_attempt_at,retries_exhausted";
+    retry_max_attempts,next_attempt_at,retries_exhausted,last_heartbeat_at,records_so_far,\
+    counts_reported";
 
 /// Cards on the first screen, read before anything else (problems first); also the list's
 /// page size.

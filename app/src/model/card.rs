@@ -210,16 +210,30 @@ impl Card {
 
     /// The card's main line at `now`:
     /// - success: `Last synced 2 hours ago (150 records in 3.2s)` (the spec's line),
-    /// - running: `Running for 12 minutes`,
+    /// - running: `Running for 12 minutes`, with what its heartbeats said when it sent any:
+    ///   `Running for 2 hours · 45,200 records so far · heard from 20 s ago`,
     /// - failed: `Failed 5 minutes ago · 2 errors`,
     /// - never run: `Never synced`.
     pub fn status_line(&self, now: Timestamp) -> String {
         let f = &self.facts;
         match f.status {
-            Status::Running => match f.started_at {
-                Some(started) => format!("Running for {}", span(now.since(started))),
-                None => "Running".to_owned(),
-            },
+            Status::Running => {
+                let mut line = match f.started_at {
+                    Some(started) => format!("Running for {}", span(now.since(started))),
+                    None => "Running".to_owned(),
+                };
+                if let Some(n) = self.records_so_far {
+                    let unit = if n == 1 { "record" } else { "records" };
+                    line.push_str(&format!(" \u{b7} {} {unit} so far", grouped(n)));
+                }
+                if let Some(heard) = f.last_heartbeat_at {
+                    line.push_str(&format!(
+                        " \u{b7} heard from {} ago",
+                        short_span(now.since(heard))
+                    ));
+                }
+                line
+            }
             Status::Failed => {
                 let when = self.completed_at.or(f.started_at);
                 let mut line = match when {
@@ -578,6 +592,10 @@ mod tests {
         let silent = long(Some(31 * MINUTE));
         assert_eq!(silent.health, Health::Red);
         assert!(silent.alerts.contains(&Alert::Stuck));
+        assert_eq!(
+            alive.status_line(now()),
+            "Running for 2 hours \u{b7} 45,200 records so far \u{b7} heard from 20 s ago"
+        );
         let exactly = long(Some(30 * MINUTE));
         assert_eq!(exactly.health, Health::Green, "strict, as in SQL");
         let never = long(None);
