@@ -1,6 +1,7 @@
 -- The spec's thresholds for a resource without a schedule row: the one place they live for
--- queries (the table's column defaults say the same for new rows). Every caller reads it in
--- FROM, where it runs once per query, so its fixed search_path (lint 0011) costs nothing.
+-- queries (the table's column defaults say the same for new rows). It sets its search_path
+-- (lint 0011), so it is not inlined: the health view reads it in scalar subqueries, which run
+-- once per query.
 CREATE FUNCTION public.vantage_sync_default_schedule()
 RETURNS TABLE (stale_after interval, stuck_after interval, slow_after interval)
 LANGUAGE sql

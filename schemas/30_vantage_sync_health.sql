@@ -81,7 +81,14 @@ SELECT s.resource,
        s.counts_reported
   FROM public.vantage_sync_state AS s
   LEFT JOIN public.vantage_sync_schedules AS sc ON sc.resource = s.resource
- CROSS JOIN public.vantage_sync_default_schedule() AS d
+ CROSS JOIN (
+   -- Scalar subqueries run once per query (init plans). vantage_sync_default_schedule() sets
+   -- its search_path, so it is not inlined: as a function scan in the join it would be
+   -- rescanned for every row (about a quarter of the view's time at 10,000 rows).
+   SELECT (SELECT x.stale_after FROM public.vantage_sync_default_schedule() AS x) AS stale_after,
+          (SELECT x.stuck_after FROM public.vantage_sync_default_schedule() AS x) AS stuck_after,
+          (SELECT x.slow_after FROM public.vantage_sync_default_schedule() AS x) AS slow_after
+ ) AS d
  CROSS JOIN LATERAL (
    SELECT sc.expected_interval,
           coalesce(sc.stale_after, d.stale_after) AS stale_after,

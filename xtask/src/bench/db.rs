@@ -116,24 +116,25 @@ const WIDTH_SQL: &str = "SELECT s.*, s.resource AS c1, s.last_sync_status AS c2,
     s.records_updated AS c15, s.resource AS c16, s.last_sync_time AS c17 \
     FROM public.vantage_sync_state AS s ORDER BY resource COLLATE \"C\"";
 
-/// The widget's read of every row (issue 24): the columns a card shows (its `select=`, which
+/// The widget's read of every row (issue 24): the 23 columns a card shows (its `select=`, which
 /// names no computed column: health is computed in the browser), in name order, as its keyset
 /// pages read them.
 const CARD_READ_SQL: &str = "SELECT resource, last_sync_status, last_sync_time, started_at, \
     completed_at, created_at, updated_at, duration_ms, records_synced, errors, \
     consecutive_failures, stale_after, stuck_after, slow_after, expected_interval, late_grace, \
-    next_attempt, retry_max_attempts, next_attempt_at, retries_exhausted \
-    FROM public.vantage_sync_health ORDER BY resource";
+    next_attempt, retry_max_attempts, next_attempt_at, retries_exhausted, last_heartbeat_at, \
+    records_so_far, counts_reported FROM public.vantage_sync_health ORDER BY resource";
 /// Its floor: the same columns that the state table has, sorted the same way.
 const CARD_FLOOR_SQL: &str = "SELECT resource, last_sync_status, last_sync_time, started_at, \
     completed_at, created_at, updated_at, duration_ms, records_synced, errors, \
-    consecutive_failures, next_attempt_at FROM public.vantage_sync_state ORDER BY resource";
+    consecutive_failures, next_attempt_at, last_heartbeat_at, records_so_far, counts_reported \
+    FROM public.vantage_sync_state ORDER BY resource";
 /// The widget's first screen: those columns, problems first, 50 rows.
 const CARD_FIRST_SCREEN_SQL: &str = "SELECT resource, last_sync_status, last_sync_time, \
     started_at, completed_at, created_at, updated_at, duration_ms, records_synced, errors, \
     consecutive_failures, stale_after, stuck_after, slow_after, expected_interval, late_grace, \
-    next_attempt, retry_max_attempts, next_attempt_at, retries_exhausted \
-    FROM public.vantage_sync_health ORDER BY sort_key LIMIT 50";
+    next_attempt, retry_max_attempts, next_attempt_at, retries_exhausted, last_heartbeat_at, \
+    records_so_far, counts_reported FROM public.vantage_sync_health ORDER BY sort_key LIMIT 50";
 /// A refresh with nothing changed: the digest and no rows.
 const CHANGES_SQL: &str = "SELECT public.vantage_sync_health_changes(now() - interval '1 minute')";
 
