@@ -3,7 +3,7 @@
 //! wrappers at once. `cargo xtask test http` runs them on a fresh test stack; by hand:
 //! `cargo xtask up`, then `cargo test -p vantage-sync --test wrapper -- --ignored`.
 //!
-//! The tests marked "progress" need the edge's `POST progress` route and `complete` without
+//! The tests named `progress_…` need the edge's `POST progress` route and `complete` without
 //! counts (the server side of issue 25).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
@@ -55,7 +55,7 @@ fn success_with_counts() {
 
 #[test]
 #[ignore = "needs the local stack and the progress branch (complete without counts)"]
-fn success_without_counts_reports_none() {
+fn progress_success_without_counts_reports_none() {
     let h = Harness::load();
     let r = resource("nocounts");
     h.run(&run_args(&r, &[], &sh("true"))).expect_code(0);
@@ -143,7 +143,11 @@ fn a_second_run_while_the_first_runs_exits_75_without_running_the_command() {
     let r = resource("busy");
     let first = h
         .command()
-        .args(run_args(&r, &[], &sh("sleep 3")))
+        .args(run_args(
+            &r,
+            &[],
+            &sh(r#"sleep 3; echo '{"records_synced":1}' > "$VANTAGE_SYNC_REPORT""#),
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -255,7 +259,7 @@ fn a_lost_answer_to_complete_is_a_success_not_a_duplicate() {
 
 #[test]
 #[ignore = "needs the local stack and the progress branch (POST progress)"]
-fn heartbeats_keep_a_long_run_alive_and_their_silence_gets_it_swept() {
+fn progress_heartbeats_keep_a_long_run_alive_and_their_silence_gets_it_swept() {
     let h = Harness::load();
     let r = resource("heartbeat");
     h.sql(&format!(
@@ -422,7 +426,7 @@ fn a_bad_report_is_named_in_a_warning_and_a_failed_run_still_fails() {
 
 #[test]
 #[ignore = "needs the local stack and the progress branch (complete without counts)"]
-fn a_bad_report_is_named_in_a_warning_and_a_successful_run_still_completes() {
+fn progress_a_bad_report_is_named_in_a_warning_and_a_successful_run_still_completes() {
     let h = Harness::load();
     let r = resource("badreport_ok");
     let script = sh(r#"echo '{"records_synced":-1}' > "$VANTAGE_SYNC_REPORT""#);

@@ -16,7 +16,9 @@ use crate::paths::{target_dir, workspace_root};
 use crate::process::{cargo, run};
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
-use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
+use crate::test::steps::{
+    Outcome, client_tests, ignored_tests, on_fresh_stack, stack_tests, summarize, timed,
+};
 use crate::test::{reliability, rollback_round_trip};
 use crate::tools::{self, CHROMEDRIVER, DENO, PG_PROVE, WASM_BINDGEN};
 
@@ -29,7 +31,8 @@ pub enum Suite {
     Unit,
     /// pgTAP tests of the migrations on the test stack.
     Db,
-    /// HTTP tests through real PostgREST on the test stack, per role.
+    /// HTTP tests through real PostgREST on the test stack, per role, and the `vantage-sync`
+    /// command's tests against it.
     Http,
     /// The shared conformance and role checks (`../shared/checks`), when present.
     Checks,
@@ -187,6 +190,12 @@ fn run_stack_suites(
                         .env("VANTAGE_SUPABASE_BUNDLE", bundle)
                         .env("VANTAGE_DENO", tools::path(&DENO)?))
                 },
+            ));
+        }
+        if suites.contains(&Suite::Http) {
+            outcomes.push(timed(
+                &format!("the vantage-sync command on the stack (client/tests) ({on})"),
+                || run(&mut client_tests(&running)),
             ));
         }
         if keep_stack {
