@@ -38,7 +38,8 @@ use vantage_edge_core::auth::user_jwt::{MAX_TOKEN_BYTES, UnverifiedToken};
 use vantage_edge_core::health_query::{self, HealthQuery, MAX_LIMIT};
 use vantage_edge_core::routes::{self, PREFIXES, Resolved, Route};
 use vantage_edge_core::validation::{
-    self, AbortBody, CompleteBody, FailBody, MAX_ERRORS, MAX_REASON_CHARS,
+    self, AbortBody, CompleteBody, FailBody, MAX_ERRORS, MAX_REASON_CHARS, ProgressBody,
+    RecordCounts,
 };
 use vantage_edge_core::{Config, Edge, FixedClock, Handled, Upstream, UpstreamError, sha256_hex};
 
@@ -79,6 +80,8 @@ impl Upstream for ScriptedPostgrest {
             || uri.contains("vantage_sync_metrics")
         {
             "[]".to_owned()
+        } else if uri.contains("progress_vantage_sync_run") {
+            r#""2026-01-01T00:00:01+00:00""#.to_owned()
         } else if uri.contains("abort_vantage_sync") {
             format!(r#""{RUN}""#)
         } else {
@@ -137,7 +140,7 @@ const METHODS: [Method; 6] = [
     Method::PATCH,
 ];
 /// Known paths; one more choice takes the path from the input.
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "/functions/v1/vantage-sync/start",
     "/functions/v1/vantage-sync/complete",
     "/functions/v1/vantage-sync/fail",
@@ -146,6 +149,7 @@ const PATHS: [&str; 8] = [
     "/functions/v1/vantage-sync/sweep",
     "/vantage-sync/start/",
     "/functions/v1/vantage-sync/../start",
+    "/functions/v1/vantage-sync/progress",
 ];
 const CONTENT_TYPES: [Option<&str>; 4] = [
     Some("application/json"),
@@ -344,6 +348,7 @@ fn validator_accepts(route: Route, body: &[u8]) -> bool {
         Route::Complete => validation::parse_complete(body).is_ok(),
         Route::Fail => validation::parse_fail(body).is_ok(),
         Route::Abort => validation::parse_abort(body).is_ok(),
+        Route::Progress => validation::parse_progress(body).is_ok(),
         Route::Health | Route::Sweep | Route::Metrics => true,
     }
 }
@@ -382,21 +387,43 @@ fn check_validators(data: &[u8]) {
     if let Ok(abort) = validation::parse_abort(data) {
         check_abort(&abort);
     }
+    if let Ok(progress) = validation::parse_progress(data) {
+        check_progress(&progress);
+    }
+}
+
+fn check_progress(progress: &ProgressBody) {
+    assert!(validation::is_valid_resource(&progress.resource));
+    assert!(is_canonical_run_id(Some(&progress.run_id)));
+    assert!(
+        progress
+            .records_synced
+            .is_none_or(|n| n <= validation::MAX_COUNT_SO_FAR)
+    );
+    let again = validation::parse_progress(&written_back(&[
+        ("resource", json!(progress.resource)),
+        ("run_id", json!(progress.run_id)),
+        ("records_synced", json!(progress.records_synced)),
+    ]));
+    assert_eq!(again.ok().as_ref(), Some(progress));
 }
 
 fn check_complete(complete: &CompleteBody) {
     assert!(validation::is_valid_resource(&complete.resource));
     assert!(is_canonical_run_id(complete.run_id.as_deref()));
-    assert!(
-        u64::from(complete.records_created) + u64::from(complete.records_updated)
-            <= u64::from(complete.records_synced)
-    );
+    if let Some(counts) = complete.counts {
+        assert!(
+            u64::from(counts.records_created) + u64::from(counts.records_updated)
+                <= u64::from(counts.records_synced)
+        );
+    }
+    let count = |read: fn(&RecordCounts) -> u32| json!(complete.counts.as_ref().map(read));
     let again = validation::parse_complete(&written_back(&[
         ("resource", json!(complete.resource)),
         ("run_id", json!(complete.run_id)),
-        ("records_synced", json!(complete.records_synced)),
-        ("records_created", json!(complete.records_created)),
-        ("records_updated", json!(complete.records_updated)),
+        ("records_synced", count(|c| c.records_synced)),
+        ("records_created", count(|c| c.records_created)),
+        ("records_updated", count(|c| c.records_updated)),
     ]));
     assert_eq!(again.ok().as_ref(), Some(complete));
 }
@@ -447,7 +474,12 @@ fn check_health_query(text: &str) {
     };
     assert!(query.limit.is_none_or(|n| (1..=MAX_LIMIT).contains(&n)));
     assert!(query.health.len() <= 3);
-    assert!(query.resource.as_deref().is_none_or(validation::is_valid_resource));
+    assert!(
+        query
+            .resource
+            .as_deref()
+            .is_none_or(validation::is_valid_resource)
+    );
     let filters = query.filters();
     assert!(
         filters

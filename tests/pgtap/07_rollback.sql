@@ -1,4 +1,4 @@
--- 07_rollback: inside this transaction, run every rollback file newest first (the widget's changes function, metrics, PagerDuty, run retention, webhook events,
+-- 07_rollback: inside this transaction, run every rollback file newest first (progress, the widget's changes function, metrics, PagerDuty, run retention, webhook events,
 -- late, sync watermark, retry status wording, retry policy fixes, retry policy, webhooks, anon on the pure rules, health view read-only, one-call start, health view, state
 -- machine, run history, schedules, then the spec's ETL-001 migration), check along the way that
 -- each step leaves the previous level intact, and at the end that everything the migrations
@@ -12,7 +12,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(100);
+SELECT plan(106);
 
 -- some sync history, a schedule and a running sync that the rollback must discard
 SELECT start_vantage_sync('accounts');
@@ -20,9 +20,12 @@ SELECT complete_vantage_sync('accounts', 100, 10, 90);
 SELECT start_vantage_sync('funds');
 SELECT fail_vantage_sync('funds', '[{"code":"E","message":"m"}]');
 SELECT start_vantage_sync('probe_extra');
+SELECT progress_vantage_sync_run('probe_extra', (SELECT current_run_id FROM vantage_sync_state WHERE resource = 'probe_extra'), 7);
+SELECT start_vantage_sync('cashflows');
+SELECT complete_vantage_sync('cashflows', NULL, NULL, NULL);
 INSERT INTO vantage_sync_schedules (resource, depends_on) VALUES ('investments', '{accounts}');
 SELECT is((SELECT count(*)::int FROM vantage_sync_state), 8, 'before rollback: 8 rows incl. history');
-SELECT is((SELECT count(*)::int FROM vantage_sync_runs), 3, 'before rollback: 3 runs in the history');
+SELECT is((SELECT count(*)::int FROM vantage_sync_runs), 4, 'before rollback: 4 runs in the history');
 
 -- every function the migrations created (as the test stack applied them), by signature
 CREATE TEMP TABLE t_funcs ON COMMIT DROP AS
@@ -48,6 +51,25 @@ SELECT set_has(
   'snapshot of the migrations'' functions taken (the known ones at least)');
 
 -- newest first -----------------------------------------------------------------------------------
+\ir ../../migrations/20261208090000_vantage_sync_progress_rollback.sql
+
+SELECT hasnt_function('public'::name, 'progress_vantage_sync_run'::name,
+  '090000 rollback drops progress_vantage_sync_run');
+SELECT ok(
+  NOT EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = 'public'
+                 AND table_name IN ('vantage_sync_state', 'vantage_sync_runs', 'vantage_sync_health')
+                 AND column_name IN ('last_heartbeat_at', 'records_so_far', 'counts_reported')),
+  '090000 rollback drops the heartbeat and counts_reported columns from the tables and the view');
+SELECT is(
+  (SELECT string_agg(coalesce(records_synced::text, 'null'), ',') FROM vantage_sync_runs
+    WHERE resource = 'cashflows'),
+  '0', '090000 rollback: a run completed without counts gets 0 again (the column is NOT NULL once more)');
+SELECT col_not_null('public', 'vantage_sync_runs', 'records_synced', '090000 rollback: runs.records_synced NOT NULL again');
+SELECT is(vantage_sync_health_rank_of('running', NULL, now() - interval '31 minutes', interval '24 hours',
+            interval '30 minutes', now(), NULL, NULL, NULL), 1,
+  '090000 rollback: the rule functions have their 20261202100100 signatures again');
+
 \ir ../../migrations/20261207190000_vantage_sync_health_changes_rollback.sql
 
 SELECT hasnt_function('public'::name, 'vantage_sync_health_changes'::name,
@@ -281,9 +303,12 @@ INSERT INTO vantage_sync_state (resource, last_sync_status) VALUES ('probe_upgra
 \ir ../../migrations/20261202150000_vantage_sync_pagerduty.sql
 \ir ../../migrations/20261202150100_vantage_sync_metrics.sql
 \ir ../../migrations/20261207190000_vantage_sync_health_changes.sql
+\ir ../../migrations/20261208090000_vantage_sync_progress.sql
 
 SELECT has_function('public', 'vantage_sync_health_changes', ARRAY['timestamp with time zone'],
   're-apply creates vantage_sync_health_changes');
+SELECT has_function('public', 'progress_vantage_sync_run', ARRAY['text', 'uuid', 'bigint'],
+  're-apply creates progress_vantage_sync_run');
 SELECT has_function('public', 'start_vantage_sync_run', ARRAY['text'], 're-apply creates start_vantage_sync_run');
 SELECT has_function('public', 'vantage_sync_metrics', ARRAY[]::text[], 're-apply creates vantage_sync_metrics');
 SELECT has_function('public', 'vantage_sync_drop_old_runs', ARRAY['integer'], 're-apply creates vantage_sync_drop_old_runs');

@@ -204,16 +204,16 @@ INSERT INTO t_ids SELECT 'v1', start_vantage_sync('valuations');
 INSERT INTO t_snap SELECT 'v_running', pg_temp.snapshot('valuations');
 SELECT throws_ok(
   $$SELECT complete_vantage_sync('valuations', NULL, 0, 0)$$,
-  '22023', 'record counts must be whole numbers >= 0 (got synced null, created 0, updated 0)',
-  'NULL records_synced: 22023');
+  '22023', 'give all three record counts (synced, created, updated) or none (got synced null, created 0, updated 0)',
+  'NULL records_synced with the other two given: 22023');
 SELECT throws_ok(
   $$SELECT complete_vantage_sync('valuations', 5, -1, 0)$$,
   '22023', 'record counts must be whole numbers >= 0 (got synced 5, created -1, updated 0)',
   'negative records_created: 22023');
 SELECT throws_ok(
   $$SELECT complete_vantage_sync('valuations', 5, 0, NULL)$$,
-  '22023', 'record counts must be whole numbers >= 0 (got synced 5, created 0, updated null)',
-  'NULL records_updated: 22023');
+  '22023', 'give all three record counts (synced, created, updated) or none (got synced 5, created 0, updated null)',
+  'NULL records_updated with the other two given: 22023');
 SELECT throws_ok(
   $$SELECT fail_vantage_sync('valuations', '[{"code":"A"}, "just text"]')$$,
   '22023', 'errors must be a JSON array of objects, like [{"code": "API_TIMEOUT", "message": "..."}]',

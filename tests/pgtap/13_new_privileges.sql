@@ -26,7 +26,8 @@ INSERT INTO t_writers VALUES
   ('public.abort_vantage_sync(text,text,text,uuid)', 'abort_vantage_sync'),
   ('public.sweep_stuck_vantage_syncs()', 'sweep_stuck_vantage_syncs'),
   ('public.create_vantage_sync_run_partitions(integer)', 'create_vantage_sync_run_partitions'),
-  ('public.vantage_sync_drop_old_runs(integer)', 'vantage_sync_drop_old_runs');
+  ('public.vantage_sync_drop_old_runs(integer)', 'vantage_sync_drop_old_runs'),
+  ('public.progress_vantage_sync_run(text,uuid,bigint)', 'progress_vantage_sync_run');
 GRANT SELECT ON t_writers TO anon, authenticated, service_role;
 
 -- catalog: tables and view -----------------------------------------------------------------------
@@ -134,7 +135,7 @@ SELECT set_eq(
                      ('sweep_vantage_syncs()'),
                      ('vantage_sync_private.apply_retry_policy()'),
                      ('vantage_sync_private.number_attempt()')$$,
-  'the SECURITY DEFINER functions: the 7 state-changing ones, the delete guard, the webhook outbox''s 6 and the retry policy''s 2 triggers');
+  'the SECURITY DEFINER functions: the 8 state-changing ones, the delete guard, the webhook outbox''s 6 and the retry policy''s 2 triggers');
 SELECT is_empty(
   $$SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.prosecdef

@@ -70,8 +70,9 @@ SELECT set_eq(
            ('created_at'), ('updated_at'), ('duration_ms'), ('records_synced'), ('errors'),
            ('consecutive_failures'), ('stale_after'), ('stuck_after'), ('slow_after'),
            ('expected_interval'), ('late_grace'), ('next_attempt'), ('retry_max_attempts'),
-           ('next_attempt_at'), ('retries_exhausted')$$,
-  'each row has the card''s columns (app/src/api.rs CARD_COLUMNS), no health: the widget computes it');
+           ('next_attempt_at'), ('retries_exhausted'),
+           ('last_heartbeat_at'), ('records_so_far'), ('counts_reported')$$,
+  'each row has the card''s columns (app/src/api.rs CARD_COLUMNS, and since 20261208090000 the last heartbeat, records so far and counts_reported), no health: the widget computes it');
 SELECT isnt((public.vantage_sync_health_changes()->>'checksum'), (SELECT a->>'checksum' FROM answer),
   'an update changes the checksum');
 

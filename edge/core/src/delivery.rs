@@ -82,11 +82,11 @@ pub fn what_happened(delivery: &Delivery) -> (&'static str, String) {
             format!("{resource} has not synced successfully for too long"),
         ),
         "completed" => {
-            let records = payload
-                .get("records_synced")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            let mut said = format!("{resource} synced {records} records");
+            // null: the job completed without counts (migration 20261208090000); no 0 is made up.
+            let mut said = match payload.get("records_synced").and_then(Value::as_u64) {
+                Some(records) => format!("{resource} synced {records} records"),
+                None => format!("{resource} synced (no record counts reported)"),
+            };
             if let Some(took) = took(payload) {
                 let _ = write!(said, " in {took}");
             }

@@ -200,6 +200,9 @@ impl<U: Upstream, C: Clock> Edge<U, C> {
                 handlers::complete(&pg, validation::parse_complete(body)?, trace).await
             }
             (Route::Fail, _) => handlers::fail(&pg, validation::parse_fail(body)?, trace).await,
+            (Route::Progress, _) => {
+                handlers::progress(&pg, validation::parse_progress(body)?, trace).await
+            }
             (Route::Abort, Caller::User(user)) => {
                 handlers::abort(&pg, validation::parse_abort(body)?, user, trace).await
             }

@@ -39,7 +39,7 @@ pub enum EdgeError {
     /// The body is not declared as JSON.
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    /// `complete`, `fail` or `abort` of a resource that never started.
+    /// `complete`, `fail`, `progress` or `abort` of a resource that never started.
     #[error("unknown resource \"{resource}\": it has never started a sync; call start first")]
     UnknownResource {
         /// The resource named in the request.
@@ -47,7 +47,7 @@ pub enum EdgeError {
     },
     /// No route at this path.
     #[error(
-        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, abort, sweep and GET health, metrics"
+        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, progress, abort, sweep and GET health, metrics"
     )]
     NotFound,
     /// The route exists, the method does not.

@@ -17,11 +17,11 @@ use crate::openmetrics::{self, Format};
 use crate::postgrest::{Action, Postgrest, first_row, map_error};
 use crate::request_counts::RequestCounts;
 use crate::upstream::Upstream;
-use crate::validation::{AbortBody, CompleteBody, FailBody, StartBody};
+use crate::validation::{AbortBody, CompleteBody, FailBody, ProgressBody, RecordCounts, StartBody};
 use crate::webhooks;
 
 /// The health view's columns the function serves, in this order.
-pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status,sync_watermark";
+pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status,sync_watermark,last_heartbeat_at,records_so_far";
 
 /// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id,
 /// `started_at` (the database's clock) and `sync_watermark`, the point the job syncs from (the
@@ -73,7 +73,9 @@ struct StartedRun {
     sync_watermark: Value,
 }
 
-/// `complete`: `complete_vantage_sync` of the named run, or of the run in progress.
+/// `complete`: `complete_vantage_sync` of the named run, or of the run in progress. Without
+/// counts the three are sent as null: the run completes with none reported (the answer's
+/// counts are null and `counts_reported` false), never as a sync of 0 records.
 pub(crate) async fn complete<U: Upstream>(
     pg: &Postgrest<'_, U>,
     body: CompleteBody,
@@ -89,13 +91,19 @@ pub(crate) async fn complete<U: Upstream>(
         resource: &body.resource,
         run_id: run_id.as_deref(),
     };
+    let count = |read: fn(&RecordCounts) -> u32| body.counts.as_ref().map(read);
+    let (synced, created, updated) = (
+        count(|c| c.records_synced),
+        count(|c| c.records_created),
+        count(|c| c.records_updated),
+    );
     pg.call(
         "complete_vantage_sync",
         &json!({
             "p_resource": body.resource,
-            "p_records_synced": body.records_synced,
-            "p_records_created": body.records_created,
-            "p_records_updated": body.records_updated,
+            "p_records_synced": synced,
+            "p_records_created": created,
+            "p_records_updated": updated,
             "p_run_id": run_id,
         }),
         &action,
@@ -106,9 +114,49 @@ pub(crate) async fn complete<U: Upstream>(
         "resource": body.resource,
         "run_id": run_id,
         "status": "success",
+        "records_synced": synced,
+        "records_created": created,
+        "records_updated": updated,
+        "counts_reported": body.counts.is_some(),
+    }))
+}
+
+/// `progress`: `progress_vantage_sync_run`, a heartbeat of the named run with the records so
+/// far; the answer carries the heartbeat's time from the database's clock.
+pub(crate) async fn progress<U: Upstream>(
+    pg: &Postgrest<'_, U>,
+    body: ProgressBody,
+    trace: &mut Trace,
+) -> Result<Value, EdgeError> {
+    trace.resource = Some(body.resource.clone());
+    let action = Action {
+        verb: "report progress of",
+        resource: &body.resource,
+        run_id: Some(&body.run_id),
+    };
+    let raw = pg
+        .call(
+            "progress_vantage_sync_run",
+            &json!({
+                "p_resource": body.resource,
+                "p_run_id": body.run_id,
+                "p_records_synced": body.records_synced,
+            }),
+            &action,
+            trace,
+        )
+        .await?;
+    // A scalar function's answer: the timestamp as a JSON string.
+    let Ok(Value::String(heartbeat)) = serde_json::from_slice::<Value>(&raw) else {
+        return Err(EdgeError::internal(
+            "progress_vantage_sync_run did not return the heartbeat's time",
+        ));
+    };
+    Ok(json!({
+        "resource": body.resource,
+        "run_id": body.run_id,
+        "last_heartbeat_at": heartbeat,
         "records_synced": body.records_synced,
-        "records_created": body.records_created,
-        "records_updated": body.records_updated,
     }))
 }
 

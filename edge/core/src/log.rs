@@ -11,7 +11,7 @@ pub struct LogLine {
     pub request_id: String,
     /// The HTTP method.
     pub method: String,
-    /// The route (`start`, `complete`, `fail`, `abort`, `health`, `sweep`, `metrics`), `unknown`, or
+    /// The route (`start`, `complete`, `fail`, `progress`, `abort`, `health`, `sweep`, `metrics`), `unknown`, or
     /// `deliveries` for the line of the webhook deliveries sent after an answer.
     pub route: &'static str,
     /// The status answered.

@@ -57,7 +57,7 @@ pub enum CallError {
 /// What a call was doing, to word its errors.
 #[derive(Debug, Clone, Copy)]
 pub struct Action<'a> {
-    /// `start`, `complete`, `fail`, `abort` or `read`.
+    /// `start`, `complete`, `fail`, `report progress of`, `abort` or `read`.
     pub verb: &'static str,
     /// The resource concerned (empty for reads of every resource).
     pub resource: &'a str,

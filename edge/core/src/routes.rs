@@ -18,6 +18,8 @@ pub enum Route {
     Complete,
     /// `POST fail`.
     Fail,
+    /// `POST progress`: a running job's heartbeat, with the records synced so far.
+    Progress,
     /// `POST abort`.
     Abort,
     /// `GET health`.
@@ -39,10 +41,11 @@ pub enum Resolved {
 
 impl Route {
     /// Every route.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Start,
         Self::Complete,
         Self::Fail,
+        Self::Progress,
         Self::Abort,
         Self::Health,
         Self::Sweep,
@@ -55,6 +58,7 @@ impl Route {
             Self::Start => "start",
             Self::Complete => "complete",
             Self::Fail => "fail",
+            Self::Progress => "progress",
             Self::Abort => "abort",
             Self::Health => "health",
             Self::Sweep => "sweep",
@@ -88,7 +92,9 @@ impl Route {
     /// Which credentials it takes.
     pub fn accepts(self) -> Accepts {
         match self {
-            Self::Start | Self::Complete | Self::Fail | Self::Sweep => Accepts::Writer,
+            Self::Start | Self::Complete | Self::Fail | Self::Progress | Self::Sweep => {
+                Accepts::Writer
+            }
             Self::Abort => Accepts::User,
             Self::Health => Accepts::WriterOrUser,
             Self::Metrics => Accepts::WriterOrMetrics,
@@ -190,7 +196,7 @@ mod tests {
             resolve(&Method::OPTIONS, "/vantage-sync/health"),
             Ok(Resolved::Preflight(Route::Health))
         );
-        for etl in ["start", "complete", "fail", "metrics"] {
+        for etl in ["start", "complete", "fail", "progress", "metrics"] {
             assert_eq!(
                 resolve(&Method::OPTIONS, &format!("/vantage-sync/{etl}")),
                 Err(EdgeError::MethodNotAllowed {
@@ -198,6 +204,21 @@ mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn progress_is_a_post_with_a_body_for_writer_tokens_only() {
+        assert_eq!(
+            resolve(&Method::POST, "/functions/v1/vantage-sync/progress"),
+            Ok(Resolved::Call(Route::Progress))
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/vantage-sync/progress"),
+            Err(EdgeError::MethodNotAllowed { allow: "POST" })
+        );
+        assert!(!Route::Progress.is_browser_route());
+        assert!(Route::Progress.has_body());
+        assert_eq!(Route::Progress.accepts(), Accepts::Writer);
     }
 
     #[test]

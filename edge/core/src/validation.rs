@@ -13,6 +13,10 @@ use crate::strict_json::{self, quoted};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The largest record count (Postgres `integer`).
 pub const MAX_COUNT: u64 = i32::MAX as u64;
+/// The largest count of records synced so far in a heartbeat (Postgres `bigint`).
+pub const MAX_COUNT_SO_FAR: u64 = i64::MAX as u64;
+/// A completion's count fields, all three or none.
+pub const COUNT_FIELDS: [&str; 3] = ["records_synced", "records_created", "records_updated"];
 /// The most error objects one `fail` may carry.
 pub const MAX_ERRORS: usize = 100;
 /// The longest error `code`, in characters.
@@ -38,12 +42,31 @@ pub struct CompleteBody {
     pub resource: String,
     /// The run to complete (hyphenated lower-case UUID), if named.
     pub run_id: Option<String>,
+    /// The run's record counts; `None` when the job reported none (the run then completes
+    /// without counts: nothing is stored as a count of 0).
+    pub counts: Option<RecordCounts>,
+}
+
+/// The record counts of a completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordCounts {
     /// Records synced.
     pub records_synced: u32,
     /// Of those, created.
     pub records_created: u32,
     /// Of those, updated.
     pub records_updated: u32,
+}
+
+/// `POST progress`: a heartbeat of a running run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressBody {
+    /// The resource.
+    pub resource: String,
+    /// The run reporting (hyphenated lower-case UUID); required.
+    pub run_id: String,
+    /// Records synced so far, if the job said.
+    pub records_synced: Option<u64>,
 }
 
 /// `POST fail`.
@@ -87,7 +110,8 @@ pub fn parse_start(body: &[u8]) -> Result<StartBody, EdgeError> {
     })
 }
 
-/// Parses a `complete` body; `records_created + records_updated > records_synced` is a 422.
+/// Parses a `complete` body: the three counts, or none of them (a count that is `null` is
+/// not given); `records_created + records_updated > records_synced` is a 422.
 pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
     let mut fields = Fields::parse(
         body,
@@ -99,21 +123,69 @@ pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
             "records_updated",
         ],
     )?;
-    let parsed = CompleteBody {
-        resource: fields.resource()?,
-        run_id: fields.run_id()?,
-        records_synced: fields.count("records_synced")?,
-        records_created: fields.count("records_created")?,
-        records_updated: fields.count("records_updated")?,
+    let resource = fields.resource()?;
+    let run_id = fields.run_id()?;
+    let given: Vec<&str> = COUNT_FIELDS
+        .into_iter()
+        .filter(|name| fields.0.get(*name).is_some_and(|v| !v.is_null()))
+        .collect();
+    let counts = match given.len() {
+        0 => None,
+        3 => Some(RecordCounts {
+            records_synced: fields.count("records_synced")?,
+            records_created: fields.count("records_created")?,
+            records_updated: fields.count("records_updated")?,
+        }),
+        _ => {
+            return Err(EdgeError::invalid(format!(
+                "give all three counts (records_synced, records_created, records_updated) or none; got only {}",
+                given.join(" and ")
+            )));
+        }
     };
-    let sum = u64::from(parsed.records_created) + u64::from(parsed.records_updated);
-    if sum > u64::from(parsed.records_synced) {
-        return Err(EdgeError::unprocessable(format!(
-            "records_created + records_updated ({sum}) must not exceed records_synced ({})",
-            parsed.records_synced
-        )));
+    if let Some(c) = counts {
+        let sum = u64::from(c.records_created) + u64::from(c.records_updated);
+        if sum > u64::from(c.records_synced) {
+            return Err(EdgeError::unprocessable(format!(
+                "records_created + records_updated ({sum}) must not exceed records_synced ({})",
+                c.records_synced
+            )));
+        }
     }
-    Ok(parsed)
+    Ok(CompleteBody {
+        resource,
+        run_id,
+        counts,
+    })
+}
+
+/// Parses a `progress` body: the run id is required, the records so far optional (`null` is
+/// not given).
+pub fn parse_progress(body: &[u8]) -> Result<ProgressBody, EdgeError> {
+    let mut fields = Fields::parse(body, &["resource", "run_id", "records_synced"])?;
+    let resource = fields.resource()?;
+    let run_id = fields.run_id()?.ok_or_else(|| {
+        EdgeError::invalid("\"run_id\" is required: the run id that start returned")
+    })?;
+    let records_synced = match fields.take("records_synced") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .filter(|n| *n <= MAX_COUNT_SO_FAR)
+                .ok_or_else(|| {
+                    EdgeError::invalid(format!(
+                        "\"records_synced\" must be a whole number from 0 to {MAX_COUNT_SO_FAR} (got {})",
+                        shown(&value)
+                    ))
+                })?,
+        ),
+    };
+    Ok(ProgressBody {
+        resource,
+        run_id,
+        records_synced,
+    })
 }
 
 /// Parses a `fail` body.
@@ -404,9 +476,11 @@ mod tests {
             Ok(CompleteBody {
                 resource: "a".into(),
                 run_id: Some(RUN.into()),
-                records_synced: 150,
-                records_created: 10,
-                records_updated: 140
+                counts: Some(RecordCounts {
+                    records_synced: 150,
+                    records_created: 10,
+                    records_updated: 140
+                })
             })
         );
         let max = json!({"resource":"a","records_synced":2_147_483_647_u64,"records_created":0,"records_updated":0});
@@ -435,7 +509,12 @@ mod tests {
             (
                 json!({"resource":"a","records_synced":1,"records_updated":0}),
                 400,
-                "\"records_created\" is required",
+                "give all three counts (records_synced, records_created, records_updated) or none; got only records_synced and records_updated",
+            ),
+            (
+                json!({"resource":"a","records_created":1,"records_synced":null}),
+                400,
+                "or none; got only records_created",
             ),
             (
                 json!({"resource":"a","records_synced":1,"records_created":1,"records_updated":1}),
@@ -456,6 +535,86 @@ mod tests {
         for (body, status, expected) in cases {
             let (got, text) = message(parse_complete(body.to_string().as_bytes()));
             assert_eq!(got, status, "{body}: {text}");
+            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn complete_may_report_no_counts() {
+        for body in [
+            json!({"resource":"a","run_id":RUN}),
+            json!({"resource":"a","run_id":RUN,"records_synced":null,"records_created":null,"records_updated":null}),
+        ] {
+            assert_eq!(
+                parse_complete(body.to_string().as_bytes()),
+                Ok(CompleteBody {
+                    resource: "a".into(),
+                    run_id: Some(RUN.into()),
+                    counts: None
+                }),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn progress_needs_a_run_id_and_takes_records_so_far() {
+        let body = json!({"resource":"a","run_id":RUN.to_uppercase(),"records_synced":45_200});
+        assert_eq!(
+            parse_progress(body.to_string().as_bytes()),
+            Ok(ProgressBody {
+                resource: "a".into(),
+                run_id: RUN.into(),
+                records_synced: Some(45_200)
+            })
+        );
+        for body in [
+            json!({"resource":"a","run_id":RUN}),
+            json!({"resource":"a","run_id":RUN,"records_synced":null}),
+        ] {
+            assert_eq!(
+                parse_progress(body.to_string().as_bytes()).map(|p| p.records_synced),
+                Ok(None),
+                "{body}"
+            );
+        }
+        let past_integer = json!({"resource":"a","run_id":RUN,"records_synced":3_000_000_000_u64});
+        assert!(parse_progress(past_integer.to_string().as_bytes()).is_ok());
+        let cases = [
+            (json!({"resource":"a"}), "\"run_id\" is required"),
+            (
+                json!({"resource":"a","run_id":null}),
+                "\"run_id\" is required",
+            ),
+            (
+                json!({"resource":"a","run_id":"nope"}),
+                "\"run_id\" must be a UUID",
+            ),
+            (json!({"run_id":RUN}), "\"resource\" is required"),
+            (
+                json!({"resource":"a","run_id":RUN,"records_synced":-1}),
+                "\"records_synced\" must be a whole number from 0 to 9223372036854775807 (got -1)",
+            ),
+            (
+                json!({"resource":"a","run_id":RUN,"records_synced":1.5}),
+                "(got 1.5)",
+            ),
+            (
+                json!({"resource":"a","run_id":RUN,"records_synced":"7"}),
+                "(got \"7\")",
+            ),
+            (
+                json!({"resource":"a","run_id":RUN,"records_synced":9_223_372_036_854_775_808_u64}),
+                "(got 9223372036854775808)",
+            ),
+            (
+                json!({"resource":"a","run_id":RUN,"records_created":1}),
+                "unknown field \"records_created\"; the fields are resource, run_id, records_synced",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (status, text) = message(parse_progress(body.to_string().as_bytes()));
+            assert_eq!(status, 400, "{body}: {text}");
             assert!(text.contains(expected), "{text:?} lacks {expected:?}");
         }
     }

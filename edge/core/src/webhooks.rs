@@ -337,6 +337,13 @@ mod tests {
             ),
             (
                 delivery_of(
+                    "completed",
+                    json!({ "records_synced": null, "counts_reported": false, "duration_ms": 3250 }),
+                ),
+                ":white_check_mark: funds synced (no record counts reported) in 3.2 s",
+            ),
+            (
+                delivery_of(
                     "slow",
                     json!({ "duration_ms": 432_000, "slow_after": "00:05:00",
                             "errors": [] }),

@@ -43,6 +43,10 @@ fn no_or_bad_credentials_are_401_before_any_upstream_call() {
             json!({"resource":"accounts","errors":[{"code":"X","message":"m"}]}),
         ),
         ("abort", json!({"resource":"accounts","reason":"stuck"})),
+        (
+            "progress",
+            json!({"resource":"accounts","run_id":RUN,"records_synced":5}),
+        ),
     ];
     for auth in bad {
         for (route, body) in &bodies {
@@ -198,7 +202,7 @@ fn complete_with_a_run_id_is_one_call() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.json(),
-        json!({"resource":"accounts","run_id":RUN,"status":"success","records_synced":150,"records_created":10,"records_updated":140})
+        json!({"resource":"accounts","run_id":RUN,"status":"success","records_synced":150,"records_created":10,"records_updated":140,"counts_reported":true})
     );
     let sent = edge.sent();
     assert_eq!(sent.len(), 1);
@@ -206,6 +210,130 @@ fn complete_with_a_run_id_is_one_call() {
         sent[0].body,
         json!({"p_resource":"accounts","p_records_synced":150,"p_records_created":10,"p_records_updated":140,"p_run_id":RUN})
     );
+}
+
+#[test]
+fn complete_without_counts_sends_nulls_and_says_none_were_reported() {
+    let edge = TestEdge::new(|_| Reply::Status(204));
+    let answer = edge.post_as_writer("complete", &json!({"resource":"accounts","run_id":RUN}));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        json!({"resource":"accounts","run_id":RUN,"status":"success","records_synced":null,
+               "records_created":null,"records_updated":null,"counts_reported":false})
+    );
+    assert_eq!(
+        edge.sent()[0].body,
+        json!({"p_resource":"accounts","p_records_synced":null,"p_records_created":null,
+               "p_records_updated":null,"p_run_id":RUN})
+    );
+}
+
+#[test]
+fn complete_with_some_counts_is_400_before_any_call() {
+    let edge = TestEdge::new(|_| Reply::Status(204));
+    let answer = edge.post_as_writer(
+        "complete",
+        &json!({"resource":"accounts","run_id":RUN,"records_synced":5}),
+    );
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["code"], "invalid_request");
+    assert!(
+        answer.body.contains("give all three counts"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(edge.calls(), 0);
+}
+
+#[test]
+fn progress_is_one_call_answering_the_heartbeat() {
+    let edge = TestEdge::new(|_| reply_json(200, &json!("2026-12-08T09:00:00.123456+00:00")));
+    let answer = edge.post_as_writer(
+        "progress",
+        &json!({"resource":"accounts","run_id":RUN,"records_synced":45_200}),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        json!({"resource":"accounts","run_id":RUN,
+               "last_heartbeat_at":"2026-12-08T09:00:00.123456+00:00","records_synced":45_200})
+    );
+    let sent = edge.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].uri,
+        "http://rest.test/rpc/progress_vantage_sync_run"
+    );
+    assert_eq!(
+        sent[0].body,
+        json!({"p_resource":"accounts","p_run_id":RUN,"p_records_synced":45_200})
+    );
+    let without = edge.post_as_writer("progress", &json!({"resource":"accounts","run_id":RUN}));
+    assert_eq!(without.status, 200, "{}", without.body);
+    assert_eq!(without.json()["records_synced"], Value::Null);
+    assert_eq!(edge.sent()[1].body["p_records_synced"], Value::Null);
+}
+
+#[test]
+fn progress_of_a_run_that_is_not_current_is_409_with_the_current_run() {
+    let other = "9a9a9a9a-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
+    let edge = TestEdge::new(move |_| {
+        reply_json(
+            409,
+            &json!({"code":"PT409","message":"cannot report progress of run … SELECT 1",
+                    "details": json!({"resource":"accounts","status":"running","current_run_id":other,
+                                      "started_at":"2026-11-24T10:00:00+00:00","completed_at":null}).to_string()}),
+        )
+    });
+    let answer = edge.post_as_writer("progress", &json!({"resource":"accounts","run_id":RUN}));
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(
+        body["error"]["message"],
+        format!(
+            "cannot report progress of run {RUN} of \"accounts\": it is not the current run (that is {other} with status running)"
+        )
+    );
+    assert_eq!(body["error"]["current_run"]["run_id"], other);
+    assert!(
+        !answer.body.contains("SELECT"),
+        "no SQL text: {}",
+        answer.body
+    );
+}
+
+#[test]
+fn progress_of_an_unknown_resource_is_404() {
+    let edge = TestEdge::new(|_| {
+        reply_json(
+            404,
+            &json!({"code":"PT404","message":"unknown resource \"nobody\": call start_vantage_sync first"}),
+        )
+    });
+    let answer = edge.post_as_writer("progress", &json!({"resource":"nobody","run_id":RUN}));
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["code"], "unknown_resource");
+    assert_eq!(answer.json()["error"]["resource"], "nobody");
+}
+
+#[test]
+fn progress_refuses_a_user_session() {
+    let edge = TestEdge::new(|_| reply_json(200, &json!("2026-12-08T09:00:00+00:00")));
+    let admin = format!("Bearer {}", hs256_user(3600, true));
+    let answer = edge.post(
+        "progress",
+        Some(&admin),
+        &json!({"resource":"accounts","run_id":RUN}),
+    );
+    assert!(
+        answer.status == 401 || answer.status == 403,
+        "{}: {}",
+        answer.status,
+        answer.body
+    );
+    assert_eq!(edge.calls(), 0);
 }
 
 #[test]

@@ -18,6 +18,9 @@ fn accepting() -> TestEdge {
             &json!({"run_id": RUN, "started_at": "2026-11-24T10:00:00+00:00"}),
         ),
         p if p.ends_with("/rpc/abort_vantage_sync") => reply_json(200, &json!(RUN)),
+        p if p.ends_with("/rpc/progress_vantage_sync_run") => {
+            reply_json(200, &json!("2026-12-08T09:00:00+00:00"))
+        }
         p if p.ends_with("/vantage_sync_state") => reply_json(
             200,
             &json!([{"last_sync_status":"running","current_run_id":RUN}]),
@@ -90,7 +93,7 @@ fn near_valid_body() -> impl Strategy<Value = Value> {
 }
 
 fn route() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["start", "complete", "fail", "abort"])
+    prop::sample::select(vec!["start", "complete", "fail", "progress", "abort"])
 }
 
 fn check(edge: &TestEdge, route: &str, body: &[u8]) -> Result<(), TestCaseError> {

@@ -45,7 +45,7 @@ pub enum Caller {
 /// What a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepts {
-    /// Writer tokens only (start, complete, fail).
+    /// Writer tokens only (start, complete, fail, progress, sweep).
     Writer,
     /// User JWTs only (abort).
     User,
