@@ -59,7 +59,7 @@ pub fn render(answer: &Value) -> (String, u8) {
             health,
             text(row, "last_sync_status"),
             text(row, "last_sync_time"),
-            text(row, "records_synced"),
+            records(row),
             alerts,
         ]);
     }
@@ -83,6 +83,18 @@ pub fn render(answer: &Value) -> (String, u8) {
         out.push('\n');
     }
     (out, worst)
+}
+
+/// The records of the last run, or of the running one so far (its last heartbeat's).
+fn records(row: &Value) -> String {
+    let running = row.get("last_sync_status").and_then(Value::as_str) == Some("running");
+    match (running, row.get("records_so_far").and_then(Value::as_u64)) {
+        (true, Some(so_far)) => format!("{so_far} so far"),
+        _ => match row.get("records_synced") {
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "-".to_owned(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -113,9 +125,14 @@ mod tests {
     fn the_table_has_a_line_per_resource() {
         let mut stuck = row("orders", "red");
         stuck["alerts"] = json!(["stuck"]);
-        let (table, _) = render(&json!({ "resources": [stuck, row("accounts", "green")] }));
+        let mut running = row("sales", "green");
+        running["last_sync_status"] = json!("running");
+        running["records_so_far"] = json!(45200);
+        let (table, _) =
+            render(&json!({ "resources": [stuck, row("accounts", "green"), running] }));
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
+        assert!(lines[3].contains("45200 so far"), "{table}");
         assert!(lines[0].starts_with("RESOURCE  HEALTH"), "{table}");
         assert!(
             lines[1].starts_with("orders    red") && lines[1].ends_with("stuck"),

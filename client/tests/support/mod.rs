@@ -31,9 +31,10 @@ pub struct RunRow {
     pub run_id: String,
     pub status: String,
     pub started_at: String,
-    pub records_synced: i32,
-    pub records_created: i32,
-    pub records_updated: i32,
+    /// `None`: the run completed with no counts reported.
+    pub records_synced: Option<i32>,
+    pub records_created: Option<i32>,
+    pub records_updated: Option<i32>,
     pub errors: Value,
 }
 

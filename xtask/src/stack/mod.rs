@@ -546,7 +546,7 @@ impl RunningStack {
             env.display()
         );
         println!(
-            "  vantage-sync run accounts -- sh -c 'echo {{\"records_synced\":150}} > \"$VANTAGE_SYNC_REPORT\"'"
+            r#"  vantage-sync run accounts -- sh -c 'echo "{{\"records_synced\":150}}" > "$VANTAGE_SYNC_REPORT"'"#
         );
         println!("  vantage-sync health");
     }
