@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::client::{Client, Failure};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::EX_USAGE;
 use crate::health::render;
 use crate::report::Counts;
@@ -255,12 +255,6 @@ fn duration(text: &str) -> std::result::Result<Duration, String> {
         _ => Err(format!(
             "{text:?} has an unknown unit {unit:?}: use ms, s, m or h"
         )),
-    }
-}
-
-impl From<clap::Error> for Error {
-    fn from(e: clap::Error) -> Self {
-        Self::Usage(e.to_string())
     }
 }
 
