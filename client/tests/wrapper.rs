@@ -501,3 +501,44 @@ fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+#[test]
+#[ignore = "needs the local stack: cargo xtask test http"]
+fn the_closure_api_finishes_the_run_on_ok_err_and_panic() {
+    use vantage_sync::{Client, Counts, Settings, WriterToken};
+    let h = Harness::load();
+    let r = resource("closure");
+    let settings = Settings::new(&h.url, WriterToken::new(&h.token).unwrap()).unwrap();
+    let client = Client::new(&settings).unwrap();
+    let counts = Counts {
+        records_synced: 9,
+        records_created: 4,
+        records_updated: 5,
+    };
+    let done = client.run(&r, |run| {
+        assert_eq!(run.watermark(), None);
+        run.progress(3).unwrap();
+        Ok::<_, std::io::Error>(counts)
+    });
+    assert_eq!(done.unwrap(), counts);
+    let err = client.run(&r, |run| {
+        assert!(run.watermark().is_some(), "the first run's start");
+        Err("Vantage answered 503")
+    });
+    assert!(
+        matches!(err, Err(vantage_sync::Error::JobFailed { .. })),
+        "{err:?}"
+    );
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.run(&r, |_| -> Result<Counts, String> {
+            panic!("a bug in the job")
+        })
+    }));
+    assert!(panicked.is_err(), "the panic goes on");
+    let runs = h.runs(&r);
+    let seen: Vec<_> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(seen, ["success", "failed", "failed"]);
+    assert_eq!(runs[0].records_synced, Some(9));
+    assert_eq!(runs[1].errors[0]["message"], "Vantage answered 503");
+    assert_eq!(runs[2].errors[0]["message"], "panicked: a bug in the job");
+}
