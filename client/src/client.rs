@@ -180,11 +180,11 @@ mod tests {
     fn conflict(run_id: &str, status: &str) -> Result<Value> {
         Err(Error::Conflict {
             message: "already finished".into(),
-            current_run: Some(CurrentRun {
+            current_run: Some(Box::new(CurrentRun {
                 run_id: Some(run_id.into()),
                 status: Some(status.into()),
                 ..CurrentRun::default()
-            }),
+            })),
         })
     }
 

@@ -85,8 +85,8 @@ pub enum Error {
     InProgress {
         /// The edge's sentence.
         message: String,
-        /// The run in progress.
-        current_run: CurrentRun,
+        /// The run in progress (boxed: it keeps the error small).
+        current_run: Box<CurrentRun>,
     },
     /// Any other 409: the run is no longer current, or already finished otherwise.
     #[error("{message}")]
@@ -94,7 +94,7 @@ pub enum Error {
         /// The edge's sentence.
         message: String,
         /// The resource's current run, when the edge named it.
-        current_run: Option<CurrentRun>,
+        current_run: Option<Box<CurrentRun>>,
     },
     /// The edge refused the request's values (400, 404 `unknown_resource`, 413, 422).
     #[error("the function refused the request ({code}): {message}")]

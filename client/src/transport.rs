@@ -191,12 +191,12 @@ fn answer(route: &str, url: &str, status: u16, text: &str) -> Result<Value> {
 fn conflict(route: &str, message: String, current: Option<&Value>) -> Error {
     let current_run = current.filter(|c| c.is_object()).map(|c| {
         let text = |name: &str| c.get(name).and_then(Value::as_str).map(str::to_owned);
-        CurrentRun {
+        Box::new(CurrentRun {
             run_id: text("run_id"),
             status: text("status"),
             started_at: text("started_at"),
             completed_at: text("completed_at"),
-        }
+        })
     });
     match current_run {
         Some(current_run)
