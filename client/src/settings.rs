@@ -104,7 +104,7 @@ fn read_token_file(path: &Path) -> Result<WriterToken> {
 /// The URL without a trailing slash, when it is an http(s) URL with a host.
 fn checked_url(url: &str) -> Result<String> {
     let bad = |reason: &str| Error::BadUrl {
-        url: url.to_owned(),
+        url: shown(url),
         reason: reason.to_owned(),
     };
     let parsed = reqwest::Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
@@ -120,6 +120,25 @@ fn checked_url(url: &str) -> Result<String> {
         return Err(bad("it must not carry a query or credentials"));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `url` as an error may show it: without a query, a fragment or credentials, where a secret
+/// could have been put by mistake.
+fn shown(url: &str) -> String {
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..cut];
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}…@{}",
+            &url[..authority_start],
+            &url[authority_start + at + 1..]
+        ),
+        None => url.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -162,12 +181,16 @@ mod tests {
             Settings::resolve(None, None, env(&url_only)),
             Err(Error::MissingToken)
         ));
-        for url in ["not a url", "ftp://x/f", "https://x/f?token=1"] {
+        for url in [
+            "not a url",
+            "ftp://x/f",
+            "https://x/f?token=s3cr3t",
+            "https://u:s3cr3t@x/f",
+        ] {
             let vars = [(URL_VAR, url), (TOKEN_VAR, "t")];
-            assert!(matches!(
-                Settings::resolve(None, None, env(&vars)),
-                Err(Error::BadUrl { .. })
-            ));
+            let err = Settings::resolve(None, None, env(&vars)).unwrap_err();
+            assert!(matches!(err, Error::BadUrl { .. }), "{url}");
+            assert!(!err.to_string().contains("s3cr3t"), "{err}");
         }
         let missing = Path::new("/nonexistent/token");
         let vars = [(URL_VAR, "https://x.example/f")];
