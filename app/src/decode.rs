@@ -139,6 +139,9 @@ fn row(value: &JsValue) -> Option<SyncRow> {
         retries_exhausted: get(value, "retries_exhausted").as_bool(),
         sync_watermark: time(value, "sync_watermark").ok()?,
         late_grace: string_field(value, "late_grace"),
+        last_heartbeat_at: time(value, "last_heartbeat_at").ok()?,
+        records_so_far: int(value, "records_so_far"),
+        counts_reported: get(value, "counts_reported").as_bool(),
     })
 }
 

@@ -147,6 +147,7 @@ fn the_decoded_rows_agree_with_every_case_of_the_truth_table() {
             created_at: row.created_at,
             duration_ms: row.duration_ms,
             consecutive_failures: row.consecutive_failures.unwrap_or(0),
+            last_heartbeat_at: row.last_heartbeat_at,
         };
         let rules = names(
             classify_health(&facts, &limits, now),

@@ -512,6 +512,10 @@ fn edge_body(route: &str) -> Value {
         "fail" => json!({ "resource": "accounts",
                           "errors": [{ "code": "ATTACK", "message": "attack" }] }),
         "abort" => json!({ "resource": ABORT_TARGET, "reason": "attack matrix control" }),
+        "progress" => {
+            json!({ "resource": ABORT_TARGET, "run_id": "00000000-0000-4000-8000-00000000a77a",
+                              "records_synced": 1 })
+        }
         _ => json!({ "resource": "accounts" }),
     }
 }
@@ -565,7 +569,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     }
     let verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"];
     let routes = [
-        "start", "complete", "fail", "abort", "health", "sweep", "metrics",
+        "start", "complete", "fail", "progress", "abort", "health", "sweep", "metrics",
     ];
     for (credential, authorization) in edge_credentials(&stack)? {
         for route in routes {
@@ -603,7 +607,7 @@ fn nobody_gets_into_the_edge_function() -> Result<()> {
     matrix.print("edge function");
     report(
         &matrix,
-        "edge: 12 credentials (incl. a revoked writer token and the two API keys) × 7 routes × 5 verbs",
+        "edge: 12 credentials (incl. a revoked writer token and the two API keys) × 8 routes × 5 verbs",
     )
 }
 

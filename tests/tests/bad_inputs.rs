@@ -158,7 +158,26 @@ fn shape_cases() -> Vec<Case> {
         json_case(
             "a missing field",
             "complete",
-            &json!({ "resource": TARGET }),
+            &json!({ "records_synced": 1, "records_created": 0, "records_updated": 0 }),
+            400,
+        ),
+        json_case(
+            "one count of three",
+            "complete",
+            &json!({ "resource": TARGET, "records_synced": 1 }),
+            400,
+        ),
+        json_case(
+            "progress without a run id",
+            "progress",
+            &json!({ "resource": TARGET, "records_synced": 1 }),
+            400,
+        ),
+        json_case(
+            "an unknown field in progress",
+            "progress",
+            &json!({ "resource": TARGET, "run_id": "00000000-0000-4000-8000-000000000001",
+                     "records_created": 1 }),
             400,
         ),
     ]
@@ -220,6 +239,26 @@ fn type_cases() -> Vec<Case> {
             "an empty errors array",
             "fail",
             &json!({ "resource": TARGET, "errors": [] }),
+            400,
+        ),
+        json_case(
+            "a negative count so far",
+            "progress",
+            &json!({ "resource": TARGET, "run_id": "00000000-0000-4000-8000-000000000001",
+                     "records_synced": -1 }),
+            400,
+        ),
+        json_case(
+            "a count so far as a string",
+            "progress",
+            &json!({ "resource": TARGET, "run_id": "00000000-0000-4000-8000-000000000001",
+                     "records_synced": "10" }),
+            400,
+        ),
+        json_case(
+            "a progress run id that is not a UUID",
+            "progress",
+            &json!({ "resource": TARGET, "run_id": "'; DROP TABLE x; --" }),
             400,
         ),
         json_case(

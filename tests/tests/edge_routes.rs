@@ -114,7 +114,8 @@ fn start_then_complete_is_recorded_with_the_database_clock() -> Result<()> {
     check(
         answer.json()
             == json!({ "resource": resource, "run_id": run_id, "status": "success",
-                       "records_synced": 150, "records_created": 10, "records_updated": 140 }),
+                       "records_synced": 150, "records_created": 10, "records_updated": 140,
+                       "counts_reported": true }),
         || format!("{answer}"),
     )?;
     let state = db
@@ -587,6 +588,8 @@ fn health_lists_every_resource_by_health_for_writers_and_users() -> Result<()> {
             "error_count",
             "consecutive_failures",
             "current_run_id",
+            "last_heartbeat_at",
+            "records_so_far",
         ] {
             check(first.get(column).is_some(), || {
                 format!("no {column} in {first}")
@@ -601,6 +604,298 @@ fn health_lists_every_resource_by_health_for_writers_and_users() -> Result<()> {
         None,
     )?;
     expect(&answer, 200, "")
+}
+
+/// The heartbeat and the records so far of `resource` as the database has them: on the state
+/// row, then on the run's history row (timestamps as Unix microseconds).
+fn heartbeat_of(db: &Db, resource: &str, run_id: &str) -> Result<(Value, Value)> {
+    let row = db.query_one(
+        "SELECT json_build_array((extract(epoch FROM s.last_heartbeat_at) * 1000000)::bigint,
+                                 s.records_so_far)::text,
+                json_build_array((extract(epoch FROM r.last_heartbeat_at) * 1000000)::bigint,
+                                 r.records_so_far)::text
+           FROM public.vantage_sync_state s
+           JOIN public.vantage_sync_runs r ON r.run_id = $2::text::uuid
+          WHERE s.resource = $1",
+        &[&resource, &run_id],
+    )?;
+    let (state, run): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    Ok((serde_json::from_str(&state)?, serde_json::from_str(&run)?))
+}
+
+/// `timestamptz` text as the database reads it, in Unix microseconds.
+fn micros(db: &Db, at: &Value) -> Result<i64> {
+    Ok(db
+        .query_one(
+            "SELECT (extract(epoch FROM $1::text::timestamptz) * 1000000)::bigint",
+            &[&at.as_str().unwrap_or("-infinity")],
+        )?
+        .try_get(0)?)
+}
+
+#[test]
+fn progress_stores_the_heartbeat_on_the_run_and_answers_it() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_progress");
+    let run_id = start(&edge, &resource)?;
+    let answer = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 45_200 }),
+    )?;
+    expect(&answer, 200, "")?;
+    let body = answer.json();
+    check(
+        body["resource"] == resource.as_str()
+            && body["run_id"] == run_id.as_str()
+            && body["records_synced"] == 45_200
+            && body.as_object().map(serde_json::Map::len) == Some(4),
+        || format!("{answer}"),
+    )?;
+    let at = micros(&db, &body["last_heartbeat_at"])?;
+    let stored = heartbeat_of(&db, &resource, &run_id)?;
+    check(stored == (json!([at, 45_200]), json!([at, 45_200])), || {
+        format!("stored {stored:?}, answered {answer}")
+    })?;
+
+    // Without records: the time moves, the records so far stay.
+    let again = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": resource, "run_id": run_id }),
+    )?;
+    expect(&again, 200, "")?;
+    let later = micros(&db, &again.json()["last_heartbeat_at"])?;
+    let stored = heartbeat_of(&db, &resource, &run_id)?;
+    check(
+        later > at
+            && again.json()["records_synced"].is_null()
+            && stored == (json!([later, 45_200]), json!([later, 45_200])),
+        || format!("stored {stored:?}, answered {again}"),
+    )?;
+
+    // The health view shows both.
+    let health = edge.get(
+        &format!("health?resource={resource}"),
+        Some(&edge.writer_auth()),
+    )?;
+    expect(&health, 200, "")?;
+    let row = health.json()["resources"][0].clone();
+    check(
+        row["records_so_far"] == 45_200 && micros(&db, &row["last_heartbeat_at"])? == later,
+        || format!("{health}"),
+    )?;
+
+    // A run that is not the current one: 409 with the current run, and nothing changes.
+    let other = "00000000-0000-4000-8000-000000000001";
+    let refused = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": resource, "run_id": other, "records_synced": 1 }),
+    )?;
+    expect(&refused, 409, "conflict")?;
+    let error = refused.json()["error"].clone();
+    check(
+        error["message"]
+            == format!(
+                "cannot report progress of run {other} of \"{resource}\": it is not the current run (that is {run_id} with status running)"
+            )
+            && error["current_run"]["run_id"] == run_id.as_str()
+            && error["current_run"]["status"] == "running",
+        || format!("{refused}"),
+    )?;
+    check(
+        heartbeat_of(&db, &resource, &run_id)? == (json!([later, 45_200]), json!([later, 45_200])),
+        || "a refused heartbeat wrote".into(),
+    )?;
+
+    // After the run finished: 409 "already finished" (a wrapper then stops its heartbeats).
+    let done = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 45_300,
+                 "records_created": 300, "records_updated": 45_000 }),
+    )?;
+    expect(&done, 200, "")?;
+    let late = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 45_300 }),
+    )?;
+    expect(&late, 409, "conflict")?;
+    check(
+        late.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("it already finished with status success")),
+        || format!("{late}"),
+    )?;
+
+    // A resource that never started: 404, like complete and fail.
+    let unknown = flow_resource("e_progress_unknown");
+    let answer = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": unknown, "run_id": run_id }),
+    )?;
+    expect(&answer, 404, "unknown_resource")?;
+    check(db.state(&unknown)?.is_none(), || {
+        "an unknown resource got a row".into()
+    })
+}
+
+/// A run that keeps sending heartbeats is not stuck however long it runs; once they stop for
+/// longer than `stuck_after`, it is (issue 25). The start is moved back in SQL, as superuser.
+#[test]
+fn a_heartbeating_run_is_judged_by_its_last_heartbeat() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_heartbeat_stuck");
+    let run_id = start(&edge, &resource)?;
+    db.query(
+        "UPDATE public.vantage_sync_runs SET started_at = started_at - interval '2 hours'
+          WHERE run_id = $1::text::uuid",
+        &[&run_id],
+    )?;
+    db.query(
+        "UPDATE public.vantage_sync_state SET started_at = started_at - interval '2 hours'
+          WHERE resource = $1",
+        &[&resource],
+    )?;
+    let health_of = |edge: &Edge| -> Result<Value> {
+        let answer = edge.get(
+            &format!("health?resource={resource}"),
+            Some(&edge.writer_auth()),
+        )?;
+        expect(&answer, 200, "")?;
+        Ok(answer.json()["resources"][0].clone())
+    };
+    let before = health_of(&edge)?;
+    check(
+        before["health"] == "red" && before["alerts"] == json!(["stuck"]),
+        || format!("2 hours without a heartbeat is stuck: {before}"),
+    )?;
+    let beat = edge.post_as_writer(
+        "progress",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 10 }),
+    )?;
+    expect(&beat, 200, "")?;
+    let alive = health_of(&edge)?;
+    check(
+        alive["health"] == "green" && alive["alerts"] == json!([]),
+        || format!("heard from just now: {alive}"),
+    )?;
+    let second_start = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&second_start, 409, "conflict")?;
+    db.query(
+        "UPDATE public.vantage_sync_state SET last_heartbeat_at = now() - interval '31 minutes'
+          WHERE resource = $1",
+        &[&resource],
+    )?;
+    let silent = health_of(&edge)?;
+    check(
+        silent["health"] == "red" && silent["alerts"] == json!(["stuck"]),
+        || format!("last heard from 31 minutes ago: {silent}"),
+    )?;
+    // A start now supersedes it, as it would a stuck run without heartbeats.
+    let superseding = edge.post_as_writer("start", &json!({ "resource": resource }))?;
+    expect(&superseding, 200, "")?;
+    let code: String = db
+        .query_one(
+            "SELECT errors -> 0 ->> 'code' FROM public.vantage_sync_runs WHERE run_id = $1::text::uuid",
+            &[&run_id],
+        )?
+        .try_get(0)?;
+    check(code == "STUCK_SUPERSEDED", || {
+        format!("the silent run's error: {code}")
+    })
+}
+
+#[test]
+fn complete_without_counts_records_that_none_were_reported() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_no_counts");
+    let run_id = start(&edge, &resource)?;
+    // One or two of three: a 400 that names them, and the run is still running.
+    let partial = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "run_id": run_id, "records_synced": 5 }),
+    )?;
+    expect(&partial, 400, "invalid_request")?;
+    check(
+        partial.json()["error"]["message"]
+            == "give all three counts (records_synced, records_created, records_updated) or none; got only records_synced",
+        || format!("{partial}"),
+    )?;
+    check(
+        db.state(&resource)?
+            .is_some_and(|s| s.last_sync_status == "running"),
+        || "a refused complete changed the run".into(),
+    )?;
+    let answer = edge.post_as_writer(
+        "complete",
+        &json!({ "resource": resource, "run_id": run_id }),
+    )?;
+    expect(&answer, 200, "")?;
+    check(
+        answer.json()
+            == json!({ "resource": resource, "run_id": run_id, "status": "success",
+                       "records_synced": null, "records_created": null, "records_updated": null,
+                       "counts_reported": false }),
+        || format!("{answer}"),
+    )?;
+    let row = db.query_one(
+        "SELECT s.last_sync_status, s.records_synced, s.records_created, s.records_updated,
+                s.counts_reported, s.last_sync_time = s.completed_at,
+                r.records_synced IS NULL AND r.records_created IS NULL AND r.records_updated IS NULL
+           FROM public.vantage_sync_state s
+           JOIN public.vantage_sync_runs r ON r.run_id = s.current_run_id
+          WHERE s.resource = $1",
+        &[&resource],
+    )?;
+    let got: (String, i32, i32, i32, bool, bool, bool) = (
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+    );
+    check(
+        got == ("success".to_owned(), 0, 0, 0, false, true, true),
+        || format!("state and history after a complete without counts: {got:?}"),
+    )
+}
+
+#[test]
+fn bad_progress_bodies_are_400_and_change_nothing() -> Result<()> {
+    let (_, edge, db) = setup()?;
+    let resource = flow_resource("e_invalid_progress");
+    let cases = [
+        (
+            "progress",
+            json!({ "resource": resource }),
+            400,
+            "\"run_id\" is required",
+        ),
+        (
+            "progress",
+            json!({ "resource": resource, "run_id": "00000000-0000-4000-8000-000000000001", "records_synced": -1 }),
+            400,
+            "\"records_synced\"",
+        ),
+        (
+            "progress",
+            json!({ "resource": resource, "run_id": "00000000-0000-4000-8000-000000000001", "records_created": 1 }),
+            400,
+            "unknown field \"records_created\"",
+        ),
+    ];
+    for (route, body, status, names) in cases {
+        let answer = edge.post_as_writer(route, &body)?;
+        expect(&answer, status, "invalid_request")?;
+        check(
+            answer.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(names),
+            || format!("{route} {body}: {answer} does not name {names}"),
+        )?;
+    }
+    check(db.state(&resource)?.is_none(), || "a bad body wrote".into())
 }
 
 #[test]
@@ -644,6 +939,12 @@ fn bad_bodies_are_400_or_422_and_change_nothing() -> Result<()> {
             json!({ "resource": resource, "run_id": "not-a-uuid", "records_synced": 1, "records_created": 0, "records_updated": 0 }),
             400,
             "\"run_id\"",
+        ),
+        (
+            "complete",
+            json!({ "resource": resource, "records_created": 0, "records_updated": 0 }),
+            400,
+            "or none; got only records_created and records_updated",
         ),
         (
             "fail",

@@ -47,6 +47,9 @@ struct Row {
     created_at: String,
     duration_ms: Option<i32>,
     consecutive_failures: i32,
+    /// A running row's last heartbeat (absent: none was sent).
+    #[serde(default)]
+    last_heartbeat_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -112,13 +115,15 @@ fn the_view_agrees_with_every_case_of_the_truth_table() {
         let r = &case.row;
         db.query(
             "INSERT INTO public.vantage_sync_state (resource, last_sync_status, last_sync_time,
-                 started_at, completed_at, created_at, consecutive_failures, current_run_id)
+                 started_at, completed_at, created_at, consecutive_failures, current_run_id,
+                 last_heartbeat_at)
              VALUES ($1, $2,
                  now() - ($3::text::timestamptz - $4::text::timestamptz),
                  now() - ($3::text::timestamptz - $5::text::timestamptz),
                  now() - ($3::text::timestamptz - $6::text::timestamptz),
                  now() - ($3::text::timestamptz - $7::text::timestamptz),
-                 $8, CASE WHEN $2 = 'running' THEN gen_random_uuid() END)",
+                 $8, CASE WHEN $2 = 'running' THEN gen_random_uuid() END,
+                 now() - ($3::text::timestamptz - $9::text::timestamptz))",
             &[
                 &resource,
                 &r.status,
@@ -128,6 +133,7 @@ fn the_view_agrees_with_every_case_of_the_truth_table() {
                 &r.completed_at,
                 &r.created_at,
                 &r.consecutive_failures,
+                &r.last_heartbeat_at,
             ],
         )
         .unwrap_or_else(|e| panic!("case {:?}: insert failed: {e:?}", case.name));
@@ -221,13 +227,14 @@ fn the_rule_functions_agree_with_every_case_at_the_tables_own_clock() {
                                    make_interval(secs => $9::float8) AS slow_after,
                                    make_interval(secs => $10::float8) AS expected_interval,
                                    $11::text::timestamptz AS now,
-                                   make_interval(secs => $12::float8) AS late_grace)
+                                   make_interval(secs => $12::float8) AS late_grace,
+                                   $13::text::timestamptz AS last_heartbeat_at)
                  SELECT public.vantage_sync_health_name(public.vantage_sync_health_rank_of(
                             status, last_sync_time, started_at, stale_after, stuck_after, now,
-                            created_at, expected_interval, late_grace)),
+                            created_at, expected_interval, late_grace, last_heartbeat_at)),
                         public.vantage_sync_alerts_of(status, last_sync_time, started_at, created_at,
                             duration_ms, failures, stale_after, stuck_after, slow_after, expected_interval, now,
-                            late_grace)
+                            late_grace, last_heartbeat_at)
                    FROM c",
                 &[
                     &r.status,
@@ -242,6 +249,7 @@ fn the_rule_functions_agree_with_every_case_at_the_tables_own_clock() {
                     &t.expected_interval,
                     &table.now,
                     &t.late_grace,
+                    &r.last_heartbeat_at,
                 ],
             )
             .unwrap_or_else(|e| panic!("case {:?}: {e:?}", case.name));
@@ -289,8 +297,21 @@ fn the_truth_table_covers_every_health_every_alert_and_the_boundaries() {
             "no {alert} case"
         );
     }
+    for heartbeat in [
+        "heard from 20 seconds ago: not stuck",
+        "last heartbeat 31 minutes ago: stuck",
+    ] {
+        assert!(
+            table
+                .cases
+                .iter()
+                .any(|c| c.row.last_heartbeat_at.is_some() && c.name.contains(heartbeat)),
+            "no heartbeat case {heartbeat:?}"
+        );
+    }
     for boundary in [
         "exactly 30 minutes",
+        "last heartbeat exactly 30 minutes",
         "exactly 24 hours",
         "exactly 5 minutes",
         "exactly interval + grace",

@@ -113,8 +113,10 @@ pub struct Card {
     pub facts: Facts,
     /// When its last run finished.
     pub completed_at: Option<Timestamp>,
-    /// Records its last successful run synced.
+    /// Records its last successful run synced; `None` when that run reported no counts.
     pub records_synced: Option<i64>,
+    /// Records the current (or last) run said it had synced so far, in its last heartbeat.
+    pub records_so_far: Option<i64>,
     /// Its last failure's errors.
     pub errors: Vec<SyncError>,
     /// Its effective limits.
@@ -153,6 +155,7 @@ impl Card {
             created_at: row.created_at,
             duration_ms: row.duration_ms,
             consecutive_failures: row.consecutive_failures.unwrap_or(0),
+            last_heartbeat_at: row.last_heartbeat_at,
         };
         let health = row
             .health
@@ -182,7 +185,11 @@ impl Card {
             resource: row.resource,
             facts,
             completed_at: row.completed_at,
-            records_synced: row.records_synced,
+            // A completion without counts stores 0 in the spec's NOT NULL column: not a count.
+            records_synced: row
+                .records_synced
+                .filter(|_| row.counts_reported != Some(false)),
+            records_so_far: row.records_so_far,
             errors: row.errors.unwrap_or_default(),
             thresholds,
             health,
@@ -522,6 +529,62 @@ mod tests {
         assert_eq!(
             one.status_line(now()),
             "Last synced 3 days ago (12,345 records)"
+        );
+    }
+
+    #[test]
+    fn a_success_without_counts_shows_no_made_up_zero() {
+        let c = Card::from_row(
+            SyncRow {
+                records_synced: Some(0),
+                counts_reported: Some(false),
+                ..row(Status::Success)
+            },
+            now(),
+        );
+        assert_eq!(c.records_synced, None);
+        assert_eq!(c.status_line(now()), "Last synced 2 hours ago");
+        let zero = Card::from_row(
+            SyncRow {
+                records_synced: Some(0),
+                counts_reported: Some(true),
+                ..row(Status::Success)
+            },
+            now(),
+        );
+        assert_eq!(
+            zero.status_line(now()),
+            "Last synced 2 hours ago (0 records in 3.2s)"
+        );
+    }
+
+    #[test]
+    fn a_run_heard_from_recently_is_not_stuck_however_long_it_runs() {
+        let long = |heard: Option<i64>| {
+            Card::from_row(
+                SyncRow {
+                    started_at: Some(now().plus(-2 * HOUR)),
+                    last_heartbeat_at: heard.map(|ago| now().plus(-ago)),
+                    records_so_far: Some(45_200),
+                    ..row(Status::Running)
+                },
+                now(),
+            )
+        };
+        let alive = long(Some(20 * SECOND));
+        assert_eq!(alive.health, Health::Green);
+        assert!(!alive.alerts.contains(&Alert::Stuck));
+        assert_eq!(alive.records_so_far, Some(45_200));
+        let silent = long(Some(31 * MINUTE));
+        assert_eq!(silent.health, Health::Red);
+        assert!(silent.alerts.contains(&Alert::Stuck));
+        let exactly = long(Some(30 * MINUTE));
+        assert_eq!(exactly.health, Health::Green, "strict, as in SQL");
+        let never = long(None);
+        assert_eq!(
+            never.health,
+            Health::Red,
+            "no heartbeat: judged by its start"
         );
     }
 

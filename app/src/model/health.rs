@@ -4,7 +4,9 @@
 //! Rust, rule for rule, and are tested against the same truth table
 //! (`tests/fixtures/health_cases.json`), so the widget and the view cannot disagree. As in SQL,
 //! a comparison with a missing time is false, and every comparison is strict: a run that has
-//! been going for exactly 30 minutes is not yet stuck.
+//! been going for exactly 30 minutes is not yet stuck. A run that reports progress is judged by
+//! its last heartbeat instead of its start (migration 20261208090000): stuck only when it has
+//! not been heard from for longer than `stuck_after`.
 
 use super::time::{HOUR, MINUTE, Timestamp};
 
@@ -80,7 +82,8 @@ impl Status {
 /// An alert badge, in the order the view lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Alert {
-    /// Running longer than `stuck_after`.
+    /// Running with no sign of life (its last heartbeat, or its start without one) for longer
+    /// than `stuck_after`.
     Stuck,
     /// No success within `stale_after` (or never run, created longer ago than that).
     Stale,
@@ -133,7 +136,8 @@ impl Alert {
 pub struct Thresholds {
     /// A resource with no success for longer than this is stale (24 h).
     pub stale_after: i64,
-    /// A run going for longer than this is stuck (30 min).
+    /// A run not heard from for longer than this (since its last heartbeat, or its start
+    /// without one) is stuck (30 min).
     pub stuck_after: i64,
     /// A run that took longer than this is slow (5 min).
     pub slow_after: i64,
@@ -171,6 +175,9 @@ pub struct Facts {
     pub duration_ms: Option<i64>,
     /// Failures in a row (0 on a database without the state machine migration).
     pub consecutive_failures: i64,
+    /// When the current run last reported progress; `None` when it never did (or on a
+    /// database without the progress migration): it is then judged by `started_at`.
+    pub last_heartbeat_at: Option<Timestamp>,
 }
 
 /// Whether `t` is known and strictly before `limit` (SQL's `t < limit`, false for NULL).
@@ -178,8 +185,14 @@ fn before(t: Option<Timestamp>, limit: Timestamp) -> bool {
     t.is_some_and(|t| t < limit)
 }
 
+/// Running, and its last sign of life (its last heartbeat, or its start if it sent none) is
+/// more than `stuck_after` ago.
 fn is_stuck(f: &Facts, t: &Thresholds, now: Timestamp) -> bool {
-    f.status == Status::Running && before(f.started_at, now.plus(-t.stuck_after))
+    f.status == Status::Running
+        && before(
+            f.last_heartbeat_at.or(f.started_at),
+            now.plus(-t.stuck_after),
+        )
 }
 
 /// Scheduled, not running, and not started within `expected_interval + late_grace` (since its

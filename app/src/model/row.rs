@@ -58,6 +58,13 @@ pub struct SyncRow {
     pub sync_watermark: Option<Timestamp>,
     /// The schedule's grace before an overdue resource is late, as interval text (view only).
     pub late_grace: Option<String>,
+    /// When the current (or last) run last reported progress (progress migration).
+    pub last_heartbeat_at: Option<Timestamp>,
+    /// Records the current (or last) run said it had synced so far (progress migration).
+    pub records_so_far: Option<i64>,
+    /// `false` when the last success completed without record counts: its `records_synced`
+    /// is then a 0 that means nothing (progress migration).
+    pub counts_reported: Option<bool>,
 }
 
 impl SyncRow {
@@ -88,6 +95,9 @@ impl SyncRow {
             retries_exhausted: None,
             sync_watermark: None,
             late_grace: None,
+            last_heartbeat_at: None,
+            records_so_far: None,
+            counts_reported: None,
         }
     }
 }
