@@ -85,15 +85,19 @@ pub fn render(answer: &Value) -> (String, u8) {
     (out, worst)
 }
 
-/// The records of the last run, or of the running one so far (its last heartbeat's).
+/// The records of the last run, or of the running one so far (its last heartbeat's); a
+/// success that reported no counts says so rather than 0.
 fn records(row: &Value) -> String {
     let running = row.get("last_sync_status").and_then(Value::as_str) == Some("running");
-    match (running, row.get("records_so_far").and_then(Value::as_u64)) {
-        (true, Some(so_far)) => format!("{so_far} so far"),
-        _ => match row.get("records_synced") {
-            Some(Value::Number(n)) => n.to_string(),
-            _ => "-".to_owned(),
-        },
+    if let (true, Some(so_far)) = (running, row.get("records_so_far").and_then(Value::as_u64)) {
+        return format!("{so_far} so far");
+    }
+    if row.get("counts_reported") == Some(&Value::Bool(false)) {
+        return "not reported".to_owned();
+    }
+    match row.get("records_synced") {
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "-".to_owned(),
     }
 }
 
@@ -133,6 +137,10 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[3].contains("45200 so far"), "{table}");
+        let mut uncounted = row("accounts", "green");
+        uncounted["counts_reported"] = json!(false);
+        let (table, _) = render(&json!({ "resources": [uncounted] }));
+        assert!(table.contains("not reported"), "{table}");
         assert!(lines[0].starts_with("RESOURCE  HEALTH"), "{table}");
         assert!(
             lines[1].starts_with("orders    red") && lines[1].ends_with("stuck"),
