@@ -120,12 +120,13 @@ impl Harness {
 
     /// `POST sweep` with the writer token, as a cron calls it.
     pub fn sweep(&self) -> Value {
-        let out = Command::new("curl")
-            .args(["-s", "-X", "POST", &format!("{}/sweep", self.url)])
-            .args(["-H", &format!("Authorization: Bearer {}", self.token)])
-            .output()
+        let answer = reqwest::blocking::Client::new()
+            .post(format!("{}/sweep", self.url))
+            .bearer_auth(&self.token)
+            .send()
             .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        assert!(answer.status().is_success(), "sweep: {}", answer.status());
+        answer.json().unwrap()
     }
 
     /// Waits until `resource`'s latest run is `running`.
@@ -165,15 +166,21 @@ pub fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Waits for `child` at most `limit`.
+/// Waits for `child` at most `limit`; past it, kills it (only it: the killer is called off
+/// as soon as the child has ended, before its id could be reused).
 pub fn wait_child(child: Child, limit: Duration, harness: &Harness) -> Finished {
-    let pid = child.id();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let (ended, ended_rx) = std::sync::mpsc::channel::<()>();
     let killer = std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        if ended_rx.recv_timeout(limit).is_err() {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
     });
+    // The child is reaped inside wait_with_output; the killer is stopped right after, and a
+    // child that was still running at `limit` was killed before it could be reaped.
     let output = child.wait_with_output().unwrap();
-    drop(killer);
+    let _ = ended.send(());
+    killer.join().unwrap();
     harness.finish(output)
 }
 
