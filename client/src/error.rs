@@ -105,7 +105,7 @@ pub enum Error {
         message: String,
     },
     /// No answer (or only 5xx / 429) for the whole retry time.
-    #[error("could not reach the function at {url} for {}s ({attempts} attempts): {last}", after.as_secs())]
+    #[error("could not reach the function at {url} for {:.1}s ({attempts} attempts): {last}", after.as_secs_f64())]
     Unreachable {
         /// The URL called.
         url: String,
