@@ -59,6 +59,33 @@ fn a_view_answer_becomes_rows() {
 }
 
 #[wasm_bindgen_test]
+fn the_heartbeat_and_the_counts_flag_are_read() {
+    let answer = parse(
+        r#"[{"resource":"funds","last_sync_status":"running","started_at":"2025-11-05T10:00:00+00:00",
+             "last_heartbeat_at":"2025-11-05T11:59:40.25+00:00","records_so_far":45200,
+             "counts_reported":false},
+            {"resource":"accounts","last_sync_status":"running","last_heartbeat_at":null,
+             "records_so_far":null}]"#,
+    );
+    let decoded = rows(&answer).expect("rows");
+    assert_eq!(
+        decoded[0].last_heartbeat_at,
+        Timestamp::parse("2025-11-05T11:59:40.250Z")
+    );
+    assert_eq!(decoded[0].records_so_far, Some(45_200));
+    assert_eq!(decoded[0].counts_reported, Some(false));
+    assert_eq!(decoded[1].last_heartbeat_at, None);
+    assert_eq!(decoded[1].records_so_far, None);
+    assert_eq!(decoded[1].counts_reported, None);
+    let bad =
+        parse(r#"[{"resource":"x","last_sync_status":"running","last_heartbeat_at":"soon"}]"#);
+    assert!(
+        rows(&bad).is_none(),
+        "an unreadable heartbeat time is refused"
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_spec_only_table_row_becomes_a_row() {
     let answer = parse(
         r#"[{"resource":"investments","last_sync_status":"never_run","last_sync_time":null,
