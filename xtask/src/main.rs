@@ -296,6 +296,7 @@ fn run(command: Cmd) -> Result<()> {
                     running.print_summary();
                     println!("  widget      {app_url}");
                     println!("  stop it     cargo xtask down");
+                    running.print_client_usage();
                     Ok(())
                 }
                 Err(e) => {

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates whose modules are checked, relative to the workspace root.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "app/src",
+    "client/src",
     "xtask/src",
     "edge/core/src",
     "edge/server/src",

@@ -3,7 +3,8 @@
 //!
 //! Beside the shipped view, the bench builds two copies of the view as it was before the
 //! migration (its rollback file holds that definition): `bench_before` calls copies of the rule
-//! functions without a SET clause, which the planner inlines, as before the migration;
+//! functions and of the default schedule without a SET clause, which the planner inlines, as
+//! before the migration;
 //! `bench_naive` calls the shipped functions, which set their `search_path`: the fix the
 //! migration did not take. Both schemas are dropped afterwards.
 
@@ -14,11 +15,12 @@ use crate::stack::psql::Psql;
 const ROLLBACK_SQL: &str =
     include_str!("../../../migrations/20261208100000_vantage_sync_search_path_rollback.sql");
 
-/// The rule functions the view called.
-const RULES: [&str; 3] = [
+/// The functions the view called: the rules and the default schedule.
+const RULES: [&str; 4] = [
     "vantage_sync_health_rank_of",
     "vantage_sync_alerts_of",
     "vantage_sync_health_name",
+    "vantage_sync_default_schedule",
 ];
 
 /// The full read of each variant, in the order [`build`] returns them in.

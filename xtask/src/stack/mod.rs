@@ -536,4 +536,20 @@ impl RunningStack {
             self.dir.display()
         );
     }
+
+    /// Prints how to report a job's runs to this stack with the `vantage-sync` command.
+    pub fn print_client_usage(&self) {
+        let env = self.dir.join("env");
+        println!();
+        println!("Report an ETL job's runs to this stack (docs/client.md):");
+        println!("  cargo install --path client      # the vantage-sync command");
+        println!(
+            "  set -a; . {}; set +a; export VANTAGE_SYNC_URL=$EDGE_URL VANTAGE_SYNC_TOKEN=$WRITER_TOKEN",
+            env.display()
+        );
+        println!(
+            r#"  vantage-sync run accounts -- sh -c 'echo "{{\"records_synced\":150}}" > "$VANTAGE_SYNC_REPORT"'"#
+        );
+        println!("  vantage-sync health");
+    }
 }

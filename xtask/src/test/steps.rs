@@ -95,6 +95,23 @@ pub fn stack_tests(running: &RunningStack) -> Command {
     cmd
 }
 
+/// The `vantage-sync` command's stack tests (`client/tests/wrapper.rs`, ignored without a
+/// stack) against `running`: `cargo test -p vantage-sync --test wrapper -- --ignored`.
+pub fn client_tests(running: &RunningStack) -> Command {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "vantage-sync",
+        "--test",
+        "wrapper",
+        "--",
+        "--ignored",
+    ])
+    .env("VANTAGE_STACK_ENV", running.dir.join("env"));
+    cmd
+}
+
 /// Prints every step's outcome and time; fails when any step failed.
 pub fn summarize(outcomes: &[Outcome]) -> Result<()> {
     println!("\nSummary");

@@ -17,7 +17,9 @@ use crate::process::{cargo, run};
 use crate::schema;
 use crate::stack::{PgMajor, RunningStack, Stack, dev_stack_dir, test_stack_dir};
 use crate::test::secrets::{describe_findings, scan_for_secrets, stack_secrets};
-use crate::test::steps::{Outcome, ignored_tests, on_fresh_stack, stack_tests, summarize, timed};
+use crate::test::steps::{
+    Outcome, client_tests, ignored_tests, on_fresh_stack, stack_tests, summarize, timed,
+};
 use crate::test::{db_diff_refusals, reliability, rollback_round_trip};
 use crate::tools::{self, CHROMEDRIVER, DENO, PG_PROVE, WASM_BINDGEN};
 
@@ -30,7 +32,8 @@ pub enum Suite {
     Unit,
     /// pgTAP tests of the migrations on the test stack.
     Db,
-    /// HTTP tests through real PostgREST on the test stack, per role.
+    /// HTTP tests through real PostgREST on the test stack, per role, and the `vantage-sync`
+    /// command's tests against it.
     Http,
     /// The shared conformance and role checks (`../shared/checks`), when present.
     Checks,
@@ -201,6 +204,12 @@ fn run_stack_suites(
                         .env("VANTAGE_SUPABASE_BUNDLE", bundle)
                         .env("VANTAGE_DENO", tools::path(&DENO)?))
                 },
+            ));
+        }
+        if suites.contains(&Suite::Http) {
+            outcomes.push(timed(
+                &format!("the vantage-sync command on the stack (client/tests) ({on})"),
+                || run(&mut client_tests(&running)),
             ));
         }
         if keep_stack {
