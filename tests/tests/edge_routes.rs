@@ -860,6 +860,23 @@ fn complete_without_counts_records_that_none_were_reported() -> Result<()> {
     )
 }
 
+/// Sends each `(route, body, status, named)` as the writer: each answer is `status` with
+/// `invalid_request`, and its message names `named` (the field or value at fault).
+fn expect_invalid_requests(edge: &Edge, cases: &[(&str, Value, u16, &str)]) -> Result<()> {
+    for (route, body, status, names) in cases {
+        let answer = edge.post_as_writer(route, body)?;
+        expect(&answer, *status, "invalid_request")?;
+        check(
+            answer.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(names),
+            || format!("{route} {body}: {answer} does not name {names}"),
+        )?;
+    }
+    Ok(())
+}
+
 #[test]
 fn bad_progress_bodies_are_400_and_change_nothing() -> Result<()> {
     let (_, edge, db) = setup()?;
@@ -884,17 +901,7 @@ fn bad_progress_bodies_are_400_and_change_nothing() -> Result<()> {
             "unknown field \"records_created\"",
         ),
     ];
-    for (route, body, status, names) in cases {
-        let answer = edge.post_as_writer(route, &body)?;
-        expect(&answer, status, "invalid_request")?;
-        check(
-            answer.json()["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(names),
-            || format!("{route} {body}: {answer} does not name {names}"),
-        )?;
-    }
+    expect_invalid_requests(&edge, &cases)?;
     check(db.state(&resource)?.is_none(), || "a bad body wrote".into())
 }
 
@@ -965,17 +972,7 @@ fn bad_bodies_are_400_or_422_and_change_nothing() -> Result<()> {
             "errors[0].code",
         ),
     ];
-    for (route, body, status, names) in cases {
-        let answer = edge.post_as_writer(route, &body)?;
-        expect(&answer, status, "invalid_request")?;
-        check(
-            answer.json()["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(names),
-            || format!("{route} {body}: {answer} does not name {names}"),
-        )?;
-    }
+    expect_invalid_requests(&edge, &cases)?;
     let answer = edge.post(
         "abort",
         Some(&bearer(&edge.sign_es256(&user_claims(
