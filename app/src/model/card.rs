@@ -223,14 +223,18 @@ impl Card {
                     None => "Running".to_owned(),
                 };
                 if let Some(n) = self.records_so_far {
-                    let unit = if n == 1 { "record" } else { "records" };
-                    line.push_str(&format!(" \u{b7} {} {unit} so far", grouped(n)));
+                    line.push_str(" \u{b7} ");
+                    line.push_str(&grouped(n));
+                    line.push_str(if n == 1 {
+                        " record so far"
+                    } else {
+                        " records so far"
+                    });
                 }
                 if let Some(heard) = f.last_heartbeat_at {
-                    line.push_str(&format!(
-                        " \u{b7} heard from {} ago",
-                        short_span(now.since(heard))
-                    ));
+                    line.push_str(" \u{b7} heard from ");
+                    line.push_str(&short_span(now.since(heard)));
+                    line.push_str(" ago");
                 }
                 line
             }
