@@ -84,6 +84,7 @@ SELECT is((SELECT sync_watermark FROM vantage_sync_state WHERE resource = 'probe
 
 -- the backfill -----------------------------------------------------------------------------------
 -- Back to before the migration (the later ones depend on the column), rows of every kind, forward.
+\ir ../../migrations/20261208100000_vantage_sync_search_path_rollback.sql
 \ir ../../migrations/20261208090000_vantage_sync_progress_rollback.sql
 \ir ../../migrations/20261202100200_vantage_sync_webhook_events_rollback.sql
 \ir ../../migrations/20261202100100_vantage_sync_late_rollback.sql
@@ -103,6 +104,7 @@ SELECT start_vantage_sync('investors'), fail_vantage_sync('investors', '[{"code"
 \ir ../../migrations/20261202100100_vantage_sync_late.sql
 \ir ../../migrations/20261202100200_vantage_sync_webhook_events.sql
 \ir ../../migrations/20261208090000_vantage_sync_progress.sql
+\ir ../../migrations/20261208100000_vantage_sync_search_path.sql
 
 SELECT is((SELECT sync_watermark FROM vantage_sync_state WHERE resource = 'funds'),
   (SELECT started_at FROM vantage_sync_state WHERE resource = 'funds'),

@@ -3,11 +3,13 @@
 -- 1 yellow / 2 red beside its name, seconds since the last success, the last duration in
 -- seconds, consecutive failures, running seconds (0 when nothing runs) and sync_watermark as
 -- Unix seconds; NULL where there is nothing to say (never succeeded, no finished run). Plain SQL,
--- STABLE, invoker, no SET clause (inlinable); EXECUTE for service_role only.
+-- STABLE, invoker, search_path set (20261208100000); EXECUTE for service_role only. The same
+-- rows as the view vantage_sync_metrics_by_resource, which the edge pages through: SELECT for
+-- service_role only.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;
 SET LOCAL search_path = public, extensions;
-SELECT plan(11);
+SELECT plan(13);
 
 SELECT has_function('public', 'vantage_sync_metrics', ARRAY[]::text[], 'vantage_sync_metrics() exists');
 SELECT results_eq(
@@ -15,13 +17,21 @@ SELECT results_eq(
            l.lanname::text COLLATE "default"
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
      WHERE p.oid = 'public.vantage_sync_metrics()'::regprocedure$$,
-  $$VALUES ('s'::text, false, true, 'sql'::text)$$,
-  'plain SQL, STABLE, SECURITY INVOKER, no SET clause: the planner inlines it');
+  $$VALUES ('s'::text, false, false, 'sql'::text)$$,
+  'plain SQL, STABLE, SECURITY INVOKER, with a SET clause (search_path, lint 0011; 20261208100000)');
 SELECT ok(has_function_privilege('service_role', 'public.vantage_sync_metrics()', 'EXECUTE'),
   'service_role may execute it (the edge)');
 SELECT ok(NOT has_function_privilege('anon', 'public.vantage_sync_metrics()', 'EXECUTE')
       AND NOT has_function_privilege('authenticated', 'public.vantage_sync_metrics()', 'EXECUTE'),
   'anon and authenticated may not');
+SELECT ok(has_table_privilege('service_role', 'public.vantage_sync_metrics_by_resource', 'SELECT')
+      AND NOT has_table_privilege('anon', 'public.vantage_sync_metrics_by_resource', 'SELECT')
+      AND NOT has_table_privilege('authenticated', 'public.vantage_sync_metrics_by_resource', 'SELECT'),
+  'the metrics view: service_role may read it, anon and authenticated may not');
+SELECT set_eq(
+  $$SELECT * FROM public.vantage_sync_metrics()$$,
+  $$SELECT * FROM public.vantage_sync_metrics_by_resource$$,
+  'the function answers the rows of the view');
 SELECT is(
   (SELECT count(*)::int FROM pg_proc p, aclexplode(p.proacl) a
     WHERE p.oid = 'public.vantage_sync_metrics()'::regprocedure AND a.grantee = 0),
