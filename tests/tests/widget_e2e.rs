@@ -254,6 +254,14 @@ fn seven_cards_in_order(browser: &Browser) -> Result<()> {
         line == "Last synced 2 hours ago (150 records in 3.2s)",
         || format!("accounts says {line:?}"),
     )?;
+    // A job that sends heartbeats: what they said (the seconds move with the page's clock).
+    let cashflows = card_text(browser, "cashflows", ".vss-line")?;
+    check(
+        cashflows
+            .starts_with("Running for 4 minutes \u{b7} 3,200 records so far \u{b7} heard from ")
+            && cashflows.ends_with(" ago"),
+        || format!("cashflows says {cashflows:?}"),
+    )?;
     let funds = card_text(browser, "funds", ".vss-line")?;
     check(funds == "Failed 5 minutes ago \u{b7} 2 errors", || {
         format!("funds says {funds:?}")
