@@ -62,10 +62,10 @@ fn failed_with(resource: &str, errors: Vec<SyncError>) -> Card {
 }
 
 fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no {selector} in {}", root.inner_html()))
+    let Some(element) = root.query_selector(selector).ok().flatten() else {
+        panic!("no {selector} in {}", root.inner_html())
+    };
+    element
 }
 
 fn text(root: &Element, selector: &str) -> String {

@@ -33,9 +33,10 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 }
 
 fn text(value: &JsValue, key: &str) -> String {
-    get(value, key)
-        .as_string()
-        .unwrap_or_else(|| panic!("{key} is text"))
+    let Some(text) = get(value, key).as_string() else {
+        panic!("{key} is text")
+    };
+    text
 }
 
 fn cases(table: &JsValue) -> Vec<JsValue> {

@@ -933,6 +933,10 @@ fn gateway_refusal_problem(
 
 #[test]
 #[ignore = "attacks the stack through its gateway: run by `cargo xtask test reliability`"]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn nobody_gets_through_the_gateway() -> Result<()> {
     let _alone = ONE_MATRIX_AT_A_TIME
         .lock()

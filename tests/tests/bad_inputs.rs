@@ -183,6 +183,10 @@ fn shape_cases() -> Vec<Case> {
     ]
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of cases and the loop that checks them, read top to bottom"
+)]
 fn type_cases() -> Vec<Case> {
     vec![
         json_case(

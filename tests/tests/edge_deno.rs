@@ -110,6 +110,10 @@ struct DenoFunction {
 impl DenoFunction {
     /// Starts `index.ts` of `bundle` on a free loopback port with the stack's configuration,
     /// under Supabase's variable names, and the SHA-256 of `writer_token`.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+    )]
     fn start(bundle: &Path, stack: &Stack, writer_token: &str) -> Result<Self> {
         let function_dir = bundle.join(FUNCTION_DIR);
         let jwks = std::fs::read_to_string(stack.jwks_file()).map_err(|source| Error::Io {
@@ -307,6 +311,10 @@ fn health_pages(edge: &Edge, answers: &mut Vec<EdgeResponse>) -> Result<()> {
 }
 
 /// GET health, start -> complete, start -> fail; each checked in SQL.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn health_and_flows(edge: &Edge, db: &Db, answers: &mut Vec<EdgeResponse>) -> Result<()> {
     let writer = edge.writer_auth();
 

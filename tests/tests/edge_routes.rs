@@ -634,6 +634,10 @@ fn micros(db: &Db, at: &Value) -> Result<i64> {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn progress_stores_the_heartbeat_on_the_run_and_answers_it() -> Result<()> {
     let (_, edge, db) = setup()?;
     let resource = flow_resource("e_progress");

@@ -102,6 +102,10 @@ fn insert_schedule(db: &Db, resource: &str, effective: Thresholds, s: Thresholds
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of cases and the loop that checks them, read top to bottom"
+)]
 fn the_view_agrees_with_every_case_of_the_truth_table() {
     let table = table();
     let db = Db::connect(&Stack::load().expect("stack")).expect("db");

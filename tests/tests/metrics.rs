@@ -238,6 +238,10 @@ fn promtool_accepts_the_body_and_it_holds_what_the_database_holds() -> Result<()
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn a_prometheus_server_scrapes_it_and_answers_what_the_database_holds() -> Result<()> {
     let (_stack, edge, _server, db) = setup()?;
     let resources = scene(&edge, &db, "metrics_server")?;

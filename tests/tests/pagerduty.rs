@@ -360,6 +360,10 @@ fn a_resolve_waits_for_its_retried_trigger() -> Result<()> {
 /// `select=secret` and `select=*` are refused for the service role, the other columns read; a
 /// bad key is refused with a sentence that names the problem, not the key.
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn the_routing_key_is_written_never_read_and_a_bad_one_is_refused() -> Result<()> {
     let stack = Stack::load()?;
     let rest = Rest::new(&stack)?;

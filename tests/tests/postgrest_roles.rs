@@ -60,8 +60,10 @@ impl Ctx {
     }
 
     fn state(&self, resource: &str) -> Result<SyncState> {
-        let state = self.db.state(resource)?;
-        Ok(state.unwrap_or_else(|| panic!("no row for {resource} in the database")))
+        let Some(state) = self.db.state(resource)? else {
+            panic!("no row for {resource} in the database")
+        };
+        Ok(state)
     }
 }
 

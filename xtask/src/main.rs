@@ -275,6 +275,52 @@ fn fresh_tools_dir() -> PathBuf {
     std::env::temp_dir().join(format!("vantage-fresh-tools-{}", std::process::id()))
 }
 
+/// `cargo xtask up`: the dev stack and the widget served against it, with how to use them.
+fn up(pg: stack::PgMajor) -> Result<()> {
+    let stack = Stack::at(dev_stack_dir()).on(pg);
+    let started = stack.up().and_then(|mut running| {
+        let site = build::widget::build_release_to(&running.dir.join("widget"))?;
+        let app_url = running.serve_widget(&site)?;
+        Ok((running, app_url))
+    });
+    match started {
+        Ok((running, app_url)) => {
+            running.print_summary();
+            println!("  widget      {app_url}");
+            println!("  stop it     cargo xtask down");
+            running.print_client_usage();
+            Ok(())
+        }
+        Err(e) => {
+            // Stop whatever did start, so a retry begins clean.
+            stack.down()?;
+            Err(e)
+        }
+    }
+}
+
+/// `cargo xtask down [--test-stack]`.
+fn down(test_stack: bool) -> Result<()> {
+    let dirs = if test_stack {
+        vec![
+            test_stack_dir(stack::PgMajor::V15),
+            test_stack_dir(stack::PgMajor::V17),
+        ]
+    } else {
+        vec![dev_stack_dir()]
+    };
+    for dir in dirs {
+        let stopped = Stack::at(dir.clone()).down()?;
+        let verb = if stopped {
+            "Stopped the stack in"
+        } else {
+            "No stack running in"
+        };
+        println!("{verb} {}", dir.display());
+    }
+    Ok(())
+}
+
 fn run(command: Cmd) -> Result<()> {
     match command {
         Cmd::Install => {
@@ -284,48 +330,8 @@ fn run(command: Cmd) -> Result<()> {
             );
             Ok(())
         }
-        Cmd::Up { pg } => {
-            let stack = Stack::at(dev_stack_dir()).on(pg);
-            let started = stack.up().and_then(|mut running| {
-                let site = build::widget::build_release_to(&running.dir.join("widget"))?;
-                let app_url = running.serve_widget(&site)?;
-                Ok((running, app_url))
-            });
-            match started {
-                Ok((running, app_url)) => {
-                    running.print_summary();
-                    println!("  widget      {app_url}");
-                    println!("  stop it     cargo xtask down");
-                    running.print_client_usage();
-                    Ok(())
-                }
-                Err(e) => {
-                    // Stop whatever did start, so a retry begins clean.
-                    stack.down()?;
-                    Err(e)
-                }
-            }
-        }
-        Cmd::Down { test_stack } => {
-            let dirs = if test_stack {
-                vec![
-                    test_stack_dir(stack::PgMajor::V15),
-                    test_stack_dir(stack::PgMajor::V17),
-                ]
-            } else {
-                vec![dev_stack_dir()]
-            };
-            for dir in dirs {
-                let stopped = Stack::at(dir.clone()).down()?;
-                let verb = if stopped {
-                    "Stopped the stack in"
-                } else {
-                    "No stack running in"
-                };
-                println!("{verb} {}", dir.display());
-            }
-            Ok(())
-        }
+        Cmd::Up { pg } => up(pg),
+        Cmd::Down { test_stack } => down(test_stack),
         Cmd::Db {
             action: DbCmd::Rollback { to },
         } => roll_back(to),

@@ -68,14 +68,13 @@ mod tests {
     #[test]
     fn fills_the_minified_element_and_replaces_earlier_settings() {
         let page = "<head><script id=vantage-sync-config type=application/json></script><script>x</script>";
-        let once = with_settings(page, &json!({ "supabase-url": "http://a" }))
-            .unwrap_or_else(|| panic!("the element"));
+        let once =
+            with_settings(page, &json!({ "supabase-url": "http://a" })).expect("the element");
         assert_eq!(
             once,
             "<head><script id=vantage-sync-config type=application/json>{\"supabase-url\":\"http://a\"}</script><script>x</script>"
         );
-        let twice = with_settings(&once, &json!({ "refresh-seconds": 5 }))
-            .unwrap_or_else(|| panic!("the element"));
+        let twice = with_settings(&once, &json!({ "refresh-seconds": 5 })).expect("the element");
         assert!(
             twice.contains(">{\"refresh-seconds\":5}</script><script>x"),
             "{twice}"
@@ -85,13 +84,10 @@ mod tests {
     #[test]
     fn a_value_cannot_close_the_script_element() {
         let page = r#"<script type="application/json" id="vantage-sync-config"></script>"#;
-        let filled = with_settings(page, &json!({ "title": "</script><b>" }))
-            .unwrap_or_else(|| panic!("the element"));
+        let filled = with_settings(page, &json!({ "title": "</script><b>" })).expect("the element");
         assert_eq!(filled.matches("</script>").count(), 1, "{filled}");
-        let start = filled.find('>').unwrap_or_else(|| panic!("a start tag")) + 1;
-        let end = filled
-            .rfind("</script>")
-            .unwrap_or_else(|| panic!("an end tag"));
+        let start = filled.find('>').expect("a start tag") + 1;
+        let end = filled.rfind("</script>").expect("an end tag");
         let back: Value =
             serde_json::from_str(&filled[start..end]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back["title"], "</script><b>");

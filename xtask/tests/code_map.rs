@@ -48,9 +48,9 @@ fn read(path: &Path) -> String {
 /// The crate folders: the root `Cargo.toml`'s `members`, plus `fuzz` when it exists.
 fn crates(root: &Path) -> Vec<String> {
     let manifest = read(&root.join("Cargo.toml"));
-    let start = manifest
-        .find("members")
-        .unwrap_or_else(|| panic!("no `members` in the root Cargo.toml"));
+    let Some(start) = manifest.find("members") else {
+        panic!("no `members` in the root Cargo.toml")
+    };
     let list = &manifest[start..];
     let list = &list[..list.find(']').unwrap_or(list.len())];
     let mut crates: Vec<String> = list

@@ -503,7 +503,7 @@ mod tests {
     use super::*;
 
     fn now() -> Timestamp {
-        Timestamp::parse("2025-11-05T12:00:00Z").unwrap_or_else(|| panic!("now parses"))
+        Timestamp::parse("2025-11-05T12:00:00Z").expect("now parses")
     }
 
     fn card(status: Status) -> Card {

@@ -157,7 +157,7 @@ mod tests {
     use super::*;
 
     fn now() -> Timestamp {
-        Timestamp::parse("2026-12-07T12:00:00Z").unwrap_or_else(|| panic!("a valid time"))
+        Timestamp::parse("2026-12-07T12:00:00Z").expect("a valid time")
     }
 
     fn row(resource: &str, status: Status, updated: i64) -> SyncRow {

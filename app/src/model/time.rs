@@ -381,7 +381,10 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> Timestamp {
-        Timestamp::parse(text).unwrap_or_else(|| panic!("{text} parses"))
+        let Some(t) = Timestamp::parse(text) else {
+            panic!("{text} parses")
+        };
+        t
     }
 
     #[test]

@@ -158,19 +158,9 @@ impl Config {
                 var: VANTAGE_WRITER_TOKEN_SHA256,
                 hint: "the SHA-256 hex digest of each writer token, comma-separated (printf %s \"$TOKEN\" | sha256sum)",
             })
-            .and_then(|list| {
-                TokenHashes::from_hex_list(&list).map_err(|problem| ConfigError::Invalid {
-                    var: VANTAGE_WRITER_TOKEN_SHA256,
-                    problem,
-                })
-            })?;
+            .and_then(|list| token_hashes(VANTAGE_WRITER_TOKEN_SHA256, &list))?;
         let metrics_tokens = get(VANTAGE_METRICS_TOKEN_SHA256)
-            .map(|list| {
-                TokenHashes::from_hex_list(&list).map_err(|problem| ConfigError::Invalid {
-                    var: VANTAGE_METRICS_TOKEN_SHA256,
-                    problem,
-                })
-            })
+            .map(|list| token_hashes(VANTAGE_METRICS_TOKEN_SHA256, &list))
             .transpose()?;
         let jwks = match get(SUPABASE_JWKS) {
             Some(text) => JwksConfig::Static(KeySet::from_jwks_json(&text).map_err(|problem| {
@@ -188,31 +178,14 @@ impl Config {
             })?,
             None => CorsOrigins::default(),
         };
-        let upstream_timeout_ms = match get(VANTAGE_UPSTREAM_TIMEOUT_MS) {
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (1..=300_000).contains(ms))
-                .ok_or_else(|| ConfigError::Invalid {
-                    var: VANTAGE_UPSTREAM_TIMEOUT_MS,
-                    problem: "must be a whole number of milliseconds from 1 to 300000".into(),
-                })?,
-            None => DEFAULT_UPSTREAM_TIMEOUT_MS,
-        };
+        let upstream_timeout_ms = get(VANTAGE_UPSTREAM_TIMEOUT_MS)
+            .map_or(Ok(DEFAULT_UPSTREAM_TIMEOUT_MS), |text| {
+                upstream_timeout(&text)
+            })?;
         let dashboard_url = get(VANTAGE_DASHBOARD_URL)
             .map(|url| http_url(VANTAGE_DASHBOARD_URL, &url))
             .transpose()?;
-        let webhooks_allow_private = match get(VANTAGE_WEBHOOKS_ALLOW_PRIVATE).as_deref() {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    var: VANTAGE_WEBHOOKS_ALLOW_PRIVATE,
-                    problem: "must be true or false".into(),
-                });
-            }
-        };
+        let webhooks_allow_private = allow_private(get(VANTAGE_WEBHOOKS_ALLOW_PRIVATE).as_deref())?;
         Ok(Self {
             supabase_url,
             rest_url,
@@ -300,6 +273,35 @@ fn http_url(var: &'static str, text: &str) -> Result<String, ConfigError> {
         return Err(invalid());
     }
     Ok(text.to_owned())
+}
+
+/// A comma-separated list of SHA-256 digests in `var`.
+fn token_hashes(var: &'static str, list: &str) -> Result<TokenHashes, ConfigError> {
+    TokenHashes::from_hex_list(list).map_err(|problem| ConfigError::Invalid { var, problem })
+}
+
+/// `VANTAGE_UPSTREAM_TIMEOUT_MS`: whole milliseconds from 1 to 300000.
+fn upstream_timeout(text: &str) -> Result<u64, ConfigError> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|ms| (1..=300_000).contains(ms))
+        .ok_or_else(|| ConfigError::Invalid {
+            var: VANTAGE_UPSTREAM_TIMEOUT_MS,
+            problem: "must be a whole number of milliseconds from 1 to 300000".into(),
+        })
+}
+
+/// `VANTAGE_WEBHOOKS_ALLOW_PRIVATE`: unset, `false`/`0` or `true`/`1`.
+fn allow_private(value: Option<&str>) -> Result<bool, ConfigError> {
+    match value {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            var: VANTAGE_WEBHOOKS_ALLOW_PRIVATE,
+            problem: "must be true or false".into(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -524,6 +524,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one table of cases and the loop that checks them, read top to bottom"
+    )]
     fn sqlstates_and_statuses_map_to_stable_codes() {
         let cases = [
             (

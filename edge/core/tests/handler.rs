@@ -461,6 +461,10 @@ fn health_reads_past_postgrest_row_cap_page_by_page() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario against the real stack, step by step: split, its order would be harder to follow"
+)]
 fn routing_errors_and_body_checks() {
     let edge = TestEdge::new(|_| reply_json(200, &json!("unused")));
     let writer = format!("Bearer {WRITER}");

@@ -252,6 +252,42 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
     };
     step.done();
 
+    print_view(
+        &[view_ms, floor_ms, page_ms, floor_page_ms, width_ms],
+        view.latency_ms,
+    );
+    print_widget_reads(card_ms, card_floor_ms, first_screen_ms, changes_ms);
+    print_search_path(before_ms, naive_ms, view_ms);
+    println!(
+        "  last 20 runs of one resource:                    {:>7.3} ms avg",
+        history.latency_ms
+    );
+    print_plans(psql)
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of the view's reads and their floors.
+fn print_plans(psql: &Psql) -> Result<()> {
+    for sql in [
+        VIEW_SQL,
+        FLOOR_SQL,
+        VIEW_PAGE_SQL,
+        FLOOR_PAGE_SQL,
+        CARD_READ_SQL,
+        CARD_FLOOR_SQL,
+    ] {
+        let plan = psql.sql(&format!("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"))?;
+        println!("\n  EXPLAIN (ANALYZE, BUFFERS) {sql}:");
+        for line in plan.lines() {
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}
+
+/// The view's full read and first page against their floors, and the width's own cost:
+/// `[view, floor, page, floor's page, width]` in ms; `round_trip_ms` from pgbench.
+fn print_view(times: &[f64; 5], round_trip_ms: f64) {
+    let [view_ms, floor_ms, page_ms, floor_page_ms, width_ms] = *times;
     println!(
         "\n  health view, 10,000 resources, 1,000,000 runs (medians of 21 interleaved EXPLAIN ANALYZE; goal ≤ 1.5x the floor):"
     );
@@ -270,31 +306,7 @@ fn bench_health_view(psql: &Psql, seconds: u32) -> Result<()> {
         "      (the cost of the width alone, before any join or rule) {width_ms:>7.2} ms  ({:.2}x the floor)",
         width_ms / floor_ms
     );
-    println!(
-        "    round trip incl. sending 10,000 rows (pgbench avg) {:>7.2} ms",
-        view.latency_ms
-    );
-    print_widget_reads(card_ms, card_floor_ms, first_screen_ms, changes_ms);
-    print_search_path(before_ms, naive_ms, view_ms);
-    println!(
-        "  last 20 runs of one resource:                    {:>7.3} ms avg",
-        history.latency_ms
-    );
-    for sql in [
-        VIEW_SQL,
-        FLOOR_SQL,
-        VIEW_PAGE_SQL,
-        FLOOR_PAGE_SQL,
-        CARD_READ_SQL,
-        CARD_FLOOR_SQL,
-    ] {
-        let plan = psql.sql(&format!("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"))?;
-        println!("\n  EXPLAIN (ANALYZE, BUFFERS) {sql}:");
-        for line in plan.lines() {
-            println!("    {line}");
-        }
-    }
-    Ok(())
+    println!("    round trip incl. sending 10,000 rows (pgbench avg) {round_trip_ms:>7.2} ms");
 }
 
 /// The view before and after migration `20261208100000` (issue 26), full reads.

@@ -67,6 +67,37 @@ struct Target {
     token_key: &'static str,
 }
 
+/// What is measured: PostgREST's RPCs directly, the native edge, the wasm bundle under Deno and
+/// the TypeScript peer under Deno.
+fn targets(rest_url: String, native_url: &str, wasm_url: &str, peer_url: &str) -> [Target; 4] {
+    [
+        Target {
+            label: "PostgREST RPCs, direct",
+            dialect: "postgrest",
+            url: rest_url,
+            token_key: "SERVICE_ROLE_KEY",
+        },
+        Target {
+            label: "native edge (axum)",
+            dialect: "edge",
+            url: native_url.to_owned(),
+            token_key: "WRITER_TOKEN",
+        },
+        Target {
+            label: "Deno: Rust/wasm bundle",
+            dialect: "edge",
+            url: wasm_url.to_owned(),
+            token_key: "WRITER_TOKEN",
+        },
+        Target {
+            label: "Deno: TypeScript + supabase-js",
+            dialect: "edge",
+            url: peer_url.to_owned(),
+            token_key: "WRITER_TOKEN",
+        },
+    ]
+}
+
 /// Runs the benchmark on `stack` (the bench stack, already up) for `seconds` per target.
 pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
     let setting = |key: &str| stack.env.require(key).map(str::to_owned);
@@ -87,33 +118,12 @@ pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
     let peer = DenoFunction::start(&peer_script, setting, stack.dir.join("bench-deno-peer.log"))?;
     step.done();
 
-    let rest_url = setting("POSTGREST_URL")?;
-    let targets = [
-        Target {
-            label: "PostgREST RPCs, direct",
-            dialect: "postgrest",
-            url: rest_url,
-            token_key: "SERVICE_ROLE_KEY",
-        },
-        Target {
-            label: "native edge (axum)",
-            dialect: "edge",
-            url: native.url.clone(),
-            token_key: "WRITER_TOKEN",
-        },
-        Target {
-            label: "Deno: Rust/wasm bundle",
-            dialect: "edge",
-            url: wasm.base_url.clone(),
-            token_key: "WRITER_TOKEN",
-        },
-        Target {
-            label: "Deno: TypeScript + supabase-js",
-            dialect: "edge",
-            url: peer.base_url.clone(),
-            token_key: "WRITER_TOKEN",
-        },
-    ];
+    let targets = targets(
+        setting("POSTGREST_URL")?,
+        &native.url,
+        &wasm.base_url,
+        &peer.base_url,
+    );
     // Rounds, each in a different order, and the median of each target's rounds: on a small
     // machine every process shares the same cores, so one run alone says little.
     let mut throughput: Vec<Vec<LoadReport>> = targets.iter().map(|_| Vec::new()).collect();

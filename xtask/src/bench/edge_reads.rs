@@ -33,14 +33,12 @@ pub struct ReadTimes {
     pub metrics_bytes: usize,
 }
 
-/// Makes sure the stack holds the [`RESOURCES`] rows of this benchmark (in every state: a
-/// third succeeded, a third failed, the rest running or never run), then times both routes of
-/// the edge at `edge_url` with `token`.
-pub fn bench_reads(stack: &RunningStack, edge_url: &str, token: &str) -> Result<ReadTimes> {
+/// Inserts the [`RESOURCES`] rows (fixed names: a second run finds them and adds nothing);
+/// returns how many rows the health view has.
+fn insert_resources(stack: &RunningStack) -> Result<usize> {
     let step = Step::start(format!(
         "{RESOURCES} resources for the health and metrics reads"
     ));
-    // Fixed names: a second run of the benchmark finds them and adds nothing.
     stack.psql.sql(&format!(
         "INSERT INTO public.vantage_sync_state
                 (resource, last_sync_status, last_sync_time, started_at, completed_at,
@@ -62,6 +60,14 @@ pub fn bench_reads(stack: &RunningStack, edge_url: &str, token: &str) -> Result<
         .parse()
         .map_err(|_| XtaskError::Check("counting the health view's rows".into()))?;
     step.done();
+    Ok(rows)
+}
+
+/// Makes sure the stack holds the [`RESOURCES`] rows of this benchmark (in every state: a
+/// third succeeded, a third failed, the rest running or never run), then times both routes of
+/// the edge at `edge_url` with `token`.
+pub fn bench_reads(stack: &RunningStack, edge_url: &str, token: &str) -> Result<ReadTimes> {
+    let rows = insert_resources(stack)?;
 
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(60)))

@@ -176,22 +176,7 @@ http {{
   proxy_set_header X-Forwarded-For $remote_addr;
   proxy_set_header X-Forwarded-Proto $scheme;
   proxy_redirect off;
-  # Compression when the client asks, as Supabase's gateway does (see the module's comment).
-  # Where a client accepts both, brotli's filter runs first and gzip's then leaves the answer
-  # alone. `gzip_proxied any`: a request that came through a proxy (`Via`) is compressed too.
-  # gzip level 6 and brotli quality 3 are Envoy's defaults. nginx compresses answers of status
-  # 200, 403 and 404 only (Envoy: any status), so PostgREST's 206 pages go as they are.
-  gzip on;
-  gzip_vary on;
-  gzip_proxied any;
-  gzip_comp_level 6;
-  gzip_min_length {min};
-  gzip_types {types};
-  brotli on;
-  brotli_comp_level 3;
-  brotli_min_length {min};
-  brotli_types {types};
-  init_by_lua_block {{
+{compression}  init_by_lua_block {{
 {lua}
   }}
   upstream postgrest {{ server 127.0.0.1:{rest_port}; keepalive 32; }}
@@ -223,10 +208,31 @@ http {{
         edge_port = config.edge_port,
         port = config.port,
         jwks = nginx_string(config.public_jwks),
-        min = COMPRESS_MIN_BYTES,
-        types = COMPRESSED_TYPES,
+        compression = compression(),
     );
     conf
+}
+
+/// The `http` block's compression directives: as Supabase's gateway compresses (see the
+/// module's comment).
+fn compression() -> String {
+    format!(
+        r"  # Where a client accepts both, brotli's filter runs first and gzip's then leaves the answer
+  # alone. `gzip_proxied any`: a request that came through a proxy (`Via`) is compressed too.
+  # gzip level 6 and brotli quality 3 are Envoy's defaults. nginx compresses answers of status
+  # 200, 403 and 404 only (Envoy: any status), so PostgREST's 206 pages go as they are.
+  gzip on;
+  gzip_vary on;
+  gzip_proxied any;
+  gzip_comp_level 6;
+  gzip_min_length {COMPRESS_MIN_BYTES};
+  gzip_types {COMPRESSED_TYPES};
+  brotli on;
+  brotli_comp_level 3;
+  brotli_min_length {COMPRESS_MIN_BYTES};
+  brotli_types {COMPRESSED_TYPES};
+"
+    )
 }
 
 /// The API key check, run before a request reaches PostgREST.
