@@ -14,8 +14,8 @@ use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, Pager, S
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Card, Filter, HealthChange, MINUTE, SECOND, Timestamp, ago, health_changes, retry_delay,
-    retry_text,
+    Cadence, Card, Countdown, ErrorLine, Filter, HealthChange, MINUTE, ReadEnd, SECOND, Timestamp,
+    after_read, ago, health_changes, retry_text,
 };
 use crate::reader::{Reader, Shown};
 use crate::session::{Session, is_sync_admin};
@@ -76,103 +76,29 @@ struct Feed {
 }
 
 impl Feed {
-    /// Starts the clock and the reads: one now, then one `refresh_seconds` after each success,
-    /// or after 1 s, 2 s, 4 s … 30 s after failures in a row. While the page is hidden a due
-    /// read waits until it is visible again. An expired session tells the host once, and the
-    /// reads go on at the usual pace, so a fresh token from `getAccessToken` ends it.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "the read loop in one place until it becomes a pure plan in model/ (issue 27, item 3)"
-    )]
+    /// Starts the clock and the reads: one now, then as [`after_read`] plans after each (every
+    /// `refresh_seconds` after a success, 1 s, 2 s, 4 s … 30 s after failures in a row). While the
+    /// page is hidden a due read waits until it is visible again.
     fn start(config: Config, session: Session, host: Option<web_sys::EventTarget>) -> Self {
         let every = i64::from(config.refresh_seconds) * SECOND;
-        let config = Arc::new(config);
-        let host = StoredValue::new_local(host);
-        let client_now = ticking_clock();
-        let shown = RwSignal::new(None::<Shown>);
-        // Taken out for a read and put back after it (one read at a time).
-        let reader = StoredValue::new(Some(Reader::new(&config)));
-        let error = RwSignal::new(None::<ApiError>);
-        let loading = RwSignal::new(false);
-        let retry_at = RwSignal::new(None::<Timestamp>);
-        let announcement = RwSignal::new(String::new());
-        let admin = RwSignal::new(false);
-        let failures = StoredValue::new(0_u32);
-        // The timer's callback is the automatic read, which itself schedules the timer: the
-        // slot breaks the cycle.
-        let automatic = StoredValue::new(None::<Callback<()>>);
-        let schedule = scheduler(automatic);
-        // A read asked for while one is under way (a new token, a click) follows it: the
-        // answer under way may be from the old token.
-        let again = StoredValue::new(false);
-        let refresh = Callback::new(move |()| {
-            if loading.get_untracked() {
-                again.set_value(true);
-                return;
-            }
-            loading.set(true);
-            let config = Arc::clone(&config);
-            spawn_local(async move {
-                let token = session.token().await;
-                // Unmounted while the host's getAccessToken answered: no request may leave
-                // after unmount() has returned.
-                if loading.is_disposed() {
-                    return;
-                }
-                admin.set(token.as_deref().is_some_and(is_sync_admin));
-                let Some(mut current) = reader.try_update_value(Option::take).flatten() else {
-                    return;
-                };
-                let result = current
-                    .read(&config, token.as_deref(), |step| {
-                        show(step, shown, announcement, host);
-                    })
-                    .await;
-                // Unmounted while reading: the widget's state is gone, and so is the need.
-                if loading.is_disposed() {
-                    return;
-                }
-                reader.set_value(Some(current));
-                loading.set(false);
-                let follow_up = again.get_value();
-                again.set_value(false);
-                // An expiry may be the old token's: the read that follows says.
-                if follow_up && result == Err(ApiError::SessionExpired) {
-                    schedule(0);
-                    return;
-                }
-                match result {
-                    Ok(()) => {
-                        failures.set_value(0);
-                        error.set(None);
-                        retry_at.set(None);
-                        schedule(every);
-                    }
-                    Err(ApiError::SessionExpired) => {
-                        retry_at.set(None);
-                        if error.get_untracked() != Some(ApiError::SessionExpired) {
-                            host.with_value(|host| host.as_ref().map(events::auth_required));
-                        }
-                        error.set(Some(ApiError::SessionExpired));
-                        // Reads go on: a host's getAccessToken may have a new session by then.
-                        schedule(every);
-                    }
-                    // Keep the last good data: the banner says how old it is.
-                    Err(e) => {
-                        let count = failures.get_value().saturating_add(1);
-                        failures.set_value(count);
-                        let delay = retry_delay(count);
-                        retry_at.set(Some(browser::now().plus(delay)));
-                        error.set(Some(e));
-                        schedule(delay);
-                    }
-                }
-                if follow_up {
-                    schedule(0);
-                }
-            });
-        });
-        pause_while_hidden(automatic, refresh);
+        let reads = ReadLoop {
+            shown: RwSignal::new(None),
+            error: RwSignal::new(None),
+            loading: RwSignal::new(false),
+            retry_at: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
+            admin: RwSignal::new(false),
+            host: StoredValue::new_local(host),
+            reader: StoredValue::new(Some(Reader::new(&config))),
+            config: StoredValue::new(Arc::new(config)),
+            session,
+            cadence: StoredValue::new(Cadence::default()),
+            again: StoredValue::new(false),
+            timer: Timer::new(),
+            every,
+        };
+        let refresh = Callback::new(move |()| reads.request());
+        pause_while_hidden(reads.timer, refresh);
         // A new token from the host: read at once (it may end an expired session).
         Effect::watch(
             move || session.changes().get(),
@@ -181,13 +107,13 @@ impl Feed {
         );
         refresh.run(());
         Self {
-            shown,
-            error,
-            loading,
-            client_now,
-            retry_at,
-            announcement,
-            admin,
+            shown: reads.shown,
+            error: reads.error,
+            loading: reads.loading,
+            client_now: ticking_clock(),
+            retry_at: reads.retry_at,
+            announcement: reads.announcement,
+            admin: reads.admin,
             refresh,
         }
     }
@@ -261,26 +187,133 @@ impl Feed {
     }
 }
 
-/// `schedule(delay)`: runs `automatic` once after `delay` microseconds, replacing the read
-/// scheduled before; nothing runs after the widget is unmounted.
-fn scheduler(automatic: StoredValue<Option<Callback<()>>>) -> impl Fn(i64) + Copy {
-    let timer = StoredValue::new(None::<TimeoutHandle>);
-    on_cleanup(move || {
-        if let Some(pending) = timer.get_value() {
-            pending.clear();
+/// The read loop: one read at a time, each followed by what [`after_read`] plans. Its parts
+/// outlive a read; the widget's views see the signals.
+#[derive(Clone, Copy)]
+struct ReadLoop {
+    shown: RwSignal<Option<Shown>>,
+    error: RwSignal<Option<ApiError>>,
+    loading: RwSignal<bool>,
+    retry_at: RwSignal<Option<Timestamp>>,
+    announcement: RwSignal<String>,
+    admin: RwSignal<bool>,
+    host: StoredValue<Option<web_sys::EventTarget>, LocalStorage>,
+    /// Taken out for a read and put back after it (one read at a time).
+    reader: StoredValue<Option<Reader>>,
+    config: StoredValue<Arc<Config>>,
+    session: Session,
+    cadence: StoredValue<Cadence>,
+    /// A read asked for while one is under way (a new token, a click) follows it: the answer
+    /// under way may be from the old token.
+    again: StoredValue<bool>,
+    timer: Timer,
+    every: i64,
+}
+
+impl ReadLoop {
+    /// A read, now or right after the one under way.
+    fn request(self) {
+        if self.loading.get_untracked() {
+            self.again.set_value(true);
+            return;
         }
-    });
-    move |delay: i64| {
-        if let Some(pending) = timer.get_value() {
-            pending.clear();
+        self.loading.set(true);
+        spawn_local(self.read());
+    }
+
+    /// Reads with the session's token, showing each step, then carries out the plan. Nothing
+    /// happens once the widget is unmounted: no request leaves after `unmount()` has returned.
+    async fn read(self) {
+        let token = self.session.token().await;
+        if self.loading.is_disposed() {
+            return;
+        }
+        self.admin.set(token.as_deref().is_some_and(is_sync_admin));
+        let Some(mut reader) = self.reader.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        let config = self.config.get_value();
+        let result = reader
+            .read(&config, token.as_deref(), |step| {
+                show(step, self.shown, self.announcement, self.host);
+            })
+            .await;
+        if self.loading.is_disposed() {
+            return;
+        }
+        self.reader.set_value(Some(reader));
+        self.loading.set(false);
+        let follow_up = self.again.get_value();
+        self.again.set_value(false);
+        self.carry_out(result, follow_up);
+    }
+
+    /// Does what [`after_read`] plans for `result`.
+    fn carry_out(self, result: Result<(), ApiError>, follow_up: bool) {
+        let end = match &result {
+            Ok(()) => ReadEnd::Read,
+            Err(ApiError::SessionExpired) => ReadEnd::SessionExpired,
+            Err(_) => ReadEnd::Failed,
+        };
+        let plan = after_read(end, self.cadence.get_value(), follow_up, self.every);
+        self.cadence.set_value(plan.cadence);
+        match plan.error {
+            ErrorLine::Keep => {}
+            ErrorLine::Clear => self.error.set(None),
+            // Keep the last good data: the banner says how old it is.
+            ErrorLine::ThisRead => self.error.set(result.err()),
+        }
+        match plan.countdown {
+            Countdown::Keep => {}
+            Countdown::Clear => self.retry_at.set(None),
+            Countdown::In(delay) => self.retry_at.set(Some(browser::now().plus(delay))),
+        }
+        if plan.tell_host_expired {
+            self.host
+                .with_value(|host| host.as_ref().map(events::auth_required));
+        }
+        self.timer.schedule(plan.next_read_in);
+    }
+}
+
+/// The next automatic read: one pending at a time, none after the widget is unmounted.
+#[derive(Clone, Copy)]
+struct Timer {
+    pending: StoredValue<Option<TimeoutHandle>>,
+    /// What the timer runs (the automatic read, set by [`pause_while_hidden`]): the read itself
+    /// schedules the timer, and the slot breaks that cycle.
+    automatic: StoredValue<Option<Callback<()>>>,
+}
+
+impl Timer {
+    fn new() -> Self {
+        let pending = StoredValue::new(None::<TimeoutHandle>);
+        on_cleanup(move || {
+            if let Some(handle) = pending.get_value() {
+                handle.clear();
+            }
+        });
+        Self {
+            pending,
+            automatic: StoredValue::new(None),
+        }
+    }
+
+    /// Runs the automatic read once after `delay` microseconds, replacing the one scheduled
+    /// before.
+    fn schedule(self, delay: i64) {
+        if let Some(handle) = self.pending.get_value() {
+            handle.clear();
         }
         let delay = Duration::from_micros(u64::try_from(delay).unwrap_or(0));
+        let automatic = self.automatic;
         let fire = move || {
             if let Some(read) = automatic.get_value() {
                 read.run(());
             }
         };
-        timer.set_value(set_timeout_with_handle(fire, delay).ok());
+        self.pending
+            .set_value(set_timeout_with_handle(fire, delay).ok());
     }
 }
 
@@ -294,11 +327,11 @@ fn ticking_clock() -> RwSignal<Timestamp> {
     now
 }
 
-/// Makes `automatic` (what the timer runs) read only while the page is visible: a read that
-/// falls due while it is hidden happens when it is shown again.
-fn pause_while_hidden(automatic: StoredValue<Option<Callback<()>>>, refresh: Callback<()>) {
+/// Makes the timer's read happen only while the page is visible: a read that falls due while it
+/// is hidden happens when it is shown again.
+fn pause_while_hidden(timer: Timer, refresh: Callback<()>) {
     let due_while_hidden = StoredValue::new(false);
-    automatic.set_value(Some(Callback::new(move |()| {
+    timer.automatic.set_value(Some(Callback::new(move |()| {
         if browser::page_is_hidden() {
             due_while_hidden.set_value(true);
         } else {

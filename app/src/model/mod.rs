@@ -6,6 +6,7 @@
 
 mod card;
 mod health;
+mod read_plan;
 mod refresh;
 mod row;
 mod run;
@@ -14,6 +15,7 @@ mod time;
 
 pub use card::{Card, Counts, Filter, Retry, State, sort_cards, updated_text};
 pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
+pub use read_plan::{Cadence, Countdown, ErrorLine, Plan, ReadEnd, after_read};
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};
 pub use run::RunSummary;
