@@ -177,8 +177,9 @@ fn the_decoded_rows_agree_with_every_case_of_the_truth_table() {
 
 #[wasm_bindgen_test]
 fn a_card_from_the_view_keeps_the_views_health_and_alerts() {
-    // The view is the one place the rules run when it exists: the card shows what it says,
-    // even if the browser's clock would judge otherwise.
+    // The rules exist in SQL (the view, the rule functions) and in Rust (model/health.rs), and
+    // the truth table keeps them equal. When a row carries the view's health, the card shows
+    // what the view says, even if the browser's clock would judge otherwise.
     let table = table();
     let case = &cases(&table)[0];
     let row = state_row(case, &get(&table, "defaults"));

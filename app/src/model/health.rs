@@ -1,8 +1,9 @@
-//! The health rules, for a database without the `vantage_sync_health` view.
-//!
-//! These are the SQL functions `vantage_sync_health_rank_of` and `vantage_sync_alerts_of` in
-//! Rust, rule for rule, and are tested against the same truth table
-//! (`tests/fixtures/health_cases.json`), so the widget and the view cannot disagree. As in SQL,
+//! The health rules in Rust. The rules exist three times, by design: in the health view, in
+//! the SQL functions `vantage_sync_health_rank_of` and `vantage_sync_alerts_of`, and here,
+//! where the widget computes each card's health at the answer's database clock (so a row ages
+//! past stale, stuck or late without being read again; a database without the view needs them
+//! too). One truth table (`tests/fixtures/health_cases.json`) checks all three, so they cannot
+//! drift apart unnoticed. As in SQL,
 //! a comparison with a missing time is false, and every comparison is strict: a run that has
 //! been going for exactly 30 minutes is not yet stuck. A run that reports progress is judged by
 //! its last heartbeat instead of its start (migration 20261208090000): stuck only when it has
