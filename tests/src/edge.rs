@@ -541,3 +541,11 @@ impl Drop for EdgeProcess {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// `Ok(())` when `answer` has `status` and the error code `code` (for a success, `code` is
+/// what `EdgeResponse::code` reads from its body), else a failed check saying what came.
+pub fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
+    check(answer.status == status && answer.code() == code, || {
+        format!("expected {status} {code:?}, got {answer}")
+    })
+}

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use vantage_sync_tests::edge::{Edge, EdgeResponse, FUNCTION_PATH, sha256_hex};
+use vantage_sync_tests::edge::{Edge, EdgeResponse, FUNCTION_PATH, expect, sha256_hex};
 use vantage_sync_tests::receiver::{Receiver as WebhookReceiver, subscribe, unsubscribe};
 use vantage_sync_tests::spec::{flow_resource, spec_errors};
-use vantage_sync_tests::{Db, Error, Result, Stack};
+use vantage_sync_tests::{Db, Error, Result, Stack, check};
 
 /// The origins the stack's native server allows (so both answer CORS alike).
 const CORS_ORIGINS: &str = "http://127.0.0.1:8080,http://localhost:8080";
@@ -30,16 +30,6 @@ const FUNCTION_DIR: &str = "functions/vantage-sync";
 
 fn fail(message: impl Into<String>) -> Error {
     Error::Edge(message.into())
-}
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition { Ok(()) } else { Err(fail(what())) }
-}
-
-fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
-    check(answer.status == status && answer.code() == code, || {
-        format!("expected {status} {code:?}, got {answer}")
-    })
 }
 
 /// Where the bundle and Deno come from: a test builds and installs nothing (that is a few

@@ -4,10 +4,10 @@
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use vantage_sync_tests::edge::{ALLOWED_ORIGIN, Edge, EdgeResponse, FUNCTION_PATH};
+use vantage_sync_tests::edge::{ALLOWED_ORIGIN, Edge, FUNCTION_PATH, expect};
 use vantage_sync_tests::spec::{flow_resource, spec_errors};
 use vantage_sync_tests::tokens::{legacy_token, unix_now};
-use vantage_sync_tests::{Db, Error, Result, Stack};
+use vantage_sync_tests::{Db, Error, Result, Stack, check};
 
 /// The demo admin's e-mail (the stack's `AUTHENTICATED_JWT`).
 const DEMO_ADMIN: &str = "admin@vantage.local";
@@ -17,20 +17,6 @@ fn setup() -> Result<(Stack, Edge, Db)> {
     let edge = Edge::load(&stack)?;
     let db = Db::connect(&stack)?;
     Ok((stack, edge, db))
-}
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Edge(what()))
-    }
-}
-
-fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
-    check(answer.status == status && answer.code() == code, || {
-        format!("expected {status} {code:?}, got {answer}")
-    })
 }
 
 /// Claims of a Supabase session token.

@@ -7,24 +7,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use vantage_sync_tests::edge::{
-    Edge, EdgeProcess, EdgeResponse, closed_port, server_env, stack_server_env,
+    Edge, EdgeProcess, closed_port, expect, server_env, stack_server_env,
 };
 use vantage_sync_tests::spec::flow_resource;
-use vantage_sync_tests::{Db, Error, Result, Stack};
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Edge(what()))
-    }
-}
-
-fn expect(answer: &EdgeResponse, status: u16, code: &str) -> Result<()> {
-    check(answer.status == status && answer.code() == code, || {
-        format!("expected {status} {code:?}, got {answer}")
-    })
-}
+use vantage_sync_tests::{Db, Error, Result, Stack, check};
 
 /// The stack edge's configuration, with `rest_url` and `service_key` swapped in.
 /// Every log line has the fields an operator needs and none of the secrets.

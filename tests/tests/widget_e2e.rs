@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use vantage_sync_tests::browser::{Browser, OwnPostgrest, ServedWidget, SettingsIn};
 use vantage_sync_tests::edge::{Edge, EdgeProcess, closed_port, gateway_server_env};
-use vantage_sync_tests::{Db, Error, Result, Stack, tokens};
+use vantage_sync_tests::{Db, Error, Result, Stack, check, tokens};
 
 /// The demo fixture: one resource in every state (shared with `cargo xtask demo`).
 const DEMO_DATA: &str = include_str!("../fixtures/demo_data.sql");
@@ -33,10 +33,6 @@ const ENTER: &str = "\u{E007}";
 
 fn fail(message: impl Into<String>) -> Error {
     Error::Edge(message.into())
-}
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition { Ok(()) } else { Err(fail(what())) }
 }
 
 fn screenshot_dir() -> PathBuf {

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::Receiver;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check};
 
 const PATIENCE: Duration = Duration::from_secs(5);
 
@@ -33,14 +33,6 @@ fn post(url: &str, proxy: Option<&str>) -> Result<reqwest::blocking::Response> {
             what: format!("POST {url}"),
             source,
         })
-}
-
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::Check(what()))
-    }
 }
 
 #[test]
