@@ -5,7 +5,9 @@
 //! the SQL view.
 
 mod card;
+mod card_text;
 mod health;
+mod listing;
 mod read_plan;
 mod refresh;
 mod row;
@@ -13,8 +15,10 @@ mod run;
 mod store;
 mod time;
 
-pub use card::{Card, Counts, Filter, Retry, State, sort_cards, updated_text};
+pub use card::{Card, Retry, State};
+pub use card_text::updated_text;
 pub use health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
+pub use listing::{Counts, Filter, sort_cards};
 pub use read_plan::{Cadence, Countdown, ErrorLine, Plan, ReadEnd, after_read};
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};

@@ -2,7 +2,7 @@
 //! a bar per run, as tall as its duration against the longest shown, coloured by status, with
 //! its values in words for hover, focus and screen readers.
 
-use super::card::records;
+use super::card_text::records;
 use super::health::Status;
 use super::time::{Timestamp, count, duration_text};
 

@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::card::{Card, Counts, sort_cards};
+use super::card::Card;
+use super::listing::{Counts, sort_cards};
 use super::row::SyncRow;
 use super::time::{MINUTE, Timestamp};
 
