@@ -14,7 +14,7 @@ use crate::health_query::{self, HealthQuery};
 use crate::log::Trace;
 use crate::metrics::{self, METRICS_VIEW, ResourceMetrics};
 use crate::openmetrics::{self, Format};
-use crate::postgrest::{Action, Postgrest, first_row, map_error};
+use crate::postgrest::{Action, Postgrest, Verb, first_row, map_error};
 use crate::request_counts::RequestCounts;
 use crate::upstream::Upstream;
 use crate::validation::{AbortBody, CompleteBody, FailBody, ProgressBody, RecordCounts, StartBody};
@@ -33,7 +33,7 @@ pub(crate) async fn start<U: Upstream>(
 ) -> Result<Value, EdgeError> {
     trace.resource = Some(body.resource.clone());
     let action = Action {
-        verb: "start",
+        verb: Verb::Start,
         resource: &body.resource,
         run_id: None,
     };
@@ -84,10 +84,10 @@ pub(crate) async fn complete<U: Upstream>(
     trace.resource = Some(body.resource.clone());
     let run_id = match body.run_id {
         Some(id) => Some(id),
-        None => running_run(pg, &body.resource, "complete", trace).await?,
+        None => running_run(pg, &body.resource, Verb::Complete, trace).await?,
     };
     let action = Action {
-        verb: "complete",
+        verb: Verb::Complete,
         resource: &body.resource,
         run_id: run_id.as_deref(),
     };
@@ -130,7 +130,7 @@ pub(crate) async fn progress<U: Upstream>(
 ) -> Result<Value, EdgeError> {
     trace.resource = Some(body.resource.clone());
     let action = Action {
-        verb: "report progress of",
+        verb: Verb::ReportProgress,
         resource: &body.resource,
         run_id: Some(&body.run_id),
     };
@@ -170,10 +170,10 @@ pub(crate) async fn fail<U: Upstream>(
     trace.resource = Some(body.resource.clone());
     let run_id = match body.run_id {
         Some(id) => Some(id),
-        None => running_run(pg, &body.resource, "fail", trace).await?,
+        None => running_run(pg, &body.resource, Verb::Fail, trace).await?,
     };
     let action = Action {
-        verb: "fail",
+        verb: Verb::Fail,
         resource: &body.resource,
         run_id: run_id.as_deref(),
     };
@@ -210,7 +210,7 @@ pub(crate) async fn abort<U: Upstream>(
 ) -> Result<Value, EdgeError> {
     trace.resource = Some(body.resource.clone());
     let action = Action {
-        verb: "abort",
+        verb: Verb::Abort,
         resource: &body.resource,
         run_id: body.run_id.as_deref(),
     };
@@ -284,7 +284,7 @@ pub(crate) async fn health<U: Upstream>(
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
     let action = Action {
-        verb: "read health",
+        verb: Verb::ReadHealth,
         resource: "",
         run_id: None,
     };
@@ -370,7 +370,7 @@ pub(crate) async fn metrics<U: Upstream>(
     trace: &mut Trace,
 ) -> Result<Response<Bytes>, EdgeError> {
     let action = Action {
-        verb: "read metrics",
+        verb: Verb::ReadMetrics,
         resource: "",
         run_id: None,
     };
@@ -402,7 +402,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
     let action = Action {
-        verb: "sweep",
+        verb: Verb::Sweep,
         resource: "",
         run_id: None,
     };
@@ -428,7 +428,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
 async fn running_run<U: Upstream>(
     pg: &Postgrest<'_, U>,
     resource: &str,
-    verb: &'static str,
+    verb: Verb,
     trace: &mut Trace,
 ) -> Result<Option<String>, EdgeError> {
     let action = Action {

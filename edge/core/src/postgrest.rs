@@ -54,11 +54,61 @@ pub enum CallError {
     Refused(PostgrestError),
 }
 
+/// What the edge was doing when PostgREST answered; its words complete the messages a caller
+/// reads ("cannot complete run …", "the database refused to read health …").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// `POST start`.
+    Start,
+    /// `POST complete`.
+    Complete,
+    /// `POST progress`.
+    ReportProgress,
+    /// `POST fail`.
+    Fail,
+    /// `POST abort`.
+    Abort,
+    /// `GET health`.
+    ReadHealth,
+    /// `GET metrics`.
+    ReadMetrics,
+    /// `POST sweep`.
+    Sweep,
+    /// Claiming due webhook deliveries.
+    DeliverWebhooks,
+    /// Recording a delivery's attempt.
+    RecordDelivery,
+}
+
+impl Verb {
+    /// The verb in words, as messages use it.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Complete => "complete",
+            Self::ReportProgress => "report progress of",
+            Self::Fail => "fail",
+            Self::Abort => "abort",
+            Self::ReadHealth => "read health",
+            Self::ReadMetrics => "read metrics",
+            Self::Sweep => "sweep",
+            Self::DeliverWebhooks => "deliver webhooks",
+            Self::RecordDelivery => "record a webhook delivery",
+        }
+    }
+}
+
+impl std::fmt::Display for Verb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
 /// What a call was doing, to word its errors.
 #[derive(Debug, Clone, Copy)]
 pub struct Action<'a> {
-    /// `start`, `complete`, `fail`, `report progress of`, `abort` or `read`.
-    pub verb: &'static str,
+    /// What the edge was doing.
+    pub verb: Verb,
     /// The resource concerned (empty for reads of every resource).
     pub resource: &'a str,
     /// The run named by the caller.
@@ -349,7 +399,7 @@ fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
     let current = text("current_run_id");
     let started_at = text("started_at").unwrap_or("an unknown time");
     let message = match (action.verb, action.run_id) {
-        ("start", _) => format!(
+        (Verb::Start, _) => format!(
             "\"{resource}\" already has a run in progress: run {}, started at {started_at}",
             current.unwrap_or("?")
         ),
@@ -393,7 +443,7 @@ mod tests {
         })
     }
 
-    fn action<'a>(verb: &'static str, run_id: Option<&'a str>) -> Action<'a> {
+    fn action(verb: Verb, run_id: Option<&str>) -> Action<'_> {
         Action {
             verb,
             resource: "accounts",
@@ -415,7 +465,7 @@ mod tests {
                 "resource \"accounts\" already has ...",
                 Some(run_detail("running")),
             ),
-            &action("start", None),
+            &action(Verb::Start, None),
         );
         assert_eq!(error.status().as_u16(), 409);
         let body = error.body();
@@ -435,7 +485,7 @@ mod tests {
         detail["completed_at"] = json!("2026-11-24T10:01:00+00:00");
         let error = map_error(
             refused(409, "PT409", "cannot complete run", Some(detail)),
-            &action("complete", Some(RUN)),
+            &action(Verb::Complete, Some(RUN)),
         );
         assert_eq!(
             error.to_string(),
@@ -445,7 +495,7 @@ mod tests {
         );
         let error = map_error(
             refused(409, "PT409", "x", Some(run_detail("running"))),
-            &action("fail", Some(OTHER)),
+            &action(Verb::Fail, Some(OTHER)),
         );
         assert_eq!(
             error.to_string(),
@@ -455,7 +505,7 @@ mod tests {
         );
         let error = map_error(
             refused(409, "PT409", "x", Some(run_detail("success"))),
-            &action("abort", None),
+            &action(Verb::Abort, None),
         );
         assert_eq!(
             error.to_string(),
@@ -469,7 +519,7 @@ mod tests {
             status: 400,
             ..PostgrestError::default()
         });
-        let error = map_error(bare, &action("fail", None));
+        let error = map_error(bare, &action(Verb::Fail, None));
         assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
             error.log_detail(),
@@ -483,7 +533,7 @@ mod tests {
                             "next_attempt_at":"2026-11-25T14:32:00+00:00","attempt":2,"max_attempts":5});
         let error = map_error(
             refused(409, "PT409", "may not start before", Some(detail)),
-            &action("start", None),
+            &action(Verb::Start, None),
         );
         assert_eq!(error.status(), StatusCode::CONFLICT);
         assert_eq!(
@@ -504,7 +554,7 @@ mod tests {
                             "dependency_last_sync_time":null,"last_sync_time":null});
         let error = map_error(
             refused(409, "PT409", "x", Some(detail)),
-            &action("start", None),
+            &action(Verb::Start, None),
         );
         assert_eq!(error.body()["error"]["dependency"]["resource"], "funds");
         assert!(
@@ -517,7 +567,7 @@ mod tests {
     fn a_conflict_without_details_is_still_a_conflict() {
         let error = map_error(
             refused(409, "PT409", "SELECT secret FROM x", None),
-            &action("start", None),
+            &action(Verb::Start, None),
         );
         assert_eq!(error.code(), "conflict");
         assert!(!error.to_string().contains("SELECT"), "{error}");
@@ -615,7 +665,7 @@ mod tests {
         ];
         for (error, code, status) in cases {
             let what = format!("{error:?}");
-            let mapped = map_error(error, &action("complete", None));
+            let mapped = map_error(error, &action(Verb::Complete, None));
             assert_eq!(
                 (mapped.code(), mapped.status().as_u16()),
                 (code, status),
@@ -630,7 +680,7 @@ mod tests {
         for code in ["23514", "42501", "XX000", "PGRST202"] {
             let mapped = map_error(
                 refused(400, code, sql, Some(json!({"hint":"x"}))),
-                &action("complete", None),
+                &action(Verb::Complete, None),
             );
             let body = mapped.body().to_string();
             assert!(
@@ -655,7 +705,7 @@ mod tests {
         /// Maps the 12.0.2 and the 14.x answer for `verb`; both must give `code` and
         /// `status`. Returns the 14.x mapping for further checks.
         fn same_error(
-            verb: &'static str,
+            verb: Verb,
             v12: CallError,
             v14: CallError,
             (code, status): (&str, u16),
@@ -678,7 +728,7 @@ mod tests {
         #[test]
         fn a_missing_view_is_42p01_on_12_and_pgrst205_on_14() {
             let mapped = same_error(
-                "read health",
+                Verb::ReadHealth,
                 answer(
                     404,
                     "42P01",
@@ -702,7 +752,7 @@ mod tests {
         #[test]
         fn a_missing_function_is_pgrst202_or_42883_before_14_2() {
             same_error(
-                "start",
+                Verb::Start,
                 answer(
                     404,
                     "42883",
@@ -724,7 +774,7 @@ mod tests {
                 ..PostgrestError::default()
             });
             let mapped = same_error(
-                "start",
+                Verb::Start,
                 bare,
                 answer(404, "PGRST125", "Invalid path specified in request URL"),
                 ("internal", 500),
@@ -740,7 +790,7 @@ mod tests {
         #[test]
         fn an_expired_service_key_is_pgrst301_on_12_and_pgrst303_on_14() {
             same_error(
-                "complete",
+                Verb::Complete,
                 answer(401, "PGRST301", "JWT expired"),
                 answer(401, "PGRST303", "JWT expired"),
                 ("internal", 500),
@@ -751,7 +801,7 @@ mod tests {
         fn a_key_whose_role_does_not_exist_is_400_on_12_and_401_on_14() {
             let message = "role \"service_rol\" does not exist";
             let mapped = same_error(
-                "complete",
+                Verb::Complete,
                 answer(400, "22023", message),
                 answer(401, "22023", message),
                 ("internal", 500),
@@ -763,7 +813,7 @@ mod tests {
             // Our own functions' 22023 is still the caller's 400, worded for them.
             let ours = map_error(
                 answer(400, "22023", "resource must be a non-empty name"),
-                &action("start", None),
+                &action(Verb::Start, None),
             );
             assert_eq!(ours.code(), "invalid_request");
             assert_eq!(ours.to_string(), "resource must be a non-empty name");
@@ -773,7 +823,7 @@ mod tests {
         fn a_cardinality_violation_is_400_on_12_and_500_since_12_0_3() {
             let message = "more than one row returned by a subquery used as an expression";
             same_error(
-                "complete",
+                Verb::Complete,
                 answer(400, "21000", message),
                 answer(500, "21000", message),
                 ("internal", 500),
@@ -784,7 +834,7 @@ mod tests {
         fn a_recursive_policy_is_400_on_12_and_500_since_12_0_3() {
             let message = "infinite recursion detected in policy for relation \"x\"";
             same_error(
-                "read health",
+                Verb::ReadHealth,
                 answer(400, "42P17", message),
                 answer(500, "42P17", message),
                 ("internal", 500),
@@ -794,7 +844,7 @@ mod tests {
         #[test]
         fn a_program_limit_is_413_on_12_and_500_since_12_2() {
             same_error(
-                "fail",
+                Verb::Fail,
                 answer(
                     413,
                     "54000",
@@ -812,7 +862,7 @@ mod tests {
         #[test]
         fn a_configuration_limit_is_503_on_12_and_500_since_12_2() {
             same_error(
-                "read health",
+                Verb::ReadHealth,
                 answer(503, "53400", "temporary file size exceeds temp_file_limit"),
                 answer(500, "53400", "temporary file size exceeds temp_file_limit"),
                 ("upstream_unavailable", 503),

@@ -32,7 +32,7 @@ use crate::delivery::{first_error, what_happened};
 use crate::error::EdgeError;
 use crate::log::Trace;
 use crate::pagerduty;
-use crate::postgrest::{Action, Postgrest, first_row};
+use crate::postgrest::{Action, Postgrest, Verb, first_row};
 use crate::receivers::url_problem;
 use crate::upstream::{Upstream, UpstreamErrorKind};
 
@@ -131,7 +131,7 @@ pub(crate) async fn deliver_due<U: Upstream, C: Clock>(
     trace: &mut Trace,
 ) -> Result<DeliveryReport, EdgeError> {
     let action = Action {
-        verb: "deliver webhooks",
+        verb: Verb::DeliverWebhooks,
         resource: "",
         run_id: None,
     };
@@ -259,7 +259,7 @@ async fn record<U: Upstream>(
     trace: &mut Trace,
 ) -> Result<String, EdgeError> {
     let action = Action {
-        verb: "record a webhook delivery",
+        verb: Verb::RecordDelivery,
         resource: &delivery.resource,
         run_id: None,
     };
