@@ -11,6 +11,7 @@
 use std::fmt;
 
 use js_sys::{JSON, Object, Reflect};
+use postgrest_dialect::{PAGE_ROWS, Pages, is_missing_from_schema, refuses_token};
 use wasm_bindgen::JsValue;
 
 use crate::browser;
@@ -78,33 +79,21 @@ pub enum Failure {
     Error(ApiError),
 }
 
-/// Classifies a non-2xx response by its status and PostgREST `code`; the `message` is only
-/// matched for one case, never kept or shown.
-///
-/// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) differ; each pair below
-/// means the same to the widget (sources: `docs/postgrest-versions.md`):
-/// - an expired token: `PGRST301` on 12, `PGRST303` on 13+ (both 401);
-/// - a token whose role does not exist: 400 `22023` on 12, 401 since 13.0.1 (#3601);
-/// - a missing view: 404 `42P01` on 12, 404 `PGRST205` on 13+ (#3697); a wrong path: a bare
-///   404 on 12, `PGRST125` on 13+ (#3906).
+/// Classifies a non-2xx response by its status and PostgREST `code`, in the words of either
+/// PostgREST version (`postgrest_dialect`); the `message` is only matched for one case, never
+/// kept or shown.
 pub fn classify_failure(status: u16, code: Option<&str>, message: Option<&str>) -> Failure {
-    match (status, code) {
-        (401, _) | (_, Some("PGRST301" | "PGRST303")) => Failure::Error(ApiError::SessionExpired),
-        (_, Some("22023")) if names_unknown_role(message) => {
-            Failure::Error(ApiError::SessionExpired)
-        }
-        (404, _) | (_, Some("PGRST205")) => Failure::NoSuchRelation,
-        (status, code) => Failure::Error(ApiError::Http {
+    let text = code.unwrap_or("");
+    if refuses_token(status, text, message) {
+        Failure::Error(ApiError::SessionExpired)
+    } else if is_missing_from_schema(status, text) {
+        Failure::NoSuchRelation
+    } else {
+        Failure::Error(ApiError::Http {
             status,
             code: code.map(str::to_owned),
-        }),
+        })
     }
-}
-
-/// Whether `message` is PostgreSQL's `role "…" does not exist`, matched as PostgREST 13.0.1+
-/// matches it to answer 401 instead of 400.
-fn names_unknown_role(message: Option<&str>) -> bool {
-    message.is_some_and(|m| m.starts_with("role") && m.ends_with("does not exist"))
 }
 
 /// The `Authorization` value for `token`; none for an empty token, which PostgREST 12.0.2
@@ -152,10 +141,6 @@ pub fn read_url(config: &Config, relation: &str, order: &str) -> String {
     url
 }
 
-/// Rows per read: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase), so a
-/// larger project is read page by page.
-pub const PAGE: usize = 1000;
-
 /// The columns a card shows, and `updated_at`, which refreshes read by: the widget's
 /// `select=`, and the keys of `vantage_sync_health_changes`' rows (migration 20261207190000).
 /// Health and alerts are not among them: the model computes them at each refresh's clock.
@@ -200,7 +185,7 @@ pub async fn read_page_after(
     after: Option<&str>,
 ) -> Result<Vec<SyncRow>, Failure> {
     let mut url = format!(
-        "{}/vantage_sync_health?select={CARD_COLUMNS}&order=resource&limit={PAGE}",
+        "{}/vantage_sync_health?select={CARD_COLUMNS}&order=resource&limit={PAGE_ROWS}",
         config.rest_url
     );
     if let Some(after) = after {
@@ -227,9 +212,6 @@ pub async fn read_changes(
     Ok((changes, clock_offset(date.as_deref(), received_at)))
 }
 
-/// The most pages read (100,000 resources).
-const MAX_PAGES: usize = 100;
-
 /// Reads every resource's health (or the one resource of compact mode) as the user whose
 /// `token` is given (none: with the publishable key alone).
 pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapshot, ApiError> {
@@ -255,23 +237,19 @@ pub async fn fetch_health(config: &Config, token: Option<&str>) -> Result<Snapsh
     })
 }
 
-/// Every row of `url`, page by page; the clock of the first page.
+/// Every row of `url`, page by page, with the clock of the last page (when the read ended).
 async fn get_all_rows(config: &Config, token: Option<&str>, url: &str) -> Result<Answer, Failure> {
-    let mut all = get_rows(config, token, &page_url(url, 0)).await?;
-    let mut last = all.rows.len();
-    let mut page = 1;
-    while last >= PAGE && page < MAX_PAGES {
-        let next = get_rows(config, token, &page_url(url, page)).await?;
-        last = next.rows.len();
-        all.rows.extend(next.rows);
-        page += 1;
+    let mut pages = Pages::default();
+    let mut rows = Vec::new();
+    loop {
+        let mut page = get_rows(config, token, &pages.url(url)).await?;
+        let more = pages.advance(page.rows.len());
+        rows.append(&mut page.rows);
+        if !more {
+            page.rows = rows;
+            return Ok(page);
+        }
     }
-    Ok(all)
-}
-
-/// `url` limited to page `page`.
-fn page_url(url: &str, page: usize) -> String {
-    format!("{url}&limit={PAGE}&offset={}", page * PAGE)
 }
 
 impl Failure {
@@ -422,18 +400,6 @@ pub async fn abort_run(functions_url: &str, token: &str, resource: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_go_page_by_page_under_postgrest_row_cap() {
-        assert_eq!(
-            page_url("http://h/vantage_sync_health?order=sort_key", 0),
-            "http://h/vantage_sync_health?order=sort_key&limit=1000&offset=0"
-        );
-        assert_eq!(
-            page_url("http://h/vantage_sync_health?order=sort_key", 2),
-            "http://h/vantage_sync_health?order=sort_key&limit=1000&offset=2000"
-        );
-    }
 
     #[test]
     fn the_head_script_makes_the_widgets_first_two_requests() {

@@ -4,8 +4,8 @@
 //! 1. **The first screen**: the exact counts and the view's first [`FIRST_SCREEN`] cards, in
 //!    one round trip (two requests side by side, which `index.html`'s head script may already
 //!    have made).
-//! 2. **The rest**: every row in name order, a page of [`PAGE`] at a time (keyset paging), each
-//!    page shown as it arrives.
+//! 2. **The rest**: every row in name order, a page of [`PAGE_ROWS`] at a time (keyset
+//!    paging), each page shown as it arrives.
 //! 3. **Each refresh**: `vantage_sync_health_changes` since the previous answer's clock, merged
 //!    into the [`RowStore`] and checked against the database's digest of the same snapshot; on a
 //!    difference, everything is read again (the cards shown stay until the new ones are in).
@@ -15,8 +15,9 @@
 //! ([`Coverage`]); this module only runs them.
 
 use futures_util::future::join;
+use postgrest_dialect::PAGE_ROWS;
 
-use crate::api::{self, ApiError, FIRST_SCREEN, Failure, PAGE};
+use crate::api::{self, ApiError, FIRST_SCREEN, Failure};
 use crate::browser;
 use crate::config::Config;
 use crate::model::{Card, Counts, Coverage, RowStore, Timestamp};
@@ -181,7 +182,7 @@ async fn read_pages(
         if last.is_some() && last == after {
             return Err(Failure::Error(ApiError::BadData));
         }
-        let full = page.len() >= PAGE;
+        let full = page.len() >= PAGE_ROWS;
         store.merge(page);
         if !full {
             return Ok(());
