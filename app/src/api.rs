@@ -18,7 +18,7 @@ use crate::browser;
 use crate::config::Config;
 use crate::decode::{self, Changes};
 use crate::http::{self, Method, Reply};
-use crate::model::{RunSummary, SECOND, SyncRow, Timestamp};
+use crate::model::{RunSummary, SECOND, Span, SyncRow, Timestamp};
 
 /// What one read returned.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,8 +28,8 @@ pub struct Snapshot {
     pub rows: Vec<SyncRow>,
     /// Whether the rows came from the health view (else from the state table).
     pub from_view: bool,
-    /// Server clock minus browser clock, in microseconds (0 when unknown or within a second).
-    pub clock_offset: i64,
+    /// Server clock minus browser clock (zero when unknown or within a second).
+    pub clock_offset: Span,
     /// When the answer arrived, by the browser's clock.
     pub received_at: Timestamp,
 }
@@ -107,12 +107,12 @@ fn bearer(token: Option<&str>) -> Option<String> {
 /// The server's clock minus the browser's, from the `Date` header of an answer that arrived at
 /// `received`. The header has whole seconds, so half a second is added, and an offset within
 /// a second is taken as none (it would only make "just now" flicker).
-pub fn clock_offset(date_header: Option<&str>, received: Timestamp) -> i64 {
+pub fn clock_offset(date_header: Option<&str>, received: Timestamp) -> Span {
     date_header
         .and_then(Timestamp::parse_http_date)
         .map(|server| server.plus(SECOND / 2).since(received))
         .filter(|offset| offset.abs() > SECOND)
-        .unwrap_or(0)
+        .unwrap_or(Span::ZERO)
 }
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
@@ -201,7 +201,7 @@ pub async fn read_changes(
     config: &Config,
     token: Option<&str>,
     since: Option<Timestamp>,
-) -> Result<(Changes, i64), Failure> {
+) -> Result<(Changes, Span), Failure> {
     let body = match since {
         Some(since) => format!("{{\"p_since\":\"{}\"}}", since.to_rfc3339()),
         None => "{}".to_owned(),
@@ -269,7 +269,7 @@ impl Failure {
 /// A successful read.
 struct Answer {
     rows: Vec<SyncRow>,
-    clock_offset: i64,
+    clock_offset: Span,
     received_at: Timestamp,
 }
 
@@ -462,9 +462,9 @@ mod tests {
             300 * SECOND + SECOND / 2
         );
         // Within a second: no correction.
-        assert_eq!(clock_offset(header, server), 0);
-        assert_eq!(clock_offset(None, server), 0);
-        assert_eq!(clock_offset(Some("garbage"), server), 0);
+        assert_eq!(clock_offset(header, server), Span::ZERO);
+        assert_eq!(clock_offset(None, server), Span::ZERO);
+        assert_eq!(clock_offset(Some("garbage"), server), Span::ZERO);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::model::{Counts, Digest, Health, RunSummary, Status, SyncError, SyncRow, Timestamp};
+use crate::model::{
+    Counts, Digest, Health, RunSummary, Span, Status, SyncError, SyncRow, Timestamp,
+};
 
 /// The rows of a PostgREST answer (a JSON array of objects); `None` if it is not one, or if a
 /// row lacks its resource or status or has a timestamp that does not parse.
@@ -65,7 +67,7 @@ pub fn runs(value: &JsValue) -> Option<Vec<RunSummary>> {
             Some(RunSummary {
                 status: Status::from_name(&string_field(&run, "status")?),
                 started_at: time(&run, "started_at").ok()??,
-                duration_ms: int(&run, "duration_ms"),
+                duration: int(&run, "duration_ms").map(Span::from_millis),
                 records_synced: int(&run, "records_synced"),
                 error_count: get(&run, "errors")
                     .dyn_ref::<Array>()

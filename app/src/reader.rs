@@ -20,7 +20,7 @@ use postgrest_dialect::PAGE_ROWS;
 use crate::api::{self, ApiError, FIRST_SCREEN, Failure};
 use crate::browser;
 use crate::config::Config;
-use crate::model::{Card, Counts, Coverage, RowStore, Timestamp};
+use crate::model::{Card, Counts, Coverage, RowStore, Span, Timestamp};
 
 /// What the widget shows after a step of a read.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,8 +33,8 @@ pub struct Shown {
     pub progress: Option<(usize, usize)>,
     /// Whether the rows came from the health view (else from the state table).
     pub from_view: bool,
-    /// Server clock minus browser clock, in microseconds.
-    pub clock_offset: i64,
+    /// Server clock minus browser clock.
+    pub clock_offset: Span,
     /// When the data arrived, by the browser's clock.
     pub received_at: Timestamp,
 }
@@ -193,7 +193,7 @@ async fn read_pages(
 }
 
 /// What to show of `store` at `now` while it stands at `coverage`.
-fn shown(store: &RowStore, coverage: &Coverage, now: Timestamp, clock_offset: i64) -> Shown {
+fn shown(store: &RowStore, coverage: &Coverage, now: Timestamp, clock_offset: Span) -> Shown {
     let cards = store.cards(now);
     Shown {
         counts: coverage.counts(&cards),

@@ -14,8 +14,8 @@ use crate::components::{CardList, CompactStatus, Freshness, LocalTimes, Pager, S
 use crate::config::Config;
 use crate::events;
 use crate::model::{
-    Cadence, Card, Countdown, ErrorLine, Filter, HealthChange, MINUTE, ReadEnd, SECOND, Timestamp,
-    after_read, ago, health_changes, retry_text,
+    Cadence, Card, Countdown, ErrorLine, Filter, HealthChange, MINUTE, ReadEnd, SECOND, Span,
+    Timestamp, after_read, ago, health_changes, retry_text,
 };
 use crate::reader::{Reader, Shown};
 use crate::session::{Session, is_sync_admin};
@@ -123,7 +123,7 @@ impl Feed {
         Signal::derive(move || {
             let offset = self
                 .shown
-                .with(|s| s.as_ref().map_or(0, |s| s.clock_offset));
+                .with(|s| s.as_ref().map_or(Span::ZERO, |s| s.clock_offset));
             self.client_now.get().plus(offset)
         })
     }
@@ -207,7 +207,7 @@ struct ReadLoop {
     /// under way may be from the old token.
     again: StoredValue<bool>,
     timer: Timer,
-    every: i64,
+    every: Span,
 }
 
 impl ReadLoop {
@@ -299,13 +299,12 @@ impl Timer {
         }
     }
 
-    /// Runs the automatic read once after `delay` microseconds, replacing the one scheduled
-    /// before.
-    fn schedule(self, delay: i64) {
+    /// Runs the automatic read once after `delay`, replacing the one scheduled before.
+    fn schedule(self, delay: Span) {
         if let Some(handle) = self.pending.get_value() {
             handle.clear();
         }
-        let delay = Duration::from_micros(u64::try_from(delay).unwrap_or(0));
+        let delay = delay.to_std();
         let automatic = self.automatic;
         let fire = move || {
             if let Some(read) = automatic.get_value() {

@@ -15,7 +15,8 @@
 use js_sys::{Array, JSON, Object, Reflect};
 use vantage_sync_widget::decode::rows;
 use vantage_sync_widget::model::{
-    Alert, Card, Facts, Health, SECOND, SyncRow, Thresholds, Timestamp, alerts_of, classify_health,
+    Alert, Card, Facts, Health, SECOND, Span, SyncRow, Thresholds, Timestamp, alerts_of,
+    classify_health,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -146,7 +147,7 @@ fn the_decoded_rows_agree_with_every_case_of_the_truth_table() {
             last_sync_time: row.last_sync_time,
             started_at: row.started_at,
             created_at: row.created_at,
-            duration_ms: row.duration_ms,
+            duration: row.duration_ms.map(Span::from_millis),
             consecutive_failures: row.consecutive_failures.unwrap_or(0),
             last_heartbeat_at: row.last_heartbeat_at,
         };

@@ -4,6 +4,7 @@
 
 use super::health::{Alert, Facts, Health, Status, Thresholds, alerts_of, classify_health};
 use super::row::{SyncError, SyncRow};
+use super::span::Span;
 use super::time::{Timestamp, parse_interval};
 
 /// What a card says a resource is doing: the health word and its icon.
@@ -137,7 +138,7 @@ impl Card {
     /// without reading unchanged rows again.
     pub fn from_row(row: SyncRow, now: Timestamp) -> Self {
         let defaults = Thresholds::default();
-        let limit = |text: &Option<String>, default: i64| {
+        let limit = |text: &Option<String>, default: Span| {
             text.as_deref().and_then(parse_interval).unwrap_or(default)
         };
         let thresholds = Thresholds {
@@ -152,7 +153,7 @@ impl Card {
             last_sync_time: row.last_sync_time,
             started_at: row.started_at,
             created_at: row.created_at,
-            duration_ms: row.duration_ms,
+            duration: row.duration_ms.map(Span::from_millis),
             consecutive_failures: row.consecutive_failures.unwrap_or(0),
             last_heartbeat_at: row.last_heartbeat_at,
         };
@@ -211,7 +212,7 @@ impl Card {
 /// The cards the model's tests start from.
 #[cfg(test)]
 pub(super) mod fixtures {
-    use super::super::time::{DAY, HOUR, MINUTE};
+    use super::super::span::{DAY, HOUR, MINUTE};
     use super::{Card, Status, SyncRow, Timestamp};
 
     /// The tests' clock.
@@ -240,13 +241,13 @@ pub(super) mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::super::time::{HOUR, MINUTE, SECOND};
+    use super::super::span::{HOUR, MINUTE, SECOND};
     use super::fixtures::{now, row};
     use super::*;
 
     #[test]
     fn a_run_heard_from_recently_is_not_stuck_however_long_it_runs() {
-        let long = |heard: Option<i64>| {
+        let long = |heard: Option<Span>| {
             Card::from_row(
                 SyncRow {
                     started_at: Some(now().plus(-2 * HOUR)),

@@ -3,7 +3,8 @@
 
 use super::card::{Card, Retry};
 use super::health::{Alert, Status};
-use super::time::{Timestamp, ago, count, duration_text, grouped, short_span, span};
+use super::span::{Span, ago, count, duration_text, short_span, span};
+use super::time::{Timestamp, grouped};
 
 impl Card {
     /// The card's main line at `now`:
@@ -53,11 +54,11 @@ impl Card {
             Status::Success | Status::Other => match f.last_sync_time {
                 Some(t) => {
                     let when = ago(now.since(t));
-                    match (self.records_synced, f.duration_ms) {
-                        (Some(n), Some(ms)) => format!(
+                    match (self.records_synced, f.duration) {
+                        (Some(n), Some(took)) => format!(
                             "Last synced {when} ({} in {})",
                             records(n),
-                            duration_text(ms)
+                            duration_text(took)
                         ),
                         (Some(n), None) => format!("Last synced {when} ({})", records(n)),
                         _ => format!("Last synced {when}"),
@@ -97,7 +98,7 @@ impl Card {
                     None => format!("Retry {attempt}"),
                 };
                 let wait = at.since(now);
-                Some(if wait > 0 {
+                Some(if wait > Span::ZERO {
                     match clock(at) {
                         Some(clock) => format!("{which} at {clock} (in {})", span(wait)),
                         None => format!("{which} in {}", span(wait)),
@@ -148,11 +149,11 @@ impl Card {
             Alert::RepeatedFailures => {
                 format!("Failed {}\u{d7} in a row", f.consecutive_failures)
             }
-            Alert::Slow => match f.duration_ms {
-                Some(ms) => format!(
+            Alert::Slow => match f.duration {
+                Some(took) => format!(
                     "Slow: took {} (limit {})",
-                    duration_text(ms),
-                    duration_text(t.slow_after / 1000)
+                    duration_text(took),
+                    duration_text(t.slow_after)
                 ),
                 None => "Slow".to_owned(),
             },
@@ -188,7 +189,7 @@ fn gave_up_text(attempts: i64) -> String {
 }
 
 /// How fresh the shown data is: `Updated 12 s ago`, `Updated 3 min ago`, `Updated 2 h ago`.
-pub fn updated_text(elapsed: i64) -> String {
+pub fn updated_text(elapsed: Span) -> String {
     format!("Updated {} ago", short_span(elapsed))
 }
 
@@ -199,7 +200,7 @@ mod tests {
     use super::super::health::Health;
     use super::super::listing::{Counts, Filter};
     use super::super::row::{SyncError, SyncRow};
-    use super::super::time::{DAY, HOUR, MINUTE, SECOND};
+    use super::super::span::{DAY, HOUR, MINUTE, SECOND};
     use super::*;
 
     #[test]
@@ -217,13 +218,13 @@ mod tests {
         );
         one.facts.last_sync_time = Some(now().plus(-10 * SECOND));
         one.records_synced = Some(12_345);
-        one.facts.duration_ms = Some(425_000);
+        one.facts.duration = Some(Span::from_millis(425_000));
         assert_eq!(
             one.status_line(now()),
             "Last synced just now (12,345 records in 7m 5s)"
         );
         one.facts.last_sync_time = Some(now().plus(-3 * DAY));
-        one.facts.duration_ms = None;
+        one.facts.duration = None;
         assert_eq!(
             one.status_line(now()),
             "Last synced 3 days ago (12,345 records)"
@@ -359,7 +360,7 @@ mod tests {
             c.alert_text(Alert::RepeatedFailures, now()),
             "Failed 4\u{d7} in a row"
         );
-        c.facts.duration_ms = Some(420_000);
+        c.facts.duration = Some(Span::from_millis(420_000));
         assert_eq!(c.alert_text(Alert::Slow, now()), "Slow: took 7m (limit 5m)");
     }
 }

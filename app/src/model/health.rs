@@ -9,7 +9,8 @@
 //! its last heartbeat instead of its start (migration 20261208090000): stuck only when it has
 //! not been heard from for longer than `stuck_after`.
 
-use super::time::{HOUR, MINUTE, Timestamp};
+use super::span::{HOUR, MINUTE, Span};
+use super::time::Timestamp;
 
 /// The colour of a resource's health: what needs action, attention, or nothing. Ordered the
 /// way cards are sorted (red first).
@@ -131,22 +132,22 @@ impl Alert {
     }
 }
 
-/// A resource's limits, in microseconds. The defaults are those of
+/// A resource's limits. The defaults are those of
 /// `vantage_sync_default_schedule()`; a schedule row overrides them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Thresholds {
     /// A resource with no success for longer than this is stale (24 h).
-    pub stale_after: i64,
+    pub stale_after: Span,
     /// A run not heard from for longer than this (since its last heartbeat, or its start
     /// without one) is stuck (30 min).
-    pub stuck_after: i64,
+    pub stuck_after: Span,
     /// A run that took longer than this is slow (5 min).
-    pub slow_after: i64,
+    pub slow_after: Span,
     /// How often it should start; `None` when it has no schedule.
-    pub expected_interval: Option<i64>,
+    pub expected_interval: Option<Span>,
     /// How long past its due time a scheduled resource may be before it is late (1 h, the
     /// schedules table's default).
-    pub late_grace: i64,
+    pub late_grace: Span,
 }
 
 impl Default for Thresholds {
@@ -172,8 +173,8 @@ pub struct Facts {
     pub started_at: Option<Timestamp>,
     /// When the row was created.
     pub created_at: Option<Timestamp>,
-    /// How long the last finished run took, in milliseconds.
-    pub duration_ms: Option<i64>,
+    /// How long the last finished run took.
+    pub duration: Option<Span>,
     /// Failures in a row (0 on a database without the state machine migration).
     pub consecutive_failures: i64,
     /// When the current run last reported progress; `None` when it never did (or on a
@@ -235,8 +236,7 @@ pub fn alerts_of(f: &Facts, t: &Thresholds, now: Timestamp) -> Vec<Alert> {
         (Alert::RepeatedFailures, f.consecutive_failures >= 3),
         (
             Alert::Slow,
-            f.duration_ms
-                .is_some_and(|ms| ms.saturating_mul(1000) > t.slow_after),
+            f.duration.is_some_and(|took| took > t.slow_after),
         ),
         (
             Alert::MissedSchedule,

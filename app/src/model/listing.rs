@@ -114,7 +114,7 @@ mod tests {
     use super::super::card::fixtures::card;
     use super::super::card_text::updated_text;
     use super::super::health::Status;
-    use super::super::time::SECOND;
+    use super::super::span::SECOND;
     use super::*;
 
     #[test]

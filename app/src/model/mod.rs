@@ -12,6 +12,7 @@ mod read_plan;
 mod refresh;
 mod row;
 mod run;
+mod span;
 mod store;
 mod time;
 
@@ -23,8 +24,6 @@ pub use read_plan::{Cadence, Countdown, ErrorLine, Plan, ReadEnd, after_read};
 pub use refresh::{FIRST_RETRY, HealthChange, MAX_RETRY, health_changes, retry_delay, retry_text};
 pub use row::{SyncError, SyncRow};
 pub use run::RunSummary;
+pub use span::{DAY, HOUR, MINUTE, SECOND, Span, ago, count, duration_text, short_span, span};
 pub use store::{CHECKSUM_MODULUS, Coverage, Digest, OVERLAP, RowStore};
-pub use time::{
-    DAY, HOUR, MINUTE, SECOND, Timestamp, ago, count, duration_text, grouped, parse_interval,
-    short_span, span,
-};
+pub use time::{Timestamp, grouped, parse_interval};

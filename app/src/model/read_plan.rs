@@ -3,6 +3,7 @@
 //! component that reads (`widget.rs`) carries the plan out; every rule is here, tested natively.
 
 use super::refresh::retry_delay;
+use super::span::Span;
 
 /// How a read ended, as the rules see it (the reader's errors fold into these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +43,8 @@ pub enum Countdown {
     Keep,
     /// None pending.
     Clear,
-    /// The automatic retry comes this long (µs) from now.
-    In(i64),
+    /// The automatic retry comes this long from now.
+    In(Span),
 }
 
 /// What to do after a read.
@@ -57,13 +58,13 @@ pub struct Plan {
     pub countdown: Countdown,
     /// Tell the host page the session expired (its `vantage-sync:auth-required` event).
     pub tell_host_expired: bool,
-    /// Read again this long (µs) from now; 0: at once.
-    pub next_read_in: i64,
+    /// Read again this long from now; zero: at once.
+    pub next_read_in: Span,
 }
 
 /// The plan after a read that ended as `end`, given what the rules remember (`cadence`),
 /// whether another read was asked for while it ran (`follow_up`: a new token, a click), and
-/// the refresh interval (`every`, µs).
+/// the refresh interval (`every`).
 ///
 /// - A success clears the error and the failures and reads again after `every`.
 /// - An expired session shows itself and tells the host once, then reads on at the usual pace,
@@ -71,14 +72,14 @@ pub struct Plan {
 /// - Any other failure keeps the data, counts itself and retries after 1 s, 2 s, 4 s … 30 s.
 /// - A read asked for meanwhile follows at once; an expiry seen before it may be the old
 ///   token's, so that read decides and nothing else changes.
-pub fn after_read(end: ReadEnd, cadence: Cadence, follow_up: bool, every: i64) -> Plan {
+pub fn after_read(end: ReadEnd, cadence: Cadence, follow_up: bool, every: Span) -> Plan {
     if follow_up && end == ReadEnd::SessionExpired {
         return Plan {
             cadence,
             error: ErrorLine::Keep,
             countdown: Countdown::Keep,
             tell_host_expired: false,
-            next_read_in: 0,
+            next_read_in: Span::ZERO,
         };
     }
     let mut plan = match end {
@@ -115,17 +116,17 @@ pub fn after_read(end: ReadEnd, cadence: Cadence, follow_up: bool, every: i64) -
         }
     };
     if follow_up {
-        plan.next_read_in = 0;
+        plan.next_read_in = Span::ZERO;
     }
     plan
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::time::SECOND;
+    use super::super::span::SECOND;
     use super::*;
 
-    const EVERY: i64 = 30 * SECOND;
+    const EVERY: Span = SECOND.times(30);
 
     #[test]
     fn a_success_clears_everything_and_waits_the_interval() {
@@ -194,7 +195,7 @@ mod tests {
     fn a_read_asked_for_meanwhile_follows_at_once() {
         for end in [ReadEnd::Read, ReadEnd::Failed] {
             let plan = after_read(end, Cadence::default(), true, EVERY);
-            assert_eq!(plan.next_read_in, 0, "{end:?}");
+            assert_eq!(plan.next_read_in, Span::ZERO, "{end:?}");
             assert_eq!(
                 plan.cadence,
                 after_read(end, Cadence::default(), false, EVERY).cadence
@@ -216,7 +217,7 @@ mod tests {
                 error: ErrorLine::Keep,
                 countdown: Countdown::Keep,
                 tell_host_expired: false,
-                next_read_in: 0,
+                next_read_in: Span::ZERO,
             }
         );
     }

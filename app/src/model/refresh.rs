@@ -4,19 +4,20 @@
 
 use super::card::{Card, State};
 use super::health::Health;
-use super::time::{SECOND, Timestamp, short_span};
+use super::span::{SECOND, Span, short_span};
+use super::time::Timestamp;
 
 /// The first retry after a failed read comes this soon; each further one waits twice as long.
-pub const FIRST_RETRY: i64 = SECOND;
+pub const FIRST_RETRY: Span = SECOND;
 
 /// Retries never wait longer than this.
-pub const MAX_RETRY: i64 = 30 * SECOND;
+pub const MAX_RETRY: Span = SECOND.times(30);
 
-/// How long to wait (microseconds) after `failures` failed reads in a row (at least 1):
+/// How long to wait after `failures` failed reads in a row (at least 1):
 /// 1 s, 2 s, 4 s … up to 30 s.
-pub fn retry_delay(failures: u32) -> i64 {
+pub fn retry_delay(failures: u32) -> Span {
     let doublings = failures.saturating_sub(1).min(16);
-    (FIRST_RETRY << doublings).min(MAX_RETRY)
+    FIRST_RETRY.times(1 << doublings).min(MAX_RETRY)
 }
 
 /// "retrying in 8 s" until `next_at`, "retrying now" once it is due.
@@ -26,7 +27,10 @@ pub fn retry_text(next_at: Timestamp, now: Timestamp) -> String {
         "retrying now".to_owned()
     } else {
         // Round up: "in 1 s" until the second has passed, never "in 0 s".
-        format!("retrying in {}", short_span(left + SECOND - 1))
+        format!(
+            "retrying in {}",
+            short_span(left + SECOND - Span::from_micros(1))
+        )
     }
 }
 
@@ -84,7 +88,10 @@ mod tests {
     fn the_retry_countdown_rounds_up_and_ends_at_now() {
         let now = Timestamp::from_millis(1_000_000);
         assert_eq!(retry_text(now.plus(8 * SECOND), now), "retrying in 8 s");
-        assert_eq!(retry_text(now.plus(7 * SECOND + 1), now), "retrying in 8 s");
+        assert_eq!(
+            retry_text(now.plus(7 * SECOND + Span::from_micros(1)), now),
+            "retrying in 8 s"
+        );
         assert_eq!(retry_text(now.plus(SECOND), now), "retrying in 1 s");
         assert_eq!(retry_text(now.plus(SECOND / 2), now), "retrying now");
         assert_eq!(retry_text(now.plus(-SECOND), now), "retrying now");

@@ -4,7 +4,8 @@
 
 use super::card_text::records;
 use super::health::Status;
-use super::time::{Timestamp, count, duration_text};
+use super::span::{Span, count, duration_text};
+use super::time::Timestamp;
 
 /// What the chart needs of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,7 +15,7 @@ pub struct RunSummary {
     /// When it started.
     pub started_at: Timestamp,
     /// How long it took, once finished.
-    pub duration_ms: Option<i64>,
+    pub duration: Option<Span>,
     /// Records synced, on success.
     pub records_synced: Option<i64>,
     /// How many errors it failed with.
@@ -25,10 +26,10 @@ impl RunSummary {
     /// The bar's height in percent of the chart: its duration against the longest of `runs`
     /// (running or unknown: full height, so it stands out; never below 8 so every bar shows).
     pub fn bar_percent(&self, runs: &[Self]) -> u32 {
-        let longest = longest_ms(runs).unwrap_or(0);
-        match self.duration_ms {
-            Some(ms) if longest > 0 => {
-                let percent = ms.saturating_mul(100) / longest;
+        let longest = longest(runs).unwrap_or(Span::ZERO);
+        match self.duration {
+            Some(took) if longest > Span::ZERO => {
+                let percent = took.times(100) / longest;
                 u32::try_from(percent.clamp(8, 100)).unwrap_or(100)
             }
             _ => 100,
@@ -45,8 +46,8 @@ impl RunSummary {
             Status::NeverRun | Status::Other => "Unknown",
         };
         let mut parts = vec![word.to_owned()];
-        if let Some(ms) = self.duration_ms {
-            parts.push(duration_text(ms));
+        if let Some(took) = self.duration {
+            parts.push(duration_text(took));
         }
         match self.status {
             Status::Success => parts.extend(self.records_synced.map(records)),
@@ -62,7 +63,7 @@ impl RunSummary {
     /// The chart's scale in words, the duration a full-height finished bar stands for:
     /// "longest 7m". `None` when no shown run has finished.
     pub fn scale_text(runs: &[Self]) -> Option<String> {
-        longest_ms(runs).map(|ms| format!("longest {}", duration_text(ms)))
+        longest(runs).map(|took| format!("longest {}", duration_text(took)))
     }
 
     /// The CSS class of its status.
@@ -77,8 +78,8 @@ impl RunSummary {
 }
 
 /// The longest duration among `runs` that finished.
-fn longest_ms(runs: &[RunSummary]) -> Option<i64> {
-    runs.iter().filter_map(|r| r.duration_ms).max()
+fn longest(runs: &[RunSummary]) -> Option<Span> {
+    runs.iter().filter_map(|r| r.duration).max()
 }
 
 #[cfg(test)]
@@ -89,7 +90,7 @@ mod tests {
         RunSummary {
             status,
             started_at: Timestamp::from_millis(0),
-            duration_ms,
+            duration: duration_ms.map(Span::from_millis),
             records_synced: Some(150),
             error_count: 2,
         }

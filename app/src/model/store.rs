@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use super::card::Card;
 use super::listing::{Counts, sort_cards};
 use super::row::SyncRow;
-use super::time::{MINUTE, Timestamp};
+use super::span::{MINUTE, Span};
+use super::time::Timestamp;
 
 /// The checksum is a sum modulo 2^53, so that it travels exactly as a JSON number.
 pub const CHECKSUM_MODULUS: i64 = 1 << 53;
@@ -21,7 +22,7 @@ pub const CHECKSUM_MODULUS: i64 = 1 << 53;
 /// time of its update, not of its commit: a write that committed after the previous answer was
 /// read, but updated its row before that answer's clock, is still read if it took less than
 /// this. A longer one is caught by the digest (and costs a full read).
-pub const OVERLAP: i64 = MINUTE;
+pub const OVERLAP: Span = MINUTE;
 
 /// The database's digest of what the reader may read, from the same snapshot as the rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,14 +155,14 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::super::health::{Health, Status};
-    use super::super::time::{HOUR, SECOND};
+    use super::super::span::{HOUR, SECOND};
     use super::*;
 
     fn now() -> Timestamp {
         Timestamp::parse("2026-12-07T12:00:00Z").expect("a valid time")
     }
 
-    fn row(resource: &str, status: Status, updated: i64) -> SyncRow {
+    fn row(resource: &str, status: Status, updated: Span) -> SyncRow {
         SyncRow {
             last_sync_time: Some(now().plus(-HOUR)),
             created_at: Some(now().plus(-48 * HOUR)),
@@ -205,8 +206,8 @@ mod tests {
     fn the_checksum_is_the_databases_sum_modulo_2_to_the_53() {
         let mut store = RowStore::default();
         store.merge(vec![
-            row("a", Status::Success, 0),
-            row("b", Status::Success, 0),
+            row("a", Status::Success, Span::ZERO),
+            row("b", Status::Success, Span::ZERO),
         ]);
         let micros = now().micros() % CHECKSUM_MODULUS;
         assert_eq!(store.checksum(), (2 * micros) % CHECKSUM_MODULUS);
@@ -236,7 +237,7 @@ mod tests {
         let seen = digest(&store);
         // The database updated `a` after the copy was read, and the refresh did not see it.
         let missed = Digest {
-            checksum: (seen.checksum + SECOND) % CHECKSUM_MODULUS,
+            checksum: (seen.checksum + SECOND.micros()) % CHECKSUM_MODULUS,
             ..seen.clone()
         };
         assert_eq!(
@@ -270,7 +271,7 @@ mod tests {
     #[test]
     fn counts_come_from_the_database_until_every_row_is_in() {
         let mut store = RowStore::default();
-        store.merge(vec![row("a", Status::Failed, 0)]);
+        store.merge(vec![row("a", Status::Failed, Span::ZERO)]);
         let cards = store.cards(now());
         let database = Counts {
             red: 40,

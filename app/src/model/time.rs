@@ -3,16 +3,9 @@
 //! The widget only needs three things from time: parse PostgREST's `timestamptz` text and the
 //! HTTP `Date` header, subtract, and say the difference in plain English. Doing that by hand
 //! keeps a date crate (and its formatting tables) out of the bundle; the user's local time zone
-//! is left to the browser's `Intl` (see `browser.rs`).
+//! is left to the browser's `Intl` (see `browser.rs`). Spans and their words are `span.rs`'s.
 
-/// Microseconds in one second, minute, hour and day.
-pub const SECOND: i64 = 1_000_000;
-/// Microseconds in one minute.
-pub const MINUTE: i64 = 60 * SECOND;
-/// Microseconds in one hour.
-pub const HOUR: i64 = 60 * MINUTE;
-/// Microseconds in one day.
-pub const DAY: i64 = 24 * HOUR;
+use super::span::{DAY, HOUR, MINUTE, SECOND, Span};
 
 /// An instant: microseconds since the Unix epoch, UTC. PostgreSQL keeps microseconds, so the
 /// model compares instants exactly as the health view does.
@@ -40,15 +33,15 @@ impl Timestamp {
         self.0.div_euclid(1000)
     }
 
-    /// This instant moved by `micros` (negative moves it back).
+    /// This instant moved by `span` (a negative one moves it back).
     #[must_use]
-    pub const fn plus(self, micros: i64) -> Self {
-        Self(self.0.saturating_add(micros))
+    pub const fn plus(self, span: Span) -> Self {
+        Self(self.0.saturating_add(span.micros()))
     }
 
-    /// Microseconds from `earlier` to `self` (negative if `earlier` is later).
-    pub const fn since(self, earlier: Self) -> i64 {
-        self.0.saturating_sub(earlier.0)
+    /// The span from `earlier` to `self` (negative if `earlier` is later).
+    pub const fn since(self, earlier: Self) -> Span {
+        Span::from_micros(self.0.saturating_sub(earlier.0))
     }
 
     /// Parses RFC 3339 / ISO 8601 as PostgREST writes `timestamptz`:
@@ -78,7 +71,7 @@ impl Timestamp {
             }
         }
         let offset = if c.eat(b'Z') || c.eat(b'z') {
-            0
+            Span::ZERO
         } else {
             let sign = if c.eat(b'+') {
                 1
@@ -96,8 +89,8 @@ impl Timestamp {
             return None;
         }
         let days = days_from_civil(year, month, day)?;
-        let local = days * DAY + hour * HOUR + minute * MINUTE + second * SECOND + micros;
-        Some(Self(local - offset))
+        let local = days * DAY + hour * HOUR + minute * MINUTE + second * SECOND;
+        Some(Self((local - offset).micros() + micros))
     }
 
     /// Parses an HTTP `Date` header (IMF-fixdate): `Wed, 05 Nov 2025 12:00:00 GMT`.
@@ -118,23 +111,28 @@ impl Timestamp {
         }
         let month = i64::try_from(month).ok()? + 1;
         let days = days_from_civil(year, month, day)?;
-        Some(Self(
-            days * DAY + hour * HOUR + minute * MINUTE + second * SECOND,
-        ))
+        let since_epoch = days * DAY + hour * HOUR + minute * MINUTE + second * SECOND;
+        Some(Self(since_epoch.micros()))
     }
 
     /// RFC 3339 in UTC with millisecond precision, for `<time datetime>`:
     /// `2025-11-05T10:00:00.000Z`.
     pub fn to_rfc3339(self) -> String {
-        let days = self.0.div_euclid(DAY);
-        let of_day = self.0.rem_euclid(DAY);
+        let (day_length, hour, minute, second) = (
+            DAY.micros(),
+            HOUR.micros(),
+            MINUTE.micros(),
+            SECOND.micros(),
+        );
+        let days = self.0.div_euclid(day_length);
+        let of_day = self.0.rem_euclid(day_length);
         let (year, month, day) = civil_from_days(days);
         format!(
             "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            of_day / HOUR,
-            of_day % HOUR / MINUTE,
-            of_day % MINUTE / SECOND,
-            of_day % SECOND / 1000
+            of_day / hour,
+            of_day % hour / minute,
+            of_day % minute / second,
+            of_day % second / 1000
         )
     }
 }
@@ -240,9 +238,9 @@ impl<'a> Cursor<'a> {
 
 /// Parses a PostgreSQL `interval` as PostgREST returns it (`IntervalStyle` `postgres`):
 /// `00:30:00`, `1 day`, `2 days 01:00:00.5`, `1 mon` (30 days), `1 year` (365.25 days).
-/// Returns microseconds, or `None` for text in another style.
-pub fn parse_interval(text: &str) -> Option<i64> {
-    let mut total: i64 = 0;
+/// `None` for text in another style.
+pub fn parse_interval(text: &str) -> Option<Span> {
+    let mut total = Span::ZERO;
     let mut words = text.split_whitespace().peekable();
     let mut any = false;
     while let Some(word) = words.next() {
@@ -262,13 +260,13 @@ pub fn parse_interval(text: &str) -> Option<i64> {
             "sec" | "second" => SECOND,
             _ => return None,
         };
-        total = total.checked_add(n.checked_mul(size)?)?;
+        total = total.checked_add(size.checked_mul(n)?)?;
     }
     any.then_some(total)
 }
 
 /// `[-]HH:MM:SS[.ffffff]` of an interval (hours may exceed 24).
-fn parse_clock_span(word: &str) -> Option<i64> {
+fn parse_clock_span(word: &str) -> Option<Span> {
     let (sign, word) = match word.strip_prefix('-') {
         Some(rest) => (-1, rest),
         None => (1, word.strip_prefix('+').unwrap_or(word)),
@@ -291,73 +289,7 @@ fn parse_clock_span(word: &str) -> Option<i64> {
         micros += i64::from(b - b'0') * scale;
         scale /= 10;
     }
-    Some(sign * (hours * HOUR + minutes * MINUTE + whole * SECOND + micros))
-}
-
-/// `n unit` with the unit in the plural unless `n` is 1: `1 minute`, `5 minutes`.
-pub fn count(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
-
-/// How long ago something happened, in words: `just now` (under a minute, or a little in the
-/// future because of clock skew), `5 minutes ago`, `2 hours ago`, `3 days ago`.
-pub fn ago(elapsed: i64) -> String {
-    if elapsed < MINUTE {
-        "just now".to_owned()
-    } else {
-        format!("{} ago", span(elapsed))
-    }
-}
-
-/// A span in the largest whole unit: `less than a minute`, `12 minutes`, `2 hours`, `3 days`.
-pub fn span(micros: i64) -> String {
-    if micros < MINUTE {
-        "less than a minute".to_owned()
-    } else if micros < HOUR {
-        count(micros / MINUTE, "minute")
-    } else if micros < DAY {
-        count(micros / HOUR, "hour")
-    } else {
-        count(micros / DAY, "day")
-    }
-}
-
-/// A span in short units for badges: `45 s`, `35 min`, `30 h`, `3 d` (hours up to two days, so
-/// a 24-hour limit and a 30-hour age read in the same unit).
-pub fn short_span(micros: i64) -> String {
-    let micros = micros.max(0);
-    if micros < MINUTE {
-        format!("{} s", micros / SECOND)
-    } else if micros < HOUR {
-        format!("{} min", micros / MINUTE)
-    } else if micros < 2 * DAY {
-        format!("{} h", micros / HOUR)
-    } else {
-        format!("{} d", micros / DAY)
-    }
-}
-
-/// A sync's duration as the spec writes it: `3.2s` under a minute (tenths, rounded), then
-/// `7m 5s`, then `1h 5m`.
-pub fn duration_text(millis: i64) -> String {
-    let millis = millis.max(0);
-    let tenths = (millis + 50) / 100;
-    if tenths < 600 {
-        return format!("{}.{}s", tenths / 10, tenths % 10);
-    }
-    let seconds = (millis + 500) / 1000;
-    if seconds < 3600 {
-        match seconds % 60 {
-            0 => format!("{}m", seconds / 60),
-            s => format!("{}m {s}s", seconds / 60),
-        }
-    } else {
-        format!("{}h {}m", seconds / 3600, seconds % 3600 / 60)
-    }
+    Some(sign * (hours * HOUR + minutes * MINUTE + whole * SECOND + Span::from_micros(micros)))
 }
 
 /// A whole number with thousands separators: `1,234,567`.
@@ -390,13 +322,22 @@ mod tests {
     #[test]
     fn parses_what_postgrest_writes() {
         let base = at("2025-11-05T12:00:00Z");
-        assert_eq!(base.micros(), 1_762_344_000 * SECOND);
+        assert_eq!(
+            base.since(Timestamp::from_micros(0)),
+            1_762_344_000 * SECOND
+        );
         assert_eq!(at("2025-11-05T12:00:00+00:00"), base);
         assert_eq!(at("2025-11-05 13:00:00+01"), base);
         assert_eq!(at("2025-11-05T07:00:00-0500"), base);
-        assert_eq!(at("2025-11-05T12:00:00.123456+00:00"), base.plus(123_456));
-        assert_eq!(at("2025-11-05T12:00:00.8Z"), base.plus(800_000));
-        assert_eq!(at("1969-12-31T23:59:59Z").micros(), -SECOND);
+        assert_eq!(
+            at("2025-11-05T12:00:00.123456+00:00"),
+            base.plus(Span::from_micros(123_456))
+        );
+        assert_eq!(
+            at("2025-11-05T12:00:00.8Z"),
+            base.plus(Span::from_millis(800))
+        );
+        assert_eq!(at("1969-12-31T23:59:59Z").micros(), -SECOND.micros());
         assert_eq!(
             at("2024-02-29T00:00:00Z").since(at("2024-02-28T00:00:00Z")),
             DAY
@@ -464,52 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn relative_time_reads_naturally() {
-        let cases = [
-            (0, "just now"),
-            (59 * SECOND, "just now"),
-            (-5 * SECOND, "just now"),
-            (MINUTE, "1 minute ago"),
-            (5 * MINUTE + 59 * SECOND, "5 minutes ago"),
-            (HOUR, "1 hour ago"),
-            (2 * HOUR + 30 * MINUTE, "2 hours ago"),
-            (DAY - 1, "23 hours ago"),
-            (DAY, "1 day ago"),
-            (3 * DAY + 5 * HOUR, "3 days ago"),
-        ];
-        for (elapsed, text) in cases {
-            assert_eq!(ago(elapsed), text, "{elapsed} µs");
-        }
-        assert_eq!(span(30 * SECOND), "less than a minute");
-        assert_eq!(span(12 * MINUTE), "12 minutes");
-        assert_eq!(span(HOUR), "1 hour");
-    }
-
-    #[test]
-    fn durations_read_like_the_spec() {
-        let cases = [
-            (0, "0.0s"),
-            (3200, "3.2s"),
-            (3249, "3.2s"),
-            (3250, "3.3s"),
-            (59_949, "59.9s"),
-            (59_950, "1m"),
-            (60_000, "1m"),
-            (425_000, "7m 5s"),
-            (3_600_000, "1h 0m"),
-            (3_900_000, "1h 5m"),
-        ];
-        for (millis, text) in cases {
-            assert_eq!(duration_text(millis), text, "{millis} ms");
-        }
-    }
-
-    #[test]
-    fn short_spans_and_grouped_numbers() {
-        assert_eq!(short_span(45 * SECOND), "45 s");
-        assert_eq!(short_span(35 * MINUTE), "35 min");
-        assert_eq!(short_span(30 * HOUR), "30 h");
-        assert_eq!(short_span(3 * DAY), "3 d");
+    fn grouped_numbers() {
         assert_eq!(grouped(0), "0");
         assert_eq!(grouped(150), "150");
         assert_eq!(grouped(1234), "1,234");
