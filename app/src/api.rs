@@ -411,6 +411,8 @@ mod tests {
         assert!(page.contains(&changes), "index.html reads {changes}");
     }
 
+    /// Each meaning of the PostgREST dialect, as the user hears it (the dialect's own tests
+    /// feed both versions' answers to each rule: `postgrest-dialect/src/meaning.rs`).
     #[test]
     fn failures_map_to_what_the_user_can_do() {
         assert_eq!(
@@ -430,6 +432,11 @@ mod tests {
             Failure::NoSuchRelation
         );
         assert_eq!(classify_failure(404, None, None), Failure::NoSuchRelation);
+        // The message reaches the dialect's role test (PostgREST 12.0.2's answer).
+        assert_eq!(
+            classify_failure(400, Some("22023"), Some("role \"x\" does not exist")),
+            Failure::Error(ApiError::SessionExpired)
+        );
         let forbidden = classify_failure(403, Some("42501"), None);
         assert_eq!(
             forbidden,
@@ -485,134 +492,11 @@ mod tests {
         );
     }
 
-    /// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) answer some reads
-    /// differently; each test gives one difference's two answers (status, code, message) and
-    /// checks that the widget does the same with both (sources: `docs/postgrest-versions.md`).
-    mod versions {
-        use super::*;
-
-        type Answer<'a> = (u16, Option<&'a str>, Option<&'a str>);
-
-        /// Classifies the 12.0.2 and the 14.x answer; both must be `expected`.
-        fn same_failure(v12: Answer<'_>, v14: Answer<'_>, expected: &Failure) {
-            assert_eq!(
-                &classify_failure(v12.0, v12.1, v12.2),
-                expected,
-                "12.0.2: {v12:?}"
-            );
-            assert_eq!(
-                &classify_failure(v14.0, v14.1, v14.2),
-                expected,
-                "14.x: {v14:?}"
-            );
-        }
-
-        /// The 12.0.2 and the 14.x answer are a plain error, shown with their own status.
-        fn both_plain_errors(code: &str, v12_status: u16, v14_status: u16) {
-            for status in [v12_status, v14_status] {
-                assert_eq!(
-                    classify_failure(status, Some(code), None),
-                    Failure::Error(ApiError::Http {
-                        status,
-                        code: Some(code.to_owned())
-                    })
-                );
-            }
-        }
-
-        #[test]
-        fn a_missing_view_is_42p01_on_12_and_pgrst205_on_14() {
-            same_failure(
-                (
-                    404,
-                    Some("42P01"),
-                    Some("relation \"public.vantage_sync_health\" does not exist"),
-                ),
-                (
-                    404,
-                    Some("PGRST205"),
-                    Some(
-                        "Could not find the table 'public.vantage_sync_health' in the schema cache",
-                    ),
-                ),
-                &Failure::NoSuchRelation,
-            );
-        }
-
-        #[test]
-        fn a_wrong_path_is_a_bare_404_on_12_and_pgrst125_on_14() {
-            same_failure(
-                (404, None, None),
-                (
-                    404,
-                    Some("PGRST125"),
-                    Some("Invalid path specified in request URL"),
-                ),
-                &Failure::NoSuchRelation,
-            );
-            // Neither the view nor the table: shown as a 404.
-            assert_eq!(
-                Failure::NoSuchRelation.into_error(),
-                ApiError::Http {
-                    status: 404,
-                    code: None
-                }
-            );
-        }
-
-        #[test]
-        fn an_expired_token_is_pgrst301_on_12_and_pgrst303_on_14() {
-            same_failure(
-                (401, Some("PGRST301"), Some("JWT expired")),
-                (401, Some("PGRST303"), Some("JWT expired")),
-                &Failure::Error(ApiError::SessionExpired),
-            );
-        }
-
-        #[test]
-        fn a_token_whose_role_does_not_exist_is_400_on_12_and_401_on_14() {
-            let message = Some("role \"sync_viewer\" does not exist");
-            same_failure(
-                (400, Some("22023"), message),
-                (401, Some("22023"), message),
-                &Failure::Error(ApiError::SessionExpired),
-            );
-            // Any other 22023 stays an error of the read.
-            assert_eq!(
-                classify_failure(400, Some("22023"), Some("invalid value for parameter")),
-                Failure::Error(ApiError::Http {
-                    status: 400,
-                    code: Some("22023".into())
-                })
-            );
-        }
-
-        #[test]
-        fn an_empty_token_is_never_sent() {
-            // 12.0.2 reads `Bearer ` as anon, 13+ refuses it (PGRST301): send none instead.
-            assert_eq!(bearer(Some("")), None);
-            assert_eq!(bearer(None), None);
-            assert_eq!(bearer(Some("a.b.c")).as_deref(), Some("Bearer a.b.c"));
-        }
-
-        #[test]
-        fn a_cardinality_violation_is_400_on_12_and_500_since_12_0_3() {
-            both_plain_errors("21000", 400, 500);
-        }
-
-        #[test]
-        fn a_recursive_policy_is_400_on_12_and_500_since_12_0_3() {
-            both_plain_errors("42P17", 400, 500);
-        }
-
-        #[test]
-        fn a_program_limit_is_413_on_12_and_500_since_12_2() {
-            both_plain_errors("54000", 413, 500);
-        }
-
-        #[test]
-        fn a_configuration_limit_is_503_on_12_and_500_since_12_2() {
-            both_plain_errors("53400", 503, 500);
-        }
+    #[test]
+    fn an_empty_token_is_never_sent() {
+        // 12.0.2 reads `Bearer ` as anon, 13+ refuses it (PGRST301): send none instead.
+        assert_eq!(bearer(Some("")), None);
+        assert_eq!(bearer(None), None);
+        assert_eq!(bearer(Some("a.b.c")).as_deref(), Some("Bearer a.b.c"));
     }
 }
