@@ -4,13 +4,13 @@
 use js_sys::{Array, Date, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::model::Timestamp;
+use crate::model::{Span, Timestamp};
 
 /// The browser's clock (`Date.now()`); the widget corrects it by the server's offset.
 pub fn now() -> Timestamp {
     // Date.now() is a whole number of milliseconds, far inside i64.
     #[allow(clippy::cast_possible_truncation)]
-    Timestamp::from_millis(Date::now() as i64)
+    Timestamp::EPOCH.plus(Span::from_millis(Date::now() as i64))
 }
 
 /// Whether the page is hidden (a background tab, a minimised window): auto-refresh waits.
@@ -51,7 +51,7 @@ fn formatter(options: &[(&str, &str)]) -> Function {
 
 fn format_instant(format: &Function, t: Timestamp) -> String {
     #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit an f64 exactly
-    let date = Date::new(&JsValue::from_f64(t.millis() as f64));
+    let date = Date::new(&JsValue::from_f64(t.since_epoch().millis() as f64));
     format
         .call1(&JsValue::UNDEFINED, &date)
         .ok()

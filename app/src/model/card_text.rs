@@ -287,7 +287,7 @@ mod tests {
     }
     #[test]
     fn retry_lines_say_which_attempt_and_when() {
-        let clock = |t: Timestamp| Some(format!("T{}", t.millis() / 1000));
+        let clock = |t: Timestamp| Some(format!("T{}", t.since_epoch() / SECOND));
         let mut c = card(Status::Failed);
         assert_eq!(c.retry_line(now(), clock), None, "no policy, no line");
         let at = now().plus(4 * MINUTE);
@@ -298,7 +298,13 @@ mod tests {
         };
         assert_eq!(
             c.retry_line(now(), clock).as_deref(),
-            Some(format!("Retry 2 of 5 at T{} (in 4 minutes)", at.millis() / 1000).as_str())
+            Some(
+                format!(
+                    "Retry 2 of 5 at T{} (in 4 minutes)",
+                    at.since_epoch() / SECOND
+                )
+                .as_str()
+            )
         );
         assert_eq!(
             c.retry_line(now(), |_| None).as_deref(),

@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn the_retry_countdown_rounds_up_and_ends_at_now() {
-        let now = Timestamp::from_millis(1_000_000);
+        let now = Timestamp::EPOCH.plus(Span::from_millis(1_000_000));
         assert_eq!(retry_text(now.plus(8 * SECOND), now), "retrying in 8 s");
         assert_eq!(
             retry_text(now.plus(7 * SECOND + Span::from_micros(1)), now),
@@ -102,7 +102,7 @@ mod tests {
             health: Health::from_name(health),
             ..SyncRow::new(resource.to_owned(), Status::from_name(status))
         };
-        Card::from_row(row, Timestamp::from_millis(0))
+        Card::from_row(row, Timestamp::EPOCH)
     }
 
     #[test]

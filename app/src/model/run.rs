@@ -89,7 +89,7 @@ mod tests {
     fn run(status: Status, duration_ms: Option<i64>) -> RunSummary {
         RunSummary {
             status,
-            started_at: Timestamp::from_millis(0),
+            started_at: Timestamp::EPOCH,
             duration: duration_ms.map(Span::from_millis),
             records_synced: Some(150),
             error_count: 2,

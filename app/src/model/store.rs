@@ -65,7 +65,7 @@ impl RowStore {
             .values()
             .filter_map(|row| row.updated_at)
             .fold(0, |sum, t| {
-                (sum + t.micros().rem_euclid(CHECKSUM_MODULUS)) % CHECKSUM_MODULUS
+                (sum + t.since_epoch().micros().rem_euclid(CHECKSUM_MODULUS)) % CHECKSUM_MODULUS
             })
     }
 
@@ -209,7 +209,7 @@ mod tests {
             row("a", Status::Success, Span::ZERO),
             row("b", Status::Success, Span::ZERO),
         ]);
-        let micros = now().micros() % CHECKSUM_MODULUS;
+        let micros = now().since_epoch().micros() % CHECKSUM_MODULUS;
         assert_eq!(store.checksum(), (2 * micros) % CHECKSUM_MODULUS);
         assert!(store.agrees_with(&digest(&store)));
     }

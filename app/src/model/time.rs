@@ -1,4 +1,4 @@
-//! Instants and spans of time, parsed and put into words without a date library.
+//! Instants, parsed and written without a date library.
 //!
 //! The widget only needs three things from time: parse PostgREST's `timestamptz` text and the
 //! HTTP `Date` header, subtract, and say the difference in plain English. Doing that by hand
@@ -13,24 +13,12 @@ use super::span::{DAY, HOUR, MINUTE, SECOND, Span};
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    /// The instant `micros` microseconds after the epoch.
-    pub const fn from_micros(micros: i64) -> Self {
-        Self(micros)
-    }
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: Self = Self(0);
 
-    /// The instant `millis` milliseconds after the epoch (JavaScript's `Date.now()`).
-    pub const fn from_millis(millis: i64) -> Self {
-        Self(millis * 1000)
-    }
-
-    /// Microseconds since the epoch.
-    pub const fn micros(self) -> i64 {
-        self.0
-    }
-
-    /// Milliseconds since the epoch, rounded down (for JavaScript's `Date`).
-    pub const fn millis(self) -> i64 {
-        self.0.div_euclid(1000)
+    /// The span from the epoch to this instant (negative before it).
+    pub const fn since_epoch(self) -> Span {
+        Span::from_micros(self.0)
     }
 
     /// This instant moved by `span` (a negative one moves it back).
@@ -322,10 +310,7 @@ mod tests {
     #[test]
     fn parses_what_postgrest_writes() {
         let base = at("2025-11-05T12:00:00Z");
-        assert_eq!(
-            base.since(Timestamp::from_micros(0)),
-            1_762_344_000 * SECOND
-        );
+        assert_eq!(base.since_epoch(), 1_762_344_000 * SECOND);
         assert_eq!(at("2025-11-05T12:00:00+00:00"), base);
         assert_eq!(at("2025-11-05 13:00:00+01"), base);
         assert_eq!(at("2025-11-05T07:00:00-0500"), base);
@@ -337,7 +322,7 @@ mod tests {
             at("2025-11-05T12:00:00.8Z"),
             base.plus(Span::from_millis(800))
         );
-        assert_eq!(at("1969-12-31T23:59:59Z").micros(), -SECOND.micros());
+        assert_eq!(at("1969-12-31T23:59:59Z").since_epoch(), -SECOND);
         assert_eq!(
             at("2024-02-29T00:00:00Z").since(at("2024-02-28T00:00:00Z")),
             DAY
