@@ -1,13 +1,21 @@
 //! The request bodies, validated before anything is sent upstream. Pure: no I/O, no clock.
 //!
-//! Bodies are read as a JSON object and checked field by field (rather than with serde's
-//! derive) so that every message names the field and says what it must be; unknown fields
-//! are refused by name, except inside error objects, which are kept as they come.
+//! Each body is a struct read with serde through [`body::read`] (strict JSON, fields in the
+//! order declared here, unknown fields refused by name); each field's type keeps its invariant
+//! and says what is wrong with a value, so every message names the field and what it must be.
+//! Error objects keep their other fields as they come. The rules across fields (all three
+//! counts or none, and their sum) are checked once the fields are read.
 
+use std::fmt;
+use std::ops::Deref;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::body::{self, must_be};
 use crate::error::EdgeError;
-use crate::strict_json::{self, quoted};
+pub use crate::names::{MAX_RESOURCE_CHARS, ResourceName, RunId, is_valid_resource};
 
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -25,26 +33,74 @@ pub const MAX_ERROR_CODE_CHARS: usize = 64;
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 2000;
 /// The longest abort `reason`, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
-/// The longest resource name.
-pub const MAX_RESOURCE_CHARS: usize = 63;
 
 /// `POST start`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StartBody {
     /// The resource to start.
-    pub resource: String,
+    pub resource: ResourceName,
 }
 
 /// `POST complete`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "CompleteFields")]
 pub struct CompleteBody {
     /// The resource.
-    pub resource: String,
-    /// The run to complete (hyphenated lower-case UUID), if named.
-    pub run_id: Option<String>,
+    pub resource: ResourceName,
+    /// The run to complete, if named.
+    pub run_id: Option<RunId>,
     /// The run's record counts; `None` when the job reported none (the run then completes
     /// without counts: nothing is stored as a count of 0).
     pub counts: Option<RecordCounts>,
+}
+
+/// A `complete` body as sent: each count on its own (`null` is not given).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteFields {
+    resource: ResourceName,
+    run_id: Option<RunId>,
+    records_synced: Option<RecordCount>,
+    records_created: Option<RecordCount>,
+    records_updated: Option<RecordCount>,
+}
+
+impl TryFrom<CompleteFields> for CompleteBody {
+    /// The message.
+    type Error = String;
+
+    fn try_from(fields: CompleteFields) -> Result<Self, String> {
+        let counts = [
+            fields.records_synced,
+            fields.records_created,
+            fields.records_updated,
+        ];
+        let counts = match counts {
+            [None, None, None] => None,
+            [Some(synced), Some(created), Some(updated)] => Some(RecordCounts {
+                records_synced: synced.0,
+                records_created: created.0,
+                records_updated: updated.0,
+            }),
+            _ => {
+                let given: Vec<&str> = COUNT_FIELDS
+                    .into_iter()
+                    .zip(counts)
+                    .filter_map(|(name, count)| count.map(|_| name))
+                    .collect();
+                return Err(format!(
+                    "give all three counts (records_synced, records_created, records_updated) or none; got only {}",
+                    given.join(" and ")
+                ));
+            }
+        };
+        Ok(Self {
+            resource: fields.resource,
+            run_id: fields.run_id,
+            counts,
+        })
+    }
 }
 
 /// The record counts of a completion.
@@ -59,91 +115,126 @@ pub struct RecordCounts {
 }
 
 /// `POST progress`: a heartbeat of a running run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ProgressFields")]
 pub struct ProgressBody {
     /// The resource.
-    pub resource: String,
-    /// The run reporting (hyphenated lower-case UUID); required.
-    pub run_id: String,
+    pub resource: ResourceName,
+    /// The run reporting; required.
+    pub run_id: RunId,
     /// Records synced so far, if the job said.
     pub records_synced: Option<u64>,
 }
 
+/// A `progress` body as sent (a `null` run id is no run id).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgressFields {
+    resource: ResourceName,
+    run_id: Option<RunId>,
+    records_synced: Option<RecordsSoFar>,
+}
+
+impl TryFrom<ProgressFields> for ProgressBody {
+    /// The message.
+    type Error = &'static str;
+
+    fn try_from(fields: ProgressFields) -> Result<Self, &'static str> {
+        Ok(Self {
+            resource: fields.resource,
+            run_id: fields
+                .run_id
+                .ok_or("\"run_id\" is required: the run id that start returned")?,
+            records_synced: fields.records_synced.map(|n| n.0),
+        })
+    }
+}
+
 /// `POST fail`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "FailFields")]
 pub struct FailBody {
     /// The resource.
-    pub resource: String,
+    pub resource: ResourceName,
     /// The run to fail, if named.
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
     /// 1 to 100 error objects, each with `code` and `message`, extra fields as sent.
-    pub errors: Vec<Value>,
+    pub errors: Vec<ErrorObject>,
+}
+
+/// A `fail` body as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailFields {
+    resource: ResourceName,
+    run_id: Option<RunId>,
+    #[serde(default, deserialize_with = "present")]
+    errors: Option<ErrorList>,
+}
+
+impl TryFrom<FailFields> for FailBody {
+    /// The message.
+    type Error = String;
+
+    fn try_from(fields: FailFields) -> Result<Self, String> {
+        let errors = fields
+            .errors
+            .ok_or_else(|| format!("\"errors\" {} (it is required)", must_be_errors()))?;
+        Ok(Self {
+            resource: fields.resource,
+            run_id: fields.run_id,
+            errors: errors.0,
+        })
+    }
 }
 
 /// `POST abort`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "AbortFields")]
 pub struct AbortBody {
     /// The resource.
-    pub resource: String,
-    /// Why (1 to 500 characters).
-    pub reason: String,
+    pub resource: ResourceName,
+    /// Why.
+    pub reason: Reason,
     /// The run to abort, if named (a stale click then cannot abort a newer run).
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
 }
 
-/// Whether `name` matches `^[a-z][a-z0-9_]{0,62}$`.
-pub fn is_valid_resource(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_RESOURCE_CHARS
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+/// An `abort` body as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbortFields {
+    resource: ResourceName,
+    #[serde(default, deserialize_with = "present")]
+    reason: Option<Reason>,
+    run_id: Option<RunId>,
+}
+
+impl TryFrom<AbortFields> for AbortBody {
+    /// The message.
+    type Error = &'static str;
+
+    fn try_from(fields: AbortFields) -> Result<Self, &'static str> {
+        Ok(Self {
+            resource: fields.resource,
+            reason: fields
+                .reason
+                .ok_or("\"reason\" is required: say why the run is aborted")?,
+            run_id: fields.run_id,
+        })
+    }
 }
 
 /// Parses a `start` body.
 pub fn parse_start(body: &[u8]) -> Result<StartBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource"])?;
-    Ok(StartBody {
-        resource: fields.resource()?,
-    })
+    body::read(body)
 }
 
 /// Parses a `complete` body: the three counts, or none of them (a count that is `null` is
 /// not given); `records_created + records_updated > records_synced` is a 422.
 pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
-    let mut fields = Fields::parse(
-        body,
-        &[
-            "resource",
-            "run_id",
-            "records_synced",
-            "records_created",
-            "records_updated",
-        ],
-    )?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?;
-    let given: Vec<&str> = COUNT_FIELDS
-        .into_iter()
-        .filter(|name| fields.0.get(*name).is_some_and(|v| !v.is_null()))
-        .collect();
-    let counts = match given.len() {
-        0 => None,
-        3 => Some(RecordCounts {
-            records_synced: fields.count("records_synced")?,
-            records_created: fields.count("records_created")?,
-            records_updated: fields.count("records_updated")?,
-        }),
-        _ => {
-            return Err(EdgeError::invalid(format!(
-                "give all three counts (records_synced, records_created, records_updated) or none; got only {}",
-                given.join(" and ")
-            )));
-        }
-    };
-    if let Some(c) = counts {
+    let complete: CompleteBody = body::read(body)?;
+    if let Some(c) = complete.counts {
         let sum = u64::from(c.records_created) + u64::from(c.records_updated);
         if sum > u64::from(c.records_synced) {
             return Err(EdgeError::unprocessable(format!(
@@ -152,251 +243,257 @@ pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
             )));
         }
     }
-    Ok(CompleteBody {
-        resource,
-        run_id,
-        counts,
-    })
+    Ok(complete)
 }
 
 /// Parses a `progress` body: the run id is required, the records so far optional (`null` is
 /// not given).
 pub fn parse_progress(body: &[u8]) -> Result<ProgressBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "run_id", "records_synced"])?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?.ok_or_else(|| {
-        EdgeError::invalid("\"run_id\" is required: the run id that start returned")
-    })?;
-    let records_synced = match fields.take("records_synced") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_u64()
-                .filter(|n| *n <= MAX_COUNT_SO_FAR)
-                .ok_or_else(|| {
-                    EdgeError::invalid(format!(
-                        "\"records_synced\" must be a whole number from 0 to {MAX_COUNT_SO_FAR} (got {})",
-                        shown(&value)
-                    ))
-                })?,
-        ),
-    };
-    Ok(ProgressBody {
-        resource,
-        run_id,
-        records_synced,
-    })
+    body::read(body)
 }
 
 /// Parses a `fail` body.
 pub fn parse_fail(body: &[u8]) -> Result<FailBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "run_id", "errors"])?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?;
-    let errors = fields.errors()?;
-    Ok(FailBody {
-        resource,
-        run_id,
-        errors,
-    })
+    body::read(body)
 }
 
 /// Parses an `abort` body.
 pub fn parse_abort(body: &[u8]) -> Result<AbortBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "reason", "run_id"])?;
-    let resource = fields.resource()?;
-    let reason = match fields.take("reason") {
-        Some(Value::String(reason)) => reason,
-        Some(other) => {
-            return Err(EdgeError::invalid(format!(
-                "\"reason\" must be a string, not {}",
-                kind(&other)
-            )));
-        }
-        None => {
-            return Err(EdgeError::invalid(
-                "\"reason\" is required: say why the run is aborted",
+    body::read(body)
+}
+
+/// A field that may be absent but, when given, is a `T`, `null` included (with
+/// `#[serde(default)]`: absent is `None`, and `null` is `T`'s to refuse).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A whole number from 0 to `max` in `value`, or what it must be.
+fn whole_number<N: TryFrom<u64>>(value: &Value, max: u64) -> Result<N, String> {
+    value
+        .as_u64()
+        .filter(|n| *n <= max)
+        .and_then(|n| N::try_from(n).ok())
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number from 0 to {max} (got {})",
+                body::shown(value)
+            )
+        })
+}
+
+/// One of a completion's counts: 0 to [`MAX_COUNT`].
+#[derive(Deserialize)]
+#[serde(try_from = "Value")]
+struct RecordCount(u32);
+
+impl TryFrom<Value> for RecordCount {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        whole_number(&value, MAX_COUNT).map(Self)
+    }
+}
+
+/// A heartbeat's records so far: 0 to [`MAX_COUNT_SO_FAR`].
+#[derive(Deserialize)]
+#[serde(try_from = "Value")]
+struct RecordsSoFar(u64);
+
+impl TryFrom<Value> for RecordsSoFar {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        whole_number(&value, MAX_COUNT_SO_FAR).map(Self)
+    }
+}
+
+/// Why a run is aborted: 1 to [`MAX_REASON_CHARS`] characters, not only spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct Reason(String);
+
+impl TryFrom<Value> for Reason {
+    /// What is wrong, worded to follow the field's name.
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        let reason = body::string(value, "a string")?;
+        let chars = reason.chars().count();
+        if reason.trim().is_empty() || chars > MAX_REASON_CHARS {
+            return Err(format!(
+                "must be 1 to {MAX_REASON_CHARS} characters and not only spaces (got {chars})"
             ));
         }
+        Ok(Self(reason))
+    }
+}
+
+impl Deref for Reason {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A string of `LEAST` to `MOST` characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct Text<const LEAST: usize, const MOST: usize>(String);
+
+impl<const LEAST: usize, const MOST: usize> TryFrom<Value> for Text<LEAST, MOST> {
+    /// What is wrong, worded to follow the field's name.
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        let text = body::string(value, "a string")?;
+        let chars = text.chars().count();
+        if chars < LEAST || chars > MOST {
+            return Err(format!(
+                "must be {LEAST} to {MOST} characters (got {chars})"
+            ));
+        }
+        Ok(Self(text))
+    }
+}
+
+impl<const LEAST: usize, const MOST: usize> Deref for Text<LEAST, MOST> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One error object of a `fail`: its `code` and `message`, and its other fields as sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorObject {
+    /// A stable code: 1 to [`MAX_ERROR_CODE_CHARS`] characters.
+    pub code: Text<1, MAX_ERROR_CODE_CHARS>,
+    /// What went wrong: up to [`MAX_ERROR_MESSAGE_CHARS`] characters.
+    pub message: Text<0, MAX_ERROR_MESSAGE_CHARS>,
+    /// Any other fields (`record_id`, `attempt`, ...), kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// What `errors` must be.
+fn must_be_errors() -> String {
+    format!(
+        "must be an array of 1 to {MAX_ERRORS} objects like {{\"code\": \"API_TIMEOUT\", \"message\": \"...\"}}"
+    )
+}
+
+/// A `fail`'s error objects: 1 to [`MAX_ERRORS`].
+struct ErrorList(Vec<ErrorObject>);
+
+impl<'de> Deserialize<'de> for ErrorList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ErrorListVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ErrorObjectVisitor)
+    }
+}
+
+/// Refuses every JSON type but the one a visitor takes, as "must be …, not …" (serde's own
+/// words would be "invalid type: …, expected …").
+macro_rules! refuse_other_types {
+    ($what:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "a boolean")))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "a number")))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "a number")))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "a number")))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "a string")))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom(must_be(&$what, "null")))
+        }
     };
-    let chars = reason.chars().count();
-    if reason.trim().is_empty() || chars > MAX_REASON_CHARS {
-        return Err(EdgeError::invalid(format!(
-            "\"reason\" must be 1 to {MAX_REASON_CHARS} characters and not only spaces (got {chars})"
-        )));
-    }
-    Ok(AbortBody {
-        resource,
-        reason,
-        run_id: fields.run_id()?,
-    })
 }
 
-/// A body's fields, taken one by one.
-struct Fields(Map<String, Value>);
+struct ErrorListVisitor;
 
-impl Fields {
-    fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, EdgeError> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(EdgeError::invalid("the body is empty; send a JSON object"));
+impl<'de> Visitor<'de> for ErrorListVisitor {
+    type Value = ErrorList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of error objects")
+    }
+
+    refuse_other_types!(must_be_errors());
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<ErrorList, A::Error> {
+        Err(de::Error::custom(must_be(&must_be_errors(), "an object")))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ErrorList, A::Error> {
+        let wrong_count =
+            |count: usize| de::Error::custom(format!("{} (got {count})", must_be_errors()));
+        // The count is refused before any object is read, as the shape comes first.
+        let count = seq.size_hint().unwrap_or(1);
+        if count == 0 || count > MAX_ERRORS {
+            return Err(wrong_count(count));
         }
-        let value = strict_json::from_slice(body)
-            .map_err(|e| EdgeError::invalid(format!("the body is not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(EdgeError::invalid(format!(
-                "the body must be a JSON object, not {}",
-                kind(&value)
-            )));
-        };
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(EdgeError::invalid(format!(
-                "unknown field {}; the fields are {}",
-                quoted(unknown),
-                allowed.join(", ")
-            )));
-        }
-        Ok(Self(map))
-    }
-
-    fn take(&mut self, name: &str) -> Option<Value> {
-        self.0.remove(name)
-    }
-
-    fn resource(&mut self) -> Result<String, EdgeError> {
-        match self.take("resource") {
-            Some(Value::String(name)) if is_valid_resource(&name) => Ok(name),
-            Some(Value::String(name)) => Err(EdgeError::invalid(format!(
-                "\"resource\" must be a lower-case name: a letter, then up to 62 letters, digits or underscores (got {})",
-                quoted(&name)
-            ))),
-            Some(other) => Err(EdgeError::invalid(format!(
-                "\"resource\" must be a string, not {}",
-                kind(&other)
-            ))),
-            None => Err(EdgeError::invalid("\"resource\" is required")),
-        }
-    }
-
-    fn run_id(&mut self) -> Result<Option<String>, EdgeError> {
-        match self.take("run_id") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => uuid::Uuid::try_parse(&text)
-                .map(|id| Some(id.hyphenated().to_string()))
-                .map_err(|_| {
-                    EdgeError::invalid(format!(
-                        "\"run_id\" must be a UUID, as start returned it (got {})",
-                        quoted(&text)
-                    ))
-                }),
-            Some(other) => Err(EdgeError::invalid(format!(
-                "\"run_id\" must be a UUID string, not {}",
-                kind(&other)
-            ))),
-        }
-    }
-
-    fn count(&mut self, name: &str) -> Result<u32, EdgeError> {
-        let value = self
-            .take(name)
-            .ok_or_else(|| EdgeError::invalid(format!("\"{name}\" is required")))?;
-        value
-            .as_u64()
-            .filter(|n| *n <= MAX_COUNT)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                EdgeError::invalid(format!(
-                    "\"{name}\" must be a whole number from 0 to {MAX_COUNT} (got {})",
-                    shown(&value)
-                ))
-            })
-    }
-
-    fn errors(&mut self) -> Result<Vec<Value>, EdgeError> {
-        let shape = || {
-            format!(
-                "\"errors\" must be an array of 1 to {MAX_ERRORS} objects like {{\"code\": \"API_TIMEOUT\", \"message\": \"...\"}}"
-            )
-        };
-        let errors = match self.take("errors") {
-            Some(Value::Array(errors)) => errors,
-            Some(other) => {
-                return Err(EdgeError::invalid(format!(
-                    "{}, not {}",
-                    shape(),
-                    kind(&other)
-                )));
+        let mut errors = Vec::with_capacity(count);
+        while let Some(error) = seq.next_element()? {
+            errors.push(error);
+            if errors.len() > MAX_ERRORS {
+                return Err(wrong_count(errors.len()));
             }
-            None => return Err(EdgeError::invalid(format!("{} (it is required)", shape()))),
-        };
-        if errors.is_empty() || errors.len() > MAX_ERRORS {
-            return Err(EdgeError::invalid(format!(
-                "{} (got {})",
-                shape(),
-                errors.len()
-            )));
         }
-        for (i, error) in errors.iter().enumerate() {
-            let Value::Object(object) = error else {
-                return Err(EdgeError::invalid(format!(
-                    "errors[{i}] must be an object, not {}",
-                    kind(error)
-                )));
-            };
-            check_text(object, i, "code", MAX_ERROR_CODE_CHARS, false)?;
-            check_text(object, i, "message", MAX_ERROR_MESSAGE_CHARS, true)?;
+        if errors.is_empty() {
+            return Err(wrong_count(0));
         }
-        Ok(errors)
+        Ok(ErrorList(errors))
     }
 }
 
-fn check_text(
-    object: &Map<String, Value>,
-    index: usize,
-    name: &str,
-    max: usize,
-    may_be_empty: bool,
-) -> Result<(), EdgeError> {
-    let least = usize::from(!may_be_empty);
-    match object.get(name) {
-        Some(Value::String(text)) => {
-            let chars = text.chars().count();
-            if chars < least || chars > max {
-                return Err(EdgeError::invalid(format!(
-                    "errors[{index}].{name} must be {least} to {max} characters (got {chars})"
-                )));
+struct ErrorObjectVisitor;
+
+impl<'de> Visitor<'de> for ErrorObjectVisitor {
+    type Value = ErrorObject;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an error object")
+    }
+
+    refuse_other_types!("an object");
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<ErrorObject, A::Error> {
+        Err(de::Error::custom(must_be("an object", "an array")))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorObject, A::Error> {
+        let (mut code, mut message, mut extra) = (None, None, Map::new());
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "code" => code = Some(map.next_value()?),
+                "message" => message = Some(map.next_value()?),
+                _ => {
+                    let value = map.next_value()?;
+                    extra.insert(key, value);
+                }
             }
-            Ok(())
         }
-        Some(other) => Err(EdgeError::invalid(format!(
-            "errors[{index}].{name} must be a string, not {}",
-            kind(other)
-        ))),
-        None => Err(EdgeError::invalid(format!(
-            "errors[{index}].{name} is required"
-        ))),
-    }
-}
-
-/// "a number", "an array", ... for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A caller's value as JSON, cut to 40 characters, for a message.
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
-    let short: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
-        format!("{short}…")
-    } else {
-        short
+        Ok(ErrorObject {
+            code: code.ok_or_else(|| de::Error::missing_field("code"))?,
+            message: message.ok_or_else(|| de::Error::missing_field("message"))?,
+            extra,
+        })
     }
 }
 
@@ -408,7 +505,19 @@ mod tests {
 
     const RUN: &str = "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
 
-    fn message(result: Result<impl std::fmt::Debug, EdgeError>) -> (u16, String) {
+    fn name(text: &str) -> ResourceName {
+        ResourceName::try_from(text.to_owned()).expect("a resource name")
+    }
+
+    fn run(text: &str) -> RunId {
+        RunId::try_from(text.to_owned()).expect("a run id")
+    }
+
+    fn reason(text: &str) -> Reason {
+        Reason::try_from(Value::from(text)).expect("a reason")
+    }
+
+    fn message(result: Result<impl fmt::Debug, EdgeError>) -> (u16, String) {
         match result {
             Ok(ok) => (200, format!("{ok:?}")),
             Err(e) => (e.status().as_u16(), e.to_string()),
@@ -441,7 +550,7 @@ mod tests {
         assert_eq!(
             parse_start(br#"{"resource":"accounts"}"#),
             Ok(StartBody {
-                resource: "accounts".into()
+                resource: name("accounts")
             })
         );
         let cases: [(&[u8], &str); 7] = [
@@ -474,8 +583,8 @@ mod tests {
         assert_eq!(
             parsed,
             Ok(CompleteBody {
-                resource: "a".into(),
-                run_id: Some(RUN.into()),
+                resource: name("a"),
+                run_id: Some(run(RUN)),
                 counts: Some(RecordCounts {
                     records_synced: 150,
                     records_created: 10,
@@ -548,8 +657,8 @@ mod tests {
             assert_eq!(
                 parse_complete(body.to_string().as_bytes()),
                 Ok(CompleteBody {
-                    resource: "a".into(),
-                    run_id: Some(RUN.into()),
+                    resource: name("a"),
+                    run_id: Some(run(RUN)),
                     counts: None
                 }),
                 "{body}"
@@ -563,8 +672,8 @@ mod tests {
         assert_eq!(
             parse_progress(body.to_string().as_bytes()),
             Ok(ProgressBody {
-                resource: "a".into(),
-                run_id: RUN.into(),
+                resource: name("a"),
+                run_id: run(RUN),
                 records_synced: Some(45_200)
             })
         );
@@ -625,7 +734,7 @@ mod tests {
             json!([{"code":"API_TIMEOUT","message":"timed out","record_id":"12345","attempt":3}]);
         let body = json!({"resource":"a","errors":errors});
         let parsed = parse_fail(body.to_string().as_bytes())?;
-        assert_eq!(Value::Array(parsed.errors), errors);
+        assert_eq!(serde_json::to_value(&parsed.errors).expect("JSON"), errors);
         assert_eq!(parsed.run_id, None);
         Ok(())
     }
@@ -690,9 +799,9 @@ mod tests {
         assert_eq!(
             parse_abort(ok.to_string().as_bytes()),
             Ok(AbortBody {
-                resource: "a".into(),
-                reason: "stuck on a lock".into(),
-                run_id: Some(RUN.into())
+                resource: name("a"),
+                reason: reason("stuck on a lock"),
+                run_id: Some(run(RUN))
             })
         );
         let cases = [
