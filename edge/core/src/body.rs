@@ -2,11 +2,11 @@
 //!
 //! The body is parsed by [`strict_json`] first (a key given twice, or a NUL character, is
 //! refused before any field is read); then an object's fields are handed to the type in the
-//! order it declares them, so that the first field at fault is the first one the type names,
-//! whatever the order of the caller's keys. A key the type does not declare is refused by name
-//! before any value is read. Every other message is the field's path and what the value's
-//! type says is wrong with it: `"resource" must be a string, not a number`,
-//! `errors[3].code is required`.
+//! order it declares them, each one declared but not sent as absent (see [`Entry`]), so that
+//! the first field at fault, missing ones included, is the first one the type names, whatever
+//! the order of the caller's keys. A key the type does not declare is refused by name before
+//! any value is read. Every other message is the field's path and what the value's type says
+//! is wrong with it: `"resource" must be a string, not a number`, `errors[3].code is required`.
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
@@ -51,8 +51,14 @@ fn worded(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
     if path == "." {
         said
     } else {
-        format!("{} {said}", subject(&path))
+        about(&path, &said)
     }
+}
+
+/// The message about the value at `path`: `what` (e.g. "must be a string, not null") after
+/// the field's name.
+pub(crate) fn about(path: &str, what: &str) -> String {
+    format!("{} {what}", subject(path))
 }
 
 /// A field as messages name it: a top-level field quoted (`"resource"`), a path into one bare
@@ -63,6 +69,21 @@ fn subject(path: &str) -> String {
     } else {
         format!("\"{path}\"")
     }
+}
+
+/// What a missing field says: the tail of "\"resource\" is required".
+pub(crate) const REQUIRED: &str = "is required";
+
+/// `result`, or `instead` when the value was absent (a field whose absence says more than
+/// [`REQUIRED`]).
+pub(crate) fn when_absent<T, E: de::Error>(result: Result<T, E>, instead: &str) -> Result<T, E> {
+    result.map_err(|e| {
+        if e.to_string() == REQUIRED {
+            E::custom(instead)
+        } else {
+            e
+        }
+    })
 }
 
 /// A body's fields, handed to a struct in the order it declares them.
@@ -89,13 +110,56 @@ impl<'de> Deserializer<'de> for Fields {
                 fields.join(", ")
             )));
         }
-        let declared = fields.iter().filter_map(|name| object.remove_entry(*name));
+        let declared = fields.iter().map(|name| {
+            let entry = object.remove(*name).map_or(Entry::Absent, Entry::Given);
+            (*name, entry)
+        });
         visitor.visit_map(de::value::MapDeserializer::new(declared))
     }
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
         option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// A declared field's value: given, or absent. Absent is `None` to an `Option` and
+/// [`REQUIRED`] to any other type, as serde treats a missing field, but where the field is
+/// declared rather than after every given one (serde only knows a field is missing at the end).
+enum Entry {
+    Given(Value),
+    Absent,
+}
+
+impl<'de> de::IntoDeserializer<'de, serde_json::Error> for Entry {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for Entry {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Self::Given(value) => value.deserialize_any(visitor),
+            Self::Absent => Err(de::Error::custom(REQUIRED)),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Self::Given(value) => value.deserialize_option(visitor),
+            Self::Absent => visitor.visit_none(),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
         ignored_any
     }
 }

@@ -55,15 +55,16 @@ pub struct CompleteBody {
     pub counts: Option<RecordCounts>,
 }
 
-/// A `complete` body as sent: each count on its own (`null` is not given).
+/// A `complete` body as sent. The counts are read as they came, so that a count given alone
+/// is refused as such before its value is looked at (`null` is not given).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CompleteFields {
     resource: ResourceName,
     run_id: Option<RunId>,
-    records_synced: Option<RecordCount>,
-    records_created: Option<RecordCount>,
-    records_updated: Option<RecordCount>,
+    records_synced: Option<Value>,
+    records_created: Option<Value>,
+    records_updated: Option<Value>,
 }
 
 impl TryFrom<CompleteFields> for CompleteBody {
@@ -71,22 +72,21 @@ impl TryFrom<CompleteFields> for CompleteBody {
     type Error = String;
 
     fn try_from(fields: CompleteFields) -> Result<Self, String> {
-        let counts = [
+        let counts = match [
             fields.records_synced,
             fields.records_created,
             fields.records_updated,
-        ];
-        let counts = match counts {
+        ] {
             [None, None, None] => None,
             [Some(synced), Some(created), Some(updated)] => Some(RecordCounts {
-                records_synced: synced.0,
-                records_created: created.0,
-                records_updated: updated.0,
+                records_synced: count(COUNT_FIELDS[0], &synced)?,
+                records_created: count(COUNT_FIELDS[1], &created)?,
+                records_updated: count(COUNT_FIELDS[2], &updated)?,
             }),
-            _ => {
+            given => {
                 let given: Vec<&str> = COUNT_FIELDS
                     .into_iter()
-                    .zip(counts)
+                    .zip(given)
                     .filter_map(|(name, count)| count.map(|_| name))
                     .collect();
                 return Err(format!(
@@ -103,6 +103,11 @@ impl TryFrom<CompleteFields> for CompleteBody {
     }
 }
 
+/// The count `name` of a completion: 0 to [`MAX_COUNT`].
+fn count(name: &str, value: &Value) -> Result<u32, String> {
+    whole_number(value, MAX_COUNT).map_err(|what| body::about(name, &what))
+}
+
 /// The record counts of a completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordCounts {
@@ -116,113 +121,72 @@ pub struct RecordCounts {
 
 /// `POST progress`: a heartbeat of a running run.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "ProgressFields")]
+#[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     /// The resource.
     pub resource: ResourceName,
-    /// The run reporting; required.
+    /// The run reporting; required (`null` is no run id).
+    #[serde(deserialize_with = "progress_run_id")]
     pub run_id: RunId,
-    /// Records synced so far, if the job said.
+    /// Records synced so far, if the job said (`null` is not given).
+    #[serde(deserialize_with = "records_so_far")]
     pub records_synced: Option<u64>,
 }
 
-/// A `progress` body as sent (a `null` run id is no run id).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProgressFields {
-    resource: ResourceName,
-    run_id: Option<RunId>,
-    records_synced: Option<RecordsSoFar>,
+/// A heartbeat's run id: a missing or `null` one names what to send.
+fn progress_run_id<'de, D: Deserializer<'de>>(d: D) -> Result<RunId, D::Error> {
+    Option::<RunId>::deserialize(d)?
+        .ok_or_else(|| de::Error::custom("is required: the run id that start returned"))
 }
 
-impl TryFrom<ProgressFields> for ProgressBody {
-    /// The message.
-    type Error = &'static str;
-
-    fn try_from(fields: ProgressFields) -> Result<Self, &'static str> {
-        Ok(Self {
-            resource: fields.resource,
-            run_id: fields
-                .run_id
-                .ok_or("\"run_id\" is required: the run id that start returned")?,
-            records_synced: fields.records_synced.map(|n| n.0),
-        })
-    }
+/// A heartbeat's records so far: 0 to [`MAX_COUNT_SO_FAR`].
+fn records_so_far<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::<Value>::deserialize(d)?
+        .map(|value| whole_number(&value, MAX_COUNT_SO_FAR).map_err(de::Error::custom))
+        .transpose()
 }
 
 /// `POST fail`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "FailFields")]
+#[serde(deny_unknown_fields)]
 pub struct FailBody {
     /// The resource.
     pub resource: ResourceName,
     /// The run to fail, if named.
     pub run_id: Option<RunId>,
     /// 1 to 100 error objects, each with `code` and `message`, extra fields as sent.
+    #[serde(deserialize_with = "error_list")]
     pub errors: Vec<ErrorObject>,
 }
 
-/// A `fail` body as sent.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FailFields {
-    resource: ResourceName,
-    run_id: Option<RunId>,
-    #[serde(default, deserialize_with = "present")]
-    errors: Option<ErrorList>,
-}
-
-impl TryFrom<FailFields> for FailBody {
-    /// The message.
-    type Error = String;
-
-    fn try_from(fields: FailFields) -> Result<Self, String> {
-        let errors = fields
-            .errors
-            .ok_or_else(|| format!("\"errors\" {} (it is required)", must_be_errors()))?;
-        Ok(Self {
-            resource: fields.resource,
-            run_id: fields.run_id,
-            errors: errors.0,
-        })
-    }
+/// A `fail`'s error objects: a missing `errors` says what to send.
+fn error_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ErrorObject>, D::Error> {
+    let list = body::when_absent(
+        ErrorList::deserialize(d),
+        &format!("must be {} (it is required)", errors_shape()),
+    )?;
+    Ok(list.0)
 }
 
 /// `POST abort`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "AbortFields")]
+#[serde(deny_unknown_fields)]
 pub struct AbortBody {
     /// The resource.
     pub resource: ResourceName,
     /// Why.
+    #[serde(deserialize_with = "abort_reason")]
     pub reason: Reason,
     /// The run to abort, if named (a stale click then cannot abort a newer run).
     pub run_id: Option<RunId>,
 }
 
-/// An `abort` body as sent.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AbortFields {
-    resource: ResourceName,
-    #[serde(default, deserialize_with = "present")]
-    reason: Option<Reason>,
-    run_id: Option<RunId>,
-}
-
-impl TryFrom<AbortFields> for AbortBody {
-    /// The message.
-    type Error = &'static str;
-
-    fn try_from(fields: AbortFields) -> Result<Self, &'static str> {
-        Ok(Self {
-            resource: fields.resource,
-            reason: fields
-                .reason
-                .ok_or("\"reason\" is required: say why the run is aborted")?,
-            run_id: fields.run_id,
-        })
-    }
+/// An abort's reason: a missing one says what to send.
+fn abort_reason<'de, D: Deserializer<'de>>(d: D) -> Result<Reason, D::Error> {
+    body::when_absent(
+        Reason::deserialize(d),
+        "is required: say why the run is aborted",
+    )
 }
 
 /// Parses a `start` body.
@@ -262,12 +226,6 @@ pub fn parse_abort(body: &[u8]) -> Result<AbortBody, EdgeError> {
     body::read(body)
 }
 
-/// A field that may be absent but, when given, is a `T`, `null` included (with
-/// `#[serde(default)]`: absent is `None`, and `null` is `T`'s to refuse).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 /// A whole number from 0 to `max` in `value`, or what it must be.
 fn whole_number<N: TryFrom<u64>>(value: &Value, max: u64) -> Result<N, String> {
     value
@@ -280,32 +238,6 @@ fn whole_number<N: TryFrom<u64>>(value: &Value, max: u64) -> Result<N, String> {
                 body::shown(value)
             )
         })
-}
-
-/// One of a completion's counts: 0 to [`MAX_COUNT`].
-#[derive(Deserialize)]
-#[serde(try_from = "Value")]
-struct RecordCount(u32);
-
-impl TryFrom<Value> for RecordCount {
-    type Error = String;
-
-    fn try_from(value: Value) -> Result<Self, String> {
-        whole_number(&value, MAX_COUNT).map(Self)
-    }
-}
-
-/// A heartbeat's records so far: 0 to [`MAX_COUNT_SO_FAR`].
-#[derive(Deserialize)]
-#[serde(try_from = "Value")]
-struct RecordsSoFar(u64);
-
-impl TryFrom<Value> for RecordsSoFar {
-    type Error = String;
-
-    fn try_from(value: Value) -> Result<Self, String> {
-        whole_number(&value, MAX_COUNT_SO_FAR).map(Self)
-    }
 }
 
 /// Why a run is aborted: 1 to [`MAX_REASON_CHARS`] characters, not only spaces.
@@ -379,9 +311,9 @@ pub struct ErrorObject {
 }
 
 /// What `errors` must be.
-fn must_be_errors() -> String {
+fn errors_shape() -> String {
     format!(
-        "must be an array of 1 to {MAX_ERRORS} objects like {{\"code\": \"API_TIMEOUT\", \"message\": \"...\"}}"
+        "an array of 1 to {MAX_ERRORS} objects like {{\"code\": \"API_TIMEOUT\", \"message\": \"...\"}}"
     )
 }
 
@@ -434,15 +366,15 @@ impl<'de> Visitor<'de> for ErrorListVisitor {
         f.write_str("an array of error objects")
     }
 
-    refuse_other_types!(must_be_errors());
+    refuse_other_types!(errors_shape());
 
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<ErrorList, A::Error> {
-        Err(de::Error::custom(must_be(&must_be_errors(), "an object")))
+        Err(de::Error::custom(must_be(&errors_shape(), "an object")))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ErrorList, A::Error> {
         let wrong_count =
-            |count: usize| de::Error::custom(format!("{} (got {count})", must_be_errors()));
+            |count: usize| de::Error::custom(format!("must be {} (got {count})", errors_shape()));
         // The count is refused before any object is read, as the shape comes first.
         let count = seq.size_hint().unwrap_or(1);
         if count == 0 || count > MAX_ERRORS {
@@ -482,6 +414,9 @@ impl<'de> Visitor<'de> for ErrorObjectVisitor {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "code" => code = Some(map.next_value()?),
+                // Keys come in order (a `Value`'s object is sorted), so a missing `code` is
+                // named before the `message` after it is read, as the code is checked first.
+                "message" if code.is_none() => return Err(de::Error::missing_field("code")),
                 "message" => message = Some(map.next_value()?),
                 _ => {
                     let value = map.next_value()?;
