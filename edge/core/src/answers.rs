@@ -13,7 +13,7 @@ use crate::names::{ResourceName, RunId};
 
 /// `POST start`.
 #[derive(Debug, Serialize)]
-pub(crate) struct Started {
+pub(crate) struct StartAnswer {
     pub run_id: RunId,
     pub resource: ResourceName,
     pub started_at: String,
@@ -23,7 +23,7 @@ pub(crate) struct Started {
 
 /// `POST complete`: the counts are null when none were reported.
 #[derive(Debug, Serialize)]
-pub(crate) struct Completed {
+pub(crate) struct CompleteAnswer {
     pub resource: ResourceName,
     pub run_id: Option<RunId>,
     pub status: &'static str,
@@ -35,7 +35,7 @@ pub(crate) struct Completed {
 
 /// `POST progress`.
 #[derive(Debug, Serialize)]
-pub(crate) struct Progressed {
+pub(crate) struct ProgressAnswer {
     pub resource: ResourceName,
     pub run_id: RunId,
     pub last_heartbeat_at: String,
@@ -44,19 +44,19 @@ pub(crate) struct Progressed {
 
 /// `POST fail`, with what the retry policy says.
 #[derive(Debug, Serialize)]
-pub(crate) struct Failed {
+pub(crate) struct FailAnswer {
     pub resource: ResourceName,
     pub run_id: Option<RunId>,
     pub status: &'static str,
     pub error_count: usize,
     #[serde(flatten)]
-    pub retry: Retry,
+    pub retry: RetryState,
 }
 
 /// What `fail_vantage_sync_run` says of the next attempt (all null without a retry policy, or
 /// when the answer cannot be read: the failure is recorded either way).
 #[derive(Debug, Default, serde::Deserialize, Serialize)]
-pub(crate) struct Retry {
+pub(crate) struct RetryState {
     pub attempt: Option<i64>,
     pub max_attempts: Option<i64>,
     pub will_retry: Option<bool>,
@@ -65,7 +65,7 @@ pub(crate) struct Retry {
 
 /// `POST abort`.
 #[derive(Debug, Serialize)]
-pub(crate) struct Aborted {
+pub(crate) struct AbortAnswer {
     pub resource: ResourceName,
     pub run_id: Option<RunId>,
     pub status: &'static str,
@@ -74,17 +74,21 @@ pub(crate) struct Aborted {
 
 /// `GET health`.
 #[derive(Debug, Serialize)]
-pub(crate) struct Health {
+pub(crate) struct HealthAnswer {
     pub resources: Vec<HealthRow>,
     pub summary: Summary,
     /// Present whenever the caller paged: the cursor of the next page, null on the last.
+    #[allow(
+        clippy::option_option,
+        reason = "three answers: no member (not paged), null (the last page), a cursor"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<Option<String>>,
 }
 
 /// `POST sweep`.
 #[derive(Debug, Serialize)]
-pub(crate) struct Swept {
+pub(crate) struct SweepAnswer {
     #[serde(flatten)]
     pub counts: SweepCounts,
     pub deliveries: Value,

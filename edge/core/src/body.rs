@@ -132,7 +132,7 @@ enum Entry {
     Absent,
 }
 
-impl<'de> de::IntoDeserializer<'de, serde_json::Error> for Entry {
+impl de::IntoDeserializer<'_, serde_json::Error> for Entry {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {

@@ -7,7 +7,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::answers::{
-    self, Aborted, Completed, Failed, Progressed, Retry, Started, SweepCounts, Swept,
+    self, AbortAnswer, CompleteAnswer, FailAnswer, ProgressAnswer, RetryState, StartAnswer,
+    SweepAnswer, SweepCounts,
 };
 
 use crate::auth::user_jwt::UserClaims;
@@ -50,7 +51,7 @@ pub(crate) async fn start<U: Upstream>(
         .await?;
     let run = serde_json::from_slice::<StartedRun>(&raw)
         .map_err(|_| EdgeError::internal("start_vantage_sync_run did not return a run"))?;
-    answers::json(&Started {
+    answers::json(&StartAnswer {
         run_id: run.run_id,
         resource: body.resource,
         started_at: run.started_at,
@@ -107,7 +108,7 @@ pub(crate) async fn complete<U: Upstream>(
         trace,
     )
     .await?;
-    answers::json(&Completed {
+    answers::json(&CompleteAnswer {
         resource: body.resource,
         run_id,
         status: "success",
@@ -147,7 +148,7 @@ pub(crate) async fn progress<U: Upstream>(
     let heartbeat = serde_json::from_slice::<String>(&raw).map_err(|_| {
         EdgeError::internal("progress_vantage_sync_run did not return the heartbeat's time")
     })?;
-    answers::json(&Progressed {
+    answers::json(&ProgressAnswer {
         resource: body.resource,
         run_id: body.run_id,
         last_heartbeat_at: heartbeat,
@@ -181,8 +182,8 @@ pub(crate) async fn fail<U: Upstream>(
         )
         .await?;
     // One object (OUT parameters); read leniently: the failure is recorded either way.
-    let retry: Retry = serde_json::from_slice(&raw).unwrap_or_default();
-    answers::json(&Failed {
+    let retry: RetryState = serde_json::from_slice(&raw).unwrap_or_default();
+    answers::json(&FailAnswer {
         resource: body.resource,
         run_id,
         status: "failed",
@@ -219,7 +220,7 @@ pub(crate) async fn abort<U: Upstream>(
         .await?;
     // The aborted run's id (null when the function says none).
     let run_id = serde_json::from_slice::<Option<RunId>>(&raw).unwrap_or_default();
-    answers::json(&Aborted {
+    answers::json(&AbortAnswer {
         resource: body.resource,
         run_id,
         status: "failed",
@@ -289,7 +290,7 @@ pub(crate) async fn health<U: Upstream>(
         None => (read_pages(pg, &path, &action, trace).await?, None),
         Some(limit) => read_one_page(pg, &path, limit, &action, trace).await?,
     };
-    answers::json(&answers::Health {
+    answers::json(&answers::HealthAnswer {
         summary: Summary::of(&rows),
         resources: rows,
         next_cursor: query.is_paged().then_some(next_cursor),
@@ -389,7 +390,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
     let deliveries = webhooks::deliver_due(pg, upstream, clock, config, None, trace).await?;
     // Sent here: the adapter must not start them again.
     trace.webhooks_pending = false;
-    answers::json(&Swept {
+    answers::json(&SweepAnswer {
         counts,
         deliveries: answers::json(&deliveries)?,
     })
