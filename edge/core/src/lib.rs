@@ -36,6 +36,7 @@ pub mod cors;
 pub mod delivery;
 mod edge;
 pub mod error;
+pub mod error_objects;
 mod handlers;
 pub mod health_query;
 pub mod health_rows;
