@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::error::EdgeError;
 use crate::health_rows::{HealthRow, Summary};
 use crate::names::{ResourceName, RunId};
+use crate::webhooks::DeliveryReport;
 
 /// `POST start`.
 #[derive(Debug, Serialize)]
@@ -91,7 +92,7 @@ pub(crate) struct HealthAnswer {
 pub(crate) struct SweepAnswer {
     #[serde(flatten)]
     pub counts: SweepCounts,
-    pub deliveries: Value,
+    pub deliveries: DeliveryReport,
 }
 
 /// What `sweep_vantage_syncs` did.

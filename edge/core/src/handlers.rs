@@ -10,7 +10,6 @@ use crate::answers::{
     self, AbortAnswer, CompleteAnswer, FailAnswer, ProgressAnswer, RetryState, StartAnswer,
     SweepAnswer, SweepCounts,
 };
-
 use crate::auth::user_jwt::UserClaims;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -390,10 +389,7 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
     let deliveries = webhooks::deliver_due(pg, upstream, clock, config, None, trace).await?;
     // Sent here: the adapter must not start them again.
     trace.webhooks_pending = false;
-    answers::json(&SweepAnswer {
-        counts,
-        deliveries: answers::json(&deliveries)?,
-    })
+    answers::json(&SweepAnswer { counts, deliveries })
 }
 
 /// The id of the run in progress of `resource`, so that an unnamed `complete` or `fail` still
