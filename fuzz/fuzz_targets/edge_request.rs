@@ -38,8 +38,8 @@ use vantage_edge_core::auth::user_jwt::{MAX_TOKEN_BYTES, UnverifiedToken};
 use vantage_edge_core::health_query::{self, HealthQuery, MAX_LIMIT};
 use vantage_edge_core::routes::{self, PREFIXES, Resolved, Route};
 use vantage_edge_core::validation::{
-    self, AbortBody, CompleteBody, FailBody, MAX_ERRORS, MAX_REASON_CHARS, ProgressBody,
-    RecordCounts,
+    self, AbortBody, CompleteBody, ErrorObject, FailBody, MAX_ERRORS, MAX_REASON_CHARS,
+    ProgressBody, RecordCounts,
 };
 use vantage_edge_core::{Config, Edge, FixedClock, Handled, Upstream, UpstreamError, sha256_hex};
 
@@ -444,10 +444,10 @@ fn check_fail(fail: &FailBody) {
     assert_eq!(again.run_id, fail.run_id);
     // Compared by the fields the edge reads: an extra field's float may move by one ulp
     // through serde_json's default (fast) float parsing, which is not the validator's doing.
-    let texts = |errors: &[Value]| -> Vec<(Value, Value)> {
+    let texts = |errors: &[ErrorObject]| -> Vec<(String, String)> {
         errors
             .iter()
-            .map(|e| (e["code"].clone(), e["message"].clone()))
+            .map(|e| (e.code.to_string(), e.message.to_string()))
             .collect()
     };
     assert_eq!(texts(&again.errors), texts(&fail.errors));

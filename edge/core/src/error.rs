@@ -45,11 +45,15 @@ pub enum EdgeError {
         /// The resource named in the request.
         resource: String,
     },
-    /// No route at this path.
-    #[error(
-        "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, progress, abort, sweep and GET health, metrics"
-    )]
-    NotFound,
+    /// No route at this path. The routes come from the `routes` module (which words them from
+    /// its list of routes), so that this module does not depend on it: it depends on this one.
+    #[error("no such route; the routes under {prefix} are {routes}")]
+    NotFound {
+        /// The path the routes are under.
+        prefix: &'static str,
+        /// Every route by method, in words.
+        routes: String,
+    },
     /// The route exists, the method does not.
     #[error("method not allowed here; use {allow}")]
     MethodNotAllowed {
@@ -115,7 +119,7 @@ impl EdgeError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::UnknownResource { .. } => "unknown_resource",
-            Self::NotFound => "not_found",
+            Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
             Self::UpstreamUnavailable { .. } => "upstream_unavailable",
@@ -134,7 +138,7 @@ impl EdgeError {
             Self::InvalidRequest { semantic: true, .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::UnknownResource { .. } | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::UnknownResource { .. } | Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UpstreamUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -215,6 +219,13 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes>
 mod tests {
     use super::*;
 
+    fn not_found() -> EdgeError {
+        EdgeError::NotFound {
+            prefix: "/vantage-sync/",
+            routes: "POST start".into(),
+        }
+    }
+
     #[test]
     fn every_error_has_its_code_and_status() {
         let cases: [(EdgeError, &str, u16); 12] = [
@@ -239,7 +250,7 @@ mod tests {
                 "unknown_resource",
                 404,
             ),
-            (EdgeError::NotFound, "not_found", 404),
+            (not_found(), "not_found", 404),
             (
                 EdgeError::MethodNotAllowed { allow: "POST" },
                 "method_not_allowed",
@@ -292,7 +303,7 @@ mod tests {
             header(&unauthorized, WWW_AUTHENTICATE).as_deref(),
             Some("Bearer")
         );
-        assert_eq!(header(&EdgeError::NotFound, ALLOW), None);
+        assert_eq!(header(&not_found(), ALLOW), None);
     }
 
     #[test]

@@ -6,22 +6,25 @@ use http::Response;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::answers::{
+    self, AbortAnswer, CompleteAnswer, FailAnswer, ProgressAnswer, RetryState, StartAnswer,
+    SweepAnswer, SweepCounts,
+};
 use crate::auth::user_jwt::UserClaims;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::EdgeError;
 use crate::health_query::{self, HealthQuery};
+use crate::health_rows::{self, HealthRow, SORT_KEY, Summary};
 use crate::log::Trace;
 use crate::metrics::{self, METRICS_VIEW, ResourceMetrics};
+use crate::names::{ResourceName, RunId};
 use crate::openmetrics::{self, Format};
 use crate::postgrest::{Action, Postgrest, Verb, first_row, map_error};
 use crate::request_counts::RequestCounts;
 use crate::upstream::Upstream;
 use crate::validation::{AbortBody, CompleteBody, FailBody, ProgressBody, RecordCounts, StartBody};
 use crate::webhooks;
-
-/// The health view's columns the function serves, in this order.
-pub const HEALTH_COLUMNS: &str = "resource,health,alerts,last_sync_status,last_sync_time,started_at,running_seconds,duration_ms,records_synced,error_count,consecutive_failures,current_run_id,next_attempt,retry_max_attempts,next_attempt_at,retries_exhausted,retry_status,sync_watermark,last_heartbeat_at,records_so_far";
 
 /// `start`: one call of `start_vantage_sync_run`, which starts the run and returns its id,
 /// `started_at` (the database's clock) and `sync_watermark`, the point the job syncs from (the
@@ -31,7 +34,7 @@ pub(crate) async fn start<U: Upstream>(
     body: StartBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
-    trace.resource = Some(body.resource.clone());
+    trace.resource = Some(body.resource.to_string());
     let action = Action {
         verb: Verb::Start,
         resource: &body.resource,
@@ -45,32 +48,26 @@ pub(crate) async fn start<U: Upstream>(
             trace,
         )
         .await?;
-    let started = serde_json::from_slice::<StartedRun>(&raw)
-        .ok()
-        .and_then(|run| Some((uuid::Uuid::try_parse(&run.run_id).ok()?, run)));
-    let Some((run_id, run)) = started else {
-        return Err(EdgeError::internal(
-            "start_vantage_sync_run did not return a run",
-        ));
-    };
-    Ok(json!({
-        "run_id": run_id.hyphenated().to_string(),
-        "resource": body.resource,
-        "started_at": run.started_at,
-        "sync_watermark": run.sync_watermark,
-    }))
+    let run = serde_json::from_slice::<StartedRun>(&raw)
+        .map_err(|_| EdgeError::internal("start_vantage_sync_run did not return a run"))?;
+    answers::json(&StartAnswer {
+        run_id: run.run_id,
+        resource: body.resource,
+        started_at: run.started_at,
+        sync_watermark: run.sync_watermark,
+    })
 }
 
 /// What `start_vantage_sync_run` returns (PostgREST answers one object for its OUT parameters).
 #[derive(serde::Deserialize)]
 struct StartedRun {
-    run_id: String,
+    run_id: RunId,
     /// As the database wrote it (ISO 8601 with offset); passed on unchanged.
-    started_at: Value,
+    started_at: String,
     /// The start of the last successful run, or null; passed on unchanged. A database without
     /// migration 20261202100000 does not send it: null.
     #[serde(default)]
-    sync_watermark: Value,
+    sync_watermark: Option<String>,
 }
 
 /// `complete`: `complete_vantage_sync` of the named run, or of the run in progress. Without
@@ -81,7 +78,7 @@ pub(crate) async fn complete<U: Upstream>(
     body: CompleteBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
-    trace.resource = Some(body.resource.clone());
+    trace.resource = Some(body.resource.to_string());
     let run_id = match body.run_id {
         Some(id) => Some(id),
         None => running_run(pg, &body.resource, Verb::Complete, trace).await?,
@@ -89,7 +86,7 @@ pub(crate) async fn complete<U: Upstream>(
     let action = Action {
         verb: Verb::Complete,
         resource: &body.resource,
-        run_id: run_id.as_deref(),
+        run_id: run_id.as_ref(),
     };
     let count = |read: fn(&RecordCounts) -> u32| body.counts.as_ref().map(read);
     let (synced, created, updated) = (
@@ -110,15 +107,15 @@ pub(crate) async fn complete<U: Upstream>(
         trace,
     )
     .await?;
-    Ok(json!({
-        "resource": body.resource,
-        "run_id": run_id,
-        "status": "success",
-        "records_synced": synced,
-        "records_created": created,
-        "records_updated": updated,
-        "counts_reported": body.counts.is_some(),
-    }))
+    answers::json(&CompleteAnswer {
+        resource: body.resource,
+        run_id,
+        status: "success",
+        records_synced: synced,
+        records_created: created,
+        records_updated: updated,
+        counts_reported: body.counts.is_some(),
+    })
 }
 
 /// `progress`: `progress_vantage_sync_run`, a heartbeat of the named run with the records so
@@ -128,7 +125,7 @@ pub(crate) async fn progress<U: Upstream>(
     body: ProgressBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
-    trace.resource = Some(body.resource.clone());
+    trace.resource = Some(body.resource.to_string());
     let action = Action {
         verb: Verb::ReportProgress,
         resource: &body.resource,
@@ -147,17 +144,15 @@ pub(crate) async fn progress<U: Upstream>(
         )
         .await?;
     // A scalar function's answer: the timestamp as a JSON string.
-    let Ok(Value::String(heartbeat)) = serde_json::from_slice::<Value>(&raw) else {
-        return Err(EdgeError::internal(
-            "progress_vantage_sync_run did not return the heartbeat's time",
-        ));
-    };
-    Ok(json!({
-        "resource": body.resource,
-        "run_id": body.run_id,
-        "last_heartbeat_at": heartbeat,
-        "records_synced": body.records_synced,
-    }))
+    let heartbeat = serde_json::from_slice::<String>(&raw).map_err(|_| {
+        EdgeError::internal("progress_vantage_sync_run did not return the heartbeat's time")
+    })?;
+    answers::json(&ProgressAnswer {
+        resource: body.resource,
+        run_id: body.run_id,
+        last_heartbeat_at: heartbeat,
+        records_synced: body.records_synced,
+    })
 }
 
 /// `fail`: `fail_vantage_sync_run` with the error objects as sent; the answer says whether
@@ -167,7 +162,7 @@ pub(crate) async fn fail<U: Upstream>(
     body: FailBody,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
-    trace.resource = Some(body.resource.clone());
+    trace.resource = Some(body.resource.to_string());
     let run_id = match body.run_id {
         Some(id) => Some(id),
         None => running_run(pg, &body.resource, Verb::Fail, trace).await?,
@@ -175,9 +170,8 @@ pub(crate) async fn fail<U: Upstream>(
     let action = Action {
         verb: Verb::Fail,
         resource: &body.resource,
-        run_id: run_id.as_deref(),
+        run_id: run_id.as_ref(),
     };
-    let error_count = body.errors.len();
     let raw = pg
         .call(
             "fail_vantage_sync_run",
@@ -187,18 +181,14 @@ pub(crate) async fn fail<U: Upstream>(
         )
         .await?;
     // One object (OUT parameters); read leniently: the failure is recorded either way.
-    let retry: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    let field = |name: &str| retry.get(name).cloned().unwrap_or(Value::Null);
-    Ok(json!({
-        "resource": body.resource,
-        "run_id": run_id,
-        "status": "failed",
-        "error_count": error_count,
-        "attempt": field("attempt"),
-        "max_attempts": field("max_attempts"),
-        "will_retry": field("will_retry"),
-        "next_attempt_at": field("next_attempt_at"),
-    }))
+    let retry: RetryState = serde_json::from_slice(&raw).unwrap_or_default();
+    answers::json(&FailAnswer {
+        resource: body.resource,
+        run_id,
+        status: "failed",
+        error_count: body.errors.len(),
+        retry,
+    })
 }
 
 /// `abort`: `abort_vantage_sync`, recording who aborted.
@@ -208,11 +198,11 @@ pub(crate) async fn abort<U: Upstream>(
     user: &UserClaims,
     trace: &mut Trace,
 ) -> Result<Value, EdgeError> {
-    trace.resource = Some(body.resource.clone());
+    trace.resource = Some(body.resource.to_string());
     let action = Action {
         verb: Verb::Abort,
         resource: &body.resource,
-        run_id: body.run_id.as_deref(),
+        run_id: body.run_id.as_ref(),
     };
     let raw = pg
         .call(
@@ -227,13 +217,14 @@ pub(crate) async fn abort<U: Upstream>(
             trace,
         )
         .await?;
-    let run_id = serde_json::from_slice::<Value>(&raw).unwrap_or(Value::Null);
-    Ok(json!({
-        "resource": body.resource,
-        "run_id": run_id,
-        "status": "failed",
-        "aborted_by": user.display_name(),
-    }))
+    // The aborted run's id (null when the function says none).
+    let run_id = serde_json::from_slice::<Option<RunId>>(&raw).unwrap_or_default();
+    answers::json(&AbortAnswer {
+        resource: body.resource,
+        run_id,
+        status: "failed",
+        aborted_by: user.display_name().to_owned(),
+    })
 }
 
 /// Rows read per page: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase by
@@ -289,39 +280,20 @@ pub(crate) async fn health<U: Upstream>(
         run_id: None,
     };
     // The sort key is read only to make the next cursor; callers never see it.
-    let columns = if query.is_paged() {
-        format!("{HEALTH_COLUMNS},sort_key")
-    } else {
-        HEALTH_COLUMNS.to_owned()
-    };
     let path = format!(
-        "/vantage_sync_health?select={columns}&order=sort_key{}",
+        "/vantage_sync_health?select={}&order={SORT_KEY}{}",
+        health_rows::select(query.is_paged()),
         query.filters()
     );
-    let (mut rows, next_cursor) = match query.limit {
+    let (rows, next_cursor) = match query.limit {
         None => (read_pages(pg, &path, &action, trace).await?, None),
         Some(limit) => read_one_page(pg, &path, limit, &action, trace).await?,
     };
-    let (mut red, mut yellow, mut green) = (0u32, 0u32, 0u32);
-    for row in &mut rows {
-        match row.get("health").and_then(Value::as_str) {
-            Some("red") => red += 1,
-            Some("yellow") => yellow += 1,
-            Some("green") => green += 1,
-            _ => {}
-        }
-        if let Value::Object(columns) = row {
-            columns.remove("sort_key");
-        }
-    }
-    let mut answer = json!({
-        "resources": rows,
-        "summary": { "red": red, "yellow": yellow, "green": green },
-    });
-    if query.is_paged() {
-        answer["next_cursor"] = json!(next_cursor);
-    }
-    Ok(answer)
+    answers::json(&answers::HealthAnswer {
+        summary: Summary::of(&rows),
+        resources: rows,
+        next_cursor: query.is_paged().then_some(next_cursor),
+    })
 }
 
 /// Up to `limit` rows of `path`, and the cursor after the last of them when more may follow.
@@ -334,14 +306,14 @@ async fn read_one_page<U: Upstream>(
     limit: u32,
     action: &Action<'_>,
     trace: &mut Trace,
-) -> Result<(Vec<Value>, Option<String>), EdgeError> {
+) -> Result<(Vec<HealthRow>, Option<String>), EdgeError> {
     let limit = usize::try_from(limit).unwrap_or(PAGE_ROWS);
     let asked = (limit + 1).min(PAGE_ROWS);
     let raw = pg
         .get(&format!("{path}&limit={asked}"), trace)
         .await
         .map_err(|e| map_error(e, action))?;
-    let mut rows: Vec<Value> = serde_json::from_slice(&raw).map_err(|e| {
+    let mut rows: Vec<HealthRow> = serde_json::from_slice(&raw).map_err(|e| {
         EdgeError::internal(format!(
             "the answer to {} is not its rows: {e}",
             action.verb
@@ -350,9 +322,9 @@ async fn read_one_page<U: Upstream>(
     let more = rows.len() > limit || rows.len() >= PAGE_ROWS;
     rows.truncate(limit);
     let next = if more {
-        let last = rows.last().and_then(|row| row.get("sort_key"));
-        let key = last
-            .and_then(Value::as_str)
+        let key = rows
+            .last()
+            .and_then(|row| row.sort_key.as_deref())
             .ok_or_else(|| EdgeError::internal("the health view's rows carry no sort_key"))?;
         Some(health_query::cursor_after(key))
     } else {
@@ -411,15 +383,13 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
         .await?;
     let swept = first_row(&raw)
         .ok_or_else(|| EdgeError::internal("sweep_vantage_syncs returned no row"))?;
+    let counts: SweepCounts = serde_json::from_value(swept).map_err(|e| {
+        EdgeError::internal(format!("sweep_vantage_syncs returned another row: {e}"))
+    })?;
     let deliveries = webhooks::deliver_due(pg, upstream, clock, config, None, trace).await?;
     // Sent here: the adapter must not start them again.
     trace.webhooks_pending = false;
-    Ok(json!({
-        "swept": swept.get("swept").cloned().unwrap_or(Value::Null),
-        "stale_events": swept.get("stale_events").cloned().unwrap_or(Value::Null),
-        "late_events": swept.get("late_events").cloned().unwrap_or(Value::Null),
-        "deliveries": deliveries,
-    }))
+    answers::json(&SweepAnswer { counts, deliveries })
 }
 
 /// The id of the run in progress of `resource`, so that an unnamed `complete` or `fail` still
@@ -427,10 +397,10 @@ pub(crate) async fn sweep<U: Upstream, C: Clock>(
 /// when nothing runs: the SQL function then answers with the right 409.
 async fn running_run<U: Upstream>(
     pg: &Postgrest<'_, U>,
-    resource: &str,
+    resource: &ResourceName,
     verb: Verb,
     trace: &mut Trace,
-) -> Result<Option<String>, EdgeError> {
+) -> Result<Option<RunId>, EdgeError> {
     let action = Action {
         verb,
         resource,
@@ -446,12 +416,19 @@ async fn running_run<U: Upstream>(
         .await
         .map_err(|e| map_error(e, &action))?;
     let row = first_row(&raw).ok_or_else(|| EdgeError::UnknownResource {
-        resource: resource.to_owned(),
+        resource: resource.to_string(),
     })?;
-    let running = row.get("last_sync_status").and_then(Value::as_str) == Some("running");
-    Ok(row
-        .get("current_run_id")
-        .and_then(Value::as_str)
-        .filter(|_| running)
-        .map(str::to_owned))
+    let state: StateRow = serde_json::from_value(row).map_err(|e| {
+        EdgeError::internal(format!("the state row of {resource} did not read: {e}"))
+    })?;
+    Ok(state
+        .current_run_id
+        .filter(|_| state.last_sync_status.as_deref() == Some("running")))
+}
+
+/// What [`running_run`] reads of a state row.
+#[derive(serde::Deserialize)]
+struct StateRow {
+    last_sync_status: Option<String>,
+    current_run_id: Option<RunId>,
 }

@@ -25,17 +25,24 @@
 //! OpenMetrics text format). Errors are `{"error":{"code","message"}}` with
 //! the codes of [`EdgeError::code`].
 
+mod action;
+mod answers;
 pub mod auth;
+mod body;
 pub mod clock;
 pub mod config;
+mod conflict;
 pub mod cors;
 pub mod delivery;
 mod edge;
 pub mod error;
+pub mod error_objects;
 mod handlers;
 pub mod health_query;
+pub mod health_rows;
 pub mod log;
 pub mod metrics;
+pub mod names;
 pub mod openmetrics;
 pub mod pagerduty;
 pub mod postgrest;
@@ -55,7 +62,7 @@ pub use edge::{
     Edge, Handled, REQUEST_HEADERS_READ, REQUEST_ID_HEADER, RequestContext, misconfigured,
 };
 pub use error::EdgeError;
-pub use handlers::HEALTH_COLUMNS;
+pub use health_rows::HEALTH_COLUMNS;
 pub use log::LogLine;
 pub use serve::{BodyError, BodyReader, Deliveries, Runtime, serve};
 pub use upstream::{Upstream, UpstreamError, UpstreamErrorKind};

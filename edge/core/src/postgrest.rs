@@ -10,9 +10,11 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, StatusCode};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub use crate::action::{Action, Verb};
 use crate::config::ServiceKey;
+use crate::conflict::conflict;
 use crate::error::EdgeError;
 use crate::log::Trace;
 use crate::upstream::{Upstream, UpstreamError, UpstreamErrorKind};
@@ -52,67 +54,6 @@ pub enum CallError {
     Transport(UpstreamError),
     /// A non-2xx answer.
     Refused(PostgrestError),
-}
-
-/// What the edge was doing when PostgREST answered; its words complete the messages a caller
-/// reads ("cannot complete run …", "the database refused to read health …").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verb {
-    /// `POST start`.
-    Start,
-    /// `POST complete`.
-    Complete,
-    /// `POST progress`.
-    ReportProgress,
-    /// `POST fail`.
-    Fail,
-    /// `POST abort`.
-    Abort,
-    /// `GET health`.
-    ReadHealth,
-    /// `GET metrics`.
-    ReadMetrics,
-    /// `POST sweep`.
-    Sweep,
-    /// Claiming due webhook deliveries.
-    DeliverWebhooks,
-    /// Recording a delivery's attempt.
-    RecordDelivery,
-}
-
-impl Verb {
-    /// The verb in words, as messages use it.
-    pub const fn words(self) -> &'static str {
-        match self {
-            Self::Start => "start",
-            Self::Complete => "complete",
-            Self::ReportProgress => "report progress of",
-            Self::Fail => "fail",
-            Self::Abort => "abort",
-            Self::ReadHealth => "read health",
-            Self::ReadMetrics => "read metrics",
-            Self::Sweep => "sweep",
-            Self::DeliverWebhooks => "deliver webhooks",
-            Self::RecordDelivery => "record a webhook delivery",
-        }
-    }
-}
-
-impl std::fmt::Display for Verb {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.words())
-    }
-}
-
-/// What a call was doing, to word its errors.
-#[derive(Debug, Clone, Copy)]
-pub struct Action<'a> {
-    /// What the edge was doing.
-    pub verb: Verb,
-    /// The resource concerned (empty for reads of every resource).
-    pub resource: &'a str,
-    /// The run named by the caller.
-    pub run_id: Option<&'a str>,
 }
 
 impl<'a, U: Upstream> Postgrest<'a, U> {
@@ -259,7 +200,7 @@ fn refusal_error(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
     let code = error.code.as_deref().unwrap_or("");
     let status = error.status;
     match code {
-        "PT409" => conflict(error, action),
+        "PT409" => conflict(error.details.as_deref(), action),
         "PT404" => EdgeError::UnknownResource {
             resource: action.resource.to_owned(),
         },
@@ -344,92 +285,12 @@ fn is_fault_of_the_database(code: &str) -> bool {
     matches!(code, "21000" | "42P17") || (code.len() == 5 && code.starts_with("54"))
 }
 
-/// A 409 worded from the DETAIL our SQL functions attach (JSON), never from SQL text.
-fn conflict(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
-    let details: Value = error
-        .details
-        .as_deref()
-        .and_then(|d| serde_json::from_str(d).ok())
-        .unwrap_or(Value::Null);
-    let resource = action.resource;
-    let text = |name: &str| details.get(name).and_then(Value::as_str);
-    if let Some(dependency) = text("dependency") {
-        return EdgeError::Conflict {
-            message: format!(
-                "\"{resource}\" depends on \"{dependency}\", which has not synced successfully since \"{resource}\" last did; sync \"{dependency}\" first"
-            ),
-            current_run: None,
-            reason: Some((
-                "dependency",
-                json!({
-                    "resource": dependency,
-                    "last_sync_time": details.get("dependency_last_sync_time").cloned().unwrap_or(Value::Null),
-                }),
-            )),
-        };
-    }
-    if let Some(next) = text("next_attempt_at") {
-        let attempt = details.get("attempt").and_then(Value::as_i64).unwrap_or(0);
-        let max = details
-            .get("max_attempts")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        return EdgeError::Conflict {
-            message: format!(
-                "\"{resource}\" may not start before {next}: attempt {} of {max} failed and its retry policy waits (clear next_attempt_at to start now)",
-                attempt - 1
-            ),
-            current_run: None,
-            reason: Some((
-                "retry",
-                json!({ "next_attempt_at": next, "attempt": attempt, "max_attempts": max }),
-            )),
-        };
-    }
-    let Some(status) = text("status") else {
-        return EdgeError::Conflict {
-            message: format!(
-                "cannot {} \"{resource}\" now: it conflicts with the sync's current state",
-                action.verb
-            ),
-            current_run: None,
-            reason: None,
-        };
-    };
-    let current = text("current_run_id");
-    let started_at = text("started_at").unwrap_or("an unknown time");
-    let message = match (action.verb, action.run_id) {
-        (Verb::Start, _) => format!(
-            "\"{resource}\" already has a run in progress: run {}, started at {started_at}",
-            current.unwrap_or("?")
-        ),
-        (verb, Some(requested)) if Some(requested) != current => format!(
-            "cannot {verb} run {requested} of \"{resource}\": it is not the current run (that is {} with status {status})",
-            current.unwrap_or("none")
-        ),
-        (verb, Some(requested)) => format!(
-            "cannot {verb} run {requested} of \"{resource}\": it already finished with status {status} at {}",
-            text("completed_at").unwrap_or("an unknown time")
-        ),
-        (verb, None) => {
-            format!("cannot {verb} \"{resource}\": it is not running (status {status})")
-        }
-    };
-    EdgeError::Conflict {
-        message,
-        current_run: Some(json!({
-            "run_id": details.get("current_run_id").cloned().unwrap_or(Value::Null),
-            "status": status,
-            "started_at": details.get("started_at").cloned().unwrap_or(Value::Null),
-            "completed_at": details.get("completed_at").cloned().unwrap_or(Value::Null),
-        })),
-        reason: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::names::RunId;
 
     const RUN: &str = "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
     const OTHER: &str = "9a9a9a9a-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
@@ -443,12 +304,16 @@ mod tests {
         })
     }
 
-    fn action(verb: Verb, run_id: Option<&str>) -> Action<'_> {
+    fn action(verb: Verb, run_id: Option<&RunId>) -> Action<'_> {
         Action {
             verb,
             resource: "accounts",
             run_id,
         }
+    }
+
+    fn run_id(text: &str) -> RunId {
+        RunId::try_from(text.to_owned()).expect("a UUID")
     }
 
     fn run_detail(status: &str) -> Value {
@@ -481,11 +346,12 @@ mod tests {
 
     #[test]
     fn a_retried_complete_names_the_finished_run() {
+        let (run, other) = (run_id(RUN), run_id(OTHER));
         let mut detail = run_detail("success");
         detail["completed_at"] = json!("2026-11-24T10:01:00+00:00");
         let error = map_error(
             refused(409, "PT409", "cannot complete run", Some(detail)),
-            &action(Verb::Complete, Some(RUN)),
+            &action(Verb::Complete, Some(&run)),
         );
         assert_eq!(
             error.to_string(),
@@ -495,7 +361,7 @@ mod tests {
         );
         let error = map_error(
             refused(409, "PT409", "x", Some(run_detail("running"))),
-            &action(Verb::Fail, Some(OTHER)),
+            &action(Verb::Fail, Some(&other)),
         );
         assert_eq!(
             error.to_string(),

@@ -116,9 +116,29 @@ pub fn route_at(path: &str) -> Option<Route> {
     Route::ALL.into_iter().find(|r| r.name() == name)
 }
 
+/// The 404 of a path with no route: every route of [`Route::ALL`] by method, in words.
+fn not_found() -> EdgeError {
+    let named = |method: Method| {
+        let names: Vec<&str> = Route::ALL
+            .into_iter()
+            .filter(|route| route.method() == method)
+            .map(Route::name)
+            .collect();
+        names.join(", ")
+    };
+    EdgeError::NotFound {
+        prefix: PREFIXES[0],
+        routes: format!(
+            "POST {} and GET {}",
+            named(Method::POST),
+            named(Method::GET)
+        ),
+    }
+}
+
 /// Resolves a request: the route to call, a preflight, or 404/405.
 pub fn resolve(method: &Method, path: &str) -> Result<Resolved, EdgeError> {
-    let route = route_at(path).ok_or(EdgeError::NotFound)?;
+    let route = route_at(path).ok_or_else(not_found)?;
     if *method == route.method() {
         Ok(Resolved::Call(route))
     } else if *method == Method::OPTIONS && route.is_browser_route() {
@@ -164,12 +184,18 @@ mod tests {
             "/functions/v1/vantage-sync/start/x",
             "/functions/v1/vantage-sync//start",
         ] {
-            assert_eq!(
-                resolve(&Method::POST, path),
-                Err(EdgeError::NotFound),
+            assert!(
+                matches!(
+                    resolve(&Method::POST, path),
+                    Err(EdgeError::NotFound { .. })
+                ),
                 "{path}"
             );
         }
+        assert_eq!(
+            not_found().to_string(),
+            "no such route; the routes under /functions/v1/vantage-sync/ are POST start, complete, fail, progress, abort, sweep and GET health, metrics"
+        );
     }
 
     #[test]

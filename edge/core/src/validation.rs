@@ -1,13 +1,24 @@
 //! The request bodies, validated before anything is sent upstream. Pure: no I/O, no clock.
 //!
-//! Bodies are read as a JSON object and checked field by field (rather than with serde's
-//! derive) so that every message names the field and says what it must be; unknown fields
-//! are refused by name, except inside error objects, which are kept as they come.
+//! Each body is a struct read with serde through [`body::read`] (strict JSON, fields in the
+//! order declared here, unknown fields refused by name); each field's type keeps its invariant
+//! and says what is wrong with a value, so every message names the field and what it must be.
+//! Error objects (`error_objects`) keep their other fields as they come. The rules across fields (all three
+//! counts or none, and their sum) are checked once the fields are read.
 
-use serde_json::{Map, Value};
+use std::ops::Deref;
 
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::body;
 use crate::error::EdgeError;
-use crate::strict_json::{self, quoted};
+use crate::error_objects::error_list;
+pub use crate::error_objects::{
+    ErrorObject, MAX_ERROR_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS, MAX_ERRORS, Text,
+};
+pub use crate::names::{MAX_RESOURCE_CHARS, ResourceName, RunId, is_valid_resource};
 
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -17,34 +28,81 @@ pub const MAX_COUNT: u64 = i32::MAX as u64;
 pub const MAX_COUNT_SO_FAR: u64 = i64::MAX as u64;
 /// A completion's count fields, all three or none.
 pub const COUNT_FIELDS: [&str; 3] = ["records_synced", "records_created", "records_updated"];
-/// The most error objects one `fail` may carry.
-pub const MAX_ERRORS: usize = 100;
-/// The longest error `code`, in characters.
-pub const MAX_ERROR_CODE_CHARS: usize = 64;
-/// The longest error `message`, in characters.
-pub const MAX_ERROR_MESSAGE_CHARS: usize = 2000;
 /// The longest abort `reason`, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
-/// The longest resource name.
-pub const MAX_RESOURCE_CHARS: usize = 63;
 
 /// `POST start`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StartBody {
     /// The resource to start.
-    pub resource: String,
+    pub resource: ResourceName,
 }
 
 /// `POST complete`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "CompleteFields")]
 pub struct CompleteBody {
     /// The resource.
-    pub resource: String,
-    /// The run to complete (hyphenated lower-case UUID), if named.
-    pub run_id: Option<String>,
+    pub resource: ResourceName,
+    /// The run to complete, if named.
+    pub run_id: Option<RunId>,
     /// The run's record counts; `None` when the job reported none (the run then completes
     /// without counts: nothing is stored as a count of 0).
     pub counts: Option<RecordCounts>,
+}
+
+/// A `complete` body as sent. The counts are read as they came, so that a count given alone
+/// is refused as such before its value is looked at (`null` is not given).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteFields {
+    resource: ResourceName,
+    run_id: Option<RunId>,
+    records_synced: Option<Value>,
+    records_created: Option<Value>,
+    records_updated: Option<Value>,
+}
+
+impl TryFrom<CompleteFields> for CompleteBody {
+    /// The message.
+    type Error = String;
+
+    fn try_from(fields: CompleteFields) -> Result<Self, String> {
+        let counts = match [
+            fields.records_synced,
+            fields.records_created,
+            fields.records_updated,
+        ] {
+            [None, None, None] => None,
+            [Some(synced), Some(created), Some(updated)] => Some(RecordCounts {
+                records_synced: count(COUNT_FIELDS[0], &synced)?,
+                records_created: count(COUNT_FIELDS[1], &created)?,
+                records_updated: count(COUNT_FIELDS[2], &updated)?,
+            }),
+            given => {
+                let given: Vec<&str> = COUNT_FIELDS
+                    .into_iter()
+                    .zip(given)
+                    .filter_map(|(name, count)| count.map(|_| name))
+                    .collect();
+                return Err(format!(
+                    "give all three counts (records_synced, records_created, records_updated) or none; got only {}",
+                    given.join(" and ")
+                ));
+            }
+        };
+        Ok(Self {
+            resource: fields.resource,
+            run_id: fields.run_id,
+            counts,
+        })
+    }
+}
+
+/// The count `name` of a completion: 0 to [`MAX_COUNT`].
+fn count(name: &str, value: &Value) -> Result<u32, String> {
+    whole_number(value, MAX_COUNT).map_err(|what| body::about(name, &what))
 }
 
 /// The record counts of a completion.
@@ -59,91 +117,76 @@ pub struct RecordCounts {
 }
 
 /// `POST progress`: a heartbeat of a running run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     /// The resource.
-    pub resource: String,
-    /// The run reporting (hyphenated lower-case UUID); required.
-    pub run_id: String,
-    /// Records synced so far, if the job said.
+    pub resource: ResourceName,
+    /// The run reporting; required (`null` is no run id).
+    #[serde(deserialize_with = "progress_run_id")]
+    pub run_id: RunId,
+    /// Records synced so far, if the job said (`null` is not given).
+    #[serde(deserialize_with = "records_so_far")]
     pub records_synced: Option<u64>,
 }
 
+/// A heartbeat's run id: a missing or `null` one names what to send.
+fn progress_run_id<'de, D: Deserializer<'de>>(d: D) -> Result<RunId, D::Error> {
+    Option::<RunId>::deserialize(d)?
+        .ok_or_else(|| de::Error::custom("is required: the run id that start returned"))
+}
+
+/// A heartbeat's records so far: 0 to [`MAX_COUNT_SO_FAR`].
+fn records_so_far<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::<Value>::deserialize(d)?
+        .map(|value| whole_number(&value, MAX_COUNT_SO_FAR).map_err(de::Error::custom))
+        .transpose()
+}
+
 /// `POST fail`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FailBody {
     /// The resource.
-    pub resource: String,
+    pub resource: ResourceName,
     /// The run to fail, if named.
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
     /// 1 to 100 error objects, each with `code` and `message`, extra fields as sent.
-    pub errors: Vec<Value>,
+    #[serde(deserialize_with = "error_list")]
+    pub errors: Vec<ErrorObject>,
 }
 
 /// `POST abort`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AbortBody {
     /// The resource.
-    pub resource: String,
-    /// Why (1 to 500 characters).
-    pub reason: String,
+    pub resource: ResourceName,
+    /// Why.
+    #[serde(deserialize_with = "abort_reason")]
+    pub reason: Reason,
     /// The run to abort, if named (a stale click then cannot abort a newer run).
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
 }
 
-/// Whether `name` matches `^[a-z][a-z0-9_]{0,62}$`.
-pub fn is_valid_resource(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= MAX_RESOURCE_CHARS
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+/// An abort's reason: a missing one says what to send.
+fn abort_reason<'de, D: Deserializer<'de>>(d: D) -> Result<Reason, D::Error> {
+    body::when_absent(
+        Reason::deserialize(d),
+        "is required: say why the run is aborted",
+    )
 }
 
 /// Parses a `start` body.
 pub fn parse_start(body: &[u8]) -> Result<StartBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource"])?;
-    Ok(StartBody {
-        resource: fields.resource()?,
-    })
+    body::read(body)
 }
 
 /// Parses a `complete` body: the three counts, or none of them (a count that is `null` is
 /// not given); `records_created + records_updated > records_synced` is a 422.
 pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
-    let mut fields = Fields::parse(
-        body,
-        &[
-            "resource",
-            "run_id",
-            "records_synced",
-            "records_created",
-            "records_updated",
-        ],
-    )?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?;
-    let given: Vec<&str> = COUNT_FIELDS
-        .into_iter()
-        .filter(|name| fields.0.get(*name).is_some_and(|v| !v.is_null()))
-        .collect();
-    let counts = match given.len() {
-        0 => None,
-        3 => Some(RecordCounts {
-            records_synced: fields.count("records_synced")?,
-            records_created: fields.count("records_created")?,
-            records_updated: fields.count("records_updated")?,
-        }),
-        _ => {
-            return Err(EdgeError::invalid(format!(
-                "give all three counts (records_synced, records_created, records_updated) or none; got only {}",
-                given.join(" and ")
-            )));
-        }
-    };
-    if let Some(c) = counts {
+    let complete: CompleteBody = body::read(body)?;
+    if let Some(c) = complete.counts {
         let sum = u64::from(c.records_created) + u64::from(c.records_updated);
         if sum > u64::from(c.records_synced) {
             return Err(EdgeError::unprocessable(format!(
@@ -152,251 +195,65 @@ pub fn parse_complete(body: &[u8]) -> Result<CompleteBody, EdgeError> {
             )));
         }
     }
-    Ok(CompleteBody {
-        resource,
-        run_id,
-        counts,
-    })
+    Ok(complete)
 }
 
 /// Parses a `progress` body: the run id is required, the records so far optional (`null` is
 /// not given).
 pub fn parse_progress(body: &[u8]) -> Result<ProgressBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "run_id", "records_synced"])?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?.ok_or_else(|| {
-        EdgeError::invalid("\"run_id\" is required: the run id that start returned")
-    })?;
-    let records_synced = match fields.take("records_synced") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_u64()
-                .filter(|n| *n <= MAX_COUNT_SO_FAR)
-                .ok_or_else(|| {
-                    EdgeError::invalid(format!(
-                        "\"records_synced\" must be a whole number from 0 to {MAX_COUNT_SO_FAR} (got {})",
-                        shown(&value)
-                    ))
-                })?,
-        ),
-    };
-    Ok(ProgressBody {
-        resource,
-        run_id,
-        records_synced,
-    })
+    body::read(body)
 }
 
 /// Parses a `fail` body.
 pub fn parse_fail(body: &[u8]) -> Result<FailBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "run_id", "errors"])?;
-    let resource = fields.resource()?;
-    let run_id = fields.run_id()?;
-    let errors = fields.errors()?;
-    Ok(FailBody {
-        resource,
-        run_id,
-        errors,
-    })
+    body::read(body)
 }
 
 /// Parses an `abort` body.
 pub fn parse_abort(body: &[u8]) -> Result<AbortBody, EdgeError> {
-    let mut fields = Fields::parse(body, &["resource", "reason", "run_id"])?;
-    let resource = fields.resource()?;
-    let reason = match fields.take("reason") {
-        Some(Value::String(reason)) => reason,
-        Some(other) => {
-            return Err(EdgeError::invalid(format!(
-                "\"reason\" must be a string, not {}",
-                kind(&other)
-            )));
-        }
-        None => {
-            return Err(EdgeError::invalid(
-                "\"reason\" is required: say why the run is aborted",
+    body::read(body)
+}
+
+/// A whole number from 0 to `max` in `value`, or what it must be.
+fn whole_number<N: TryFrom<u64>>(value: &Value, max: u64) -> Result<N, String> {
+    value
+        .as_u64()
+        .filter(|n| *n <= max)
+        .and_then(|n| N::try_from(n).ok())
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number from 0 to {max} (got {})",
+                body::shown(value)
+            )
+        })
+}
+
+/// Why a run is aborted: 1 to [`MAX_REASON_CHARS`] characters, not only spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct Reason(String);
+
+impl TryFrom<Value> for Reason {
+    /// What is wrong, worded to follow the field's name.
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        let reason = body::string(value, "a string")?;
+        let chars = reason.chars().count();
+        if reason.trim().is_empty() || chars > MAX_REASON_CHARS {
+            return Err(format!(
+                "must be 1 to {MAX_REASON_CHARS} characters and not only spaces (got {chars})"
             ));
         }
-    };
-    let chars = reason.chars().count();
-    if reason.trim().is_empty() || chars > MAX_REASON_CHARS {
-        return Err(EdgeError::invalid(format!(
-            "\"reason\" must be 1 to {MAX_REASON_CHARS} characters and not only spaces (got {chars})"
-        )));
-    }
-    Ok(AbortBody {
-        resource,
-        reason,
-        run_id: fields.run_id()?,
-    })
-}
-
-/// A body's fields, taken one by one.
-struct Fields(Map<String, Value>);
-
-impl Fields {
-    fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, EdgeError> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(EdgeError::invalid("the body is empty; send a JSON object"));
-        }
-        let value = strict_json::from_slice(body)
-            .map_err(|e| EdgeError::invalid(format!("the body is not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(EdgeError::invalid(format!(
-                "the body must be a JSON object, not {}",
-                kind(&value)
-            )));
-        };
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(EdgeError::invalid(format!(
-                "unknown field {}; the fields are {}",
-                quoted(unknown),
-                allowed.join(", ")
-            )));
-        }
-        Ok(Self(map))
-    }
-
-    fn take(&mut self, name: &str) -> Option<Value> {
-        self.0.remove(name)
-    }
-
-    fn resource(&mut self) -> Result<String, EdgeError> {
-        match self.take("resource") {
-            Some(Value::String(name)) if is_valid_resource(&name) => Ok(name),
-            Some(Value::String(name)) => Err(EdgeError::invalid(format!(
-                "\"resource\" must be a lower-case name: a letter, then up to 62 letters, digits or underscores (got {})",
-                quoted(&name)
-            ))),
-            Some(other) => Err(EdgeError::invalid(format!(
-                "\"resource\" must be a string, not {}",
-                kind(&other)
-            ))),
-            None => Err(EdgeError::invalid("\"resource\" is required")),
-        }
-    }
-
-    fn run_id(&mut self) -> Result<Option<String>, EdgeError> {
-        match self.take("run_id") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => uuid::Uuid::try_parse(&text)
-                .map(|id| Some(id.hyphenated().to_string()))
-                .map_err(|_| {
-                    EdgeError::invalid(format!(
-                        "\"run_id\" must be a UUID, as start returned it (got {})",
-                        quoted(&text)
-                    ))
-                }),
-            Some(other) => Err(EdgeError::invalid(format!(
-                "\"run_id\" must be a UUID string, not {}",
-                kind(&other)
-            ))),
-        }
-    }
-
-    fn count(&mut self, name: &str) -> Result<u32, EdgeError> {
-        let value = self
-            .take(name)
-            .ok_or_else(|| EdgeError::invalid(format!("\"{name}\" is required")))?;
-        value
-            .as_u64()
-            .filter(|n| *n <= MAX_COUNT)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                EdgeError::invalid(format!(
-                    "\"{name}\" must be a whole number from 0 to {MAX_COUNT} (got {})",
-                    shown(&value)
-                ))
-            })
-    }
-
-    fn errors(&mut self) -> Result<Vec<Value>, EdgeError> {
-        let shape = || {
-            format!(
-                "\"errors\" must be an array of 1 to {MAX_ERRORS} objects like {{\"code\": \"API_TIMEOUT\", \"message\": \"...\"}}"
-            )
-        };
-        let errors = match self.take("errors") {
-            Some(Value::Array(errors)) => errors,
-            Some(other) => {
-                return Err(EdgeError::invalid(format!(
-                    "{}, not {}",
-                    shape(),
-                    kind(&other)
-                )));
-            }
-            None => return Err(EdgeError::invalid(format!("{} (it is required)", shape()))),
-        };
-        if errors.is_empty() || errors.len() > MAX_ERRORS {
-            return Err(EdgeError::invalid(format!(
-                "{} (got {})",
-                shape(),
-                errors.len()
-            )));
-        }
-        for (i, error) in errors.iter().enumerate() {
-            let Value::Object(object) = error else {
-                return Err(EdgeError::invalid(format!(
-                    "errors[{i}] must be an object, not {}",
-                    kind(error)
-                )));
-            };
-            check_text(object, i, "code", MAX_ERROR_CODE_CHARS, false)?;
-            check_text(object, i, "message", MAX_ERROR_MESSAGE_CHARS, true)?;
-        }
-        Ok(errors)
+        Ok(Self(reason))
     }
 }
 
-fn check_text(
-    object: &Map<String, Value>,
-    index: usize,
-    name: &str,
-    max: usize,
-    may_be_empty: bool,
-) -> Result<(), EdgeError> {
-    let least = usize::from(!may_be_empty);
-    match object.get(name) {
-        Some(Value::String(text)) => {
-            let chars = text.chars().count();
-            if chars < least || chars > max {
-                return Err(EdgeError::invalid(format!(
-                    "errors[{index}].{name} must be {least} to {max} characters (got {chars})"
-                )));
-            }
-            Ok(())
-        }
-        Some(other) => Err(EdgeError::invalid(format!(
-            "errors[{index}].{name} must be a string, not {}",
-            kind(other)
-        ))),
-        None => Err(EdgeError::invalid(format!(
-            "errors[{index}].{name} is required"
-        ))),
-    }
-}
+impl Deref for Reason {
+    type Target = str;
 
-/// "a number", "an array", ... for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A caller's value as JSON, cut to 40 characters, for a message.
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
-    let short: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
-        format!("{short}…")
-    } else {
-        short
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 
@@ -407,6 +264,18 @@ mod tests {
     use super::*;
 
     const RUN: &str = "3f2b8c1e-4d5a-4b6c-9d7e-8f9a0b1c2d3e";
+
+    fn name(text: &str) -> ResourceName {
+        ResourceName::try_from(text.to_owned()).expect("a resource name")
+    }
+
+    fn run(text: &str) -> RunId {
+        RunId::try_from(text.to_owned()).expect("a run id")
+    }
+
+    fn reason(text: &str) -> Reason {
+        Reason::try_from(Value::from(text)).expect("a reason")
+    }
 
     fn message(result: Result<impl std::fmt::Debug, EdgeError>) -> (u16, String) {
         match result {
@@ -441,7 +310,7 @@ mod tests {
         assert_eq!(
             parse_start(br#"{"resource":"accounts"}"#),
             Ok(StartBody {
-                resource: "accounts".into()
+                resource: name("accounts")
             })
         );
         let cases: [(&[u8], &str); 7] = [
@@ -474,8 +343,8 @@ mod tests {
         assert_eq!(
             parsed,
             Ok(CompleteBody {
-                resource: "a".into(),
-                run_id: Some(RUN.into()),
+                resource: name("a"),
+                run_id: Some(run(RUN)),
                 counts: Some(RecordCounts {
                     records_synced: 150,
                     records_created: 10,
@@ -548,8 +417,8 @@ mod tests {
             assert_eq!(
                 parse_complete(body.to_string().as_bytes()),
                 Ok(CompleteBody {
-                    resource: "a".into(),
-                    run_id: Some(RUN.into()),
+                    resource: name("a"),
+                    run_id: Some(run(RUN)),
                     counts: None
                 }),
                 "{body}"
@@ -563,8 +432,8 @@ mod tests {
         assert_eq!(
             parse_progress(body.to_string().as_bytes()),
             Ok(ProgressBody {
-                resource: "a".into(),
-                run_id: RUN.into(),
+                resource: name("a"),
+                run_id: run(RUN),
                 records_synced: Some(45_200)
             })
         );
@@ -625,7 +494,7 @@ mod tests {
             json!([{"code":"API_TIMEOUT","message":"timed out","record_id":"12345","attempt":3}]);
         let body = json!({"resource":"a","errors":errors});
         let parsed = parse_fail(body.to_string().as_bytes())?;
-        assert_eq!(Value::Array(parsed.errors), errors);
+        assert_eq!(serde_json::to_value(&parsed.errors).expect("JSON"), errors);
         assert_eq!(parsed.run_id, None);
         Ok(())
     }
@@ -690,9 +559,9 @@ mod tests {
         assert_eq!(
             parse_abort(ok.to_string().as_bytes()),
             Ok(AbortBody {
-                resource: "a".into(),
-                reason: "stuck on a lock".into(),
-                run_id: Some(RUN.into())
+                resource: name("a"),
+                reason: reason("stuck on a lock"),
+                run_id: Some(run(RUN))
             })
         );
         let cases = [
