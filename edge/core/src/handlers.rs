@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::Response;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use postgrest_dialect::{PAGE_ROWS, Pages};
 use serde_json::{Value, json};
 
 use crate::answers::{
@@ -227,13 +228,6 @@ pub(crate) async fn abort<U: Upstream>(
     })
 }
 
-/// Rows read per page: PostgREST caps an answer at its `db-max-rows` (1,000 on Supabase by
-/// default), so a bigger project is read page by page.
-const PAGE_ROWS: usize = 1000;
-
-/// The most pages read (100,000 resources): the answer of one request stays bounded.
-const MAX_PAGES: usize = 100;
-
 /// Every row of `path` (a PostgREST read with its `select` and `order`), page by page.
 async fn read_pages<U: Upstream, T: serde::de::DeserializeOwned>(
     pg: &Postgrest<'_, U>,
@@ -241,13 +235,11 @@ async fn read_pages<U: Upstream, T: serde::de::DeserializeOwned>(
     action: &Action<'_>,
     trace: &mut Trace,
 ) -> Result<Vec<T>, EdgeError> {
+    let mut pages = Pages::default();
     let mut rows: Vec<T> = Vec::new();
-    for page in 0..MAX_PAGES {
+    loop {
         let raw = pg
-            .get(
-                &format!("{path}&limit={PAGE_ROWS}&offset={}", page * PAGE_ROWS),
-                trace,
-            )
+            .get(&pages.url(path), trace)
             .await
             .map_err(|e| map_error(e, action))?;
         let page_rows: Vec<T> = serde_json::from_slice(&raw).map_err(|e| {
@@ -256,13 +248,12 @@ async fn read_pages<U: Upstream, T: serde::de::DeserializeOwned>(
                 action.verb
             ))
         })?;
-        let full = page_rows.len() >= PAGE_ROWS;
+        let more = pages.advance(page_rows.len());
         rows.extend(page_rows);
-        if !full {
-            break;
+        if !more {
+            return Ok(rows);
         }
     }
-    Ok(rows)
 }
 
 /// `health`: the health view's rows in its order (red, yellow, green, then name), filtered in

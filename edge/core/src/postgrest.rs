@@ -8,7 +8,8 @@
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use http::{Method, Request, StatusCode};
+use http::{Method, Request};
+use postgrest_dialect::{Meaning, meaning};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -195,17 +196,39 @@ fn transport_error(e: &UpstreamError, action: &Action<'_>) -> EdgeError {
     }
 }
 
-/// A non-2xx answer from PostgREST.
+/// A non-2xx answer from PostgREST, by what it means in either version's words
+/// (`postgrest_dialect`); an answer with a code of our own SQL is worded by that code.
 fn refusal_error(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
     let code = error.code.as_deref().unwrap_or("");
     let status = error.status;
-    match code {
+    let verb = action.verb;
+    match meaning(status, code, error.message.as_deref()) {
+        Meaning::TokenRefused | Meaning::PermissionDenied => key_refused(error, action),
+        Meaning::MissingFromSchema => EdgeError::internal(format!(
+            "PostgREST knows no such table, view, function or path for {verb} (HTTP {status}, code {code:?}): are the migrations applied, and is SUPABASE_URL (or SUPABASE_REST_URL) right?"
+        )),
+        Meaning::FaultOfTheDatabase => EdgeError::internal(format!(
+            "the database failed {verb} with code {code:?} (HTTP {status}), which retrying will not fix"
+        )),
+        Meaning::Outage => EdgeError::UpstreamUnavailable {
+            detail: format!("PostgREST answered HTTP {status} (code {code:?}) to {verb}"),
+        },
+        // Seen once as a bare 400 while Postgres restarted under load (the reliability
+        // suite): a broken upstream, so retryable, never a 500.
+        Meaning::Codeless => EdgeError::UpstreamUnavailable {
+            detail: format!("PostgREST answered HTTP {status} without an error code to {verb}"),
+        },
+        Meaning::Answered => answered(error, action),
+    }
+}
+
+/// An answer with a code of our own SQL functions (or one nobody expected).
+fn answered(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
+    match error.code.as_deref().unwrap_or("") {
         "PT409" => conflict(error.details.as_deref(), action),
         "PT404" => EdgeError::UnknownResource {
             resource: action.resource.to_owned(),
         },
-        // The key's role does not exist: 400 before PostgREST 13.0.1, 401 since (#3601).
-        "22023" if names_unknown_role(error.message.as_deref()) => key_refused(error, action),
         // Our SQL functions raise 22023 with sentences written for callers.
         "22023" => EdgeError::invalid(error.message.as_deref().map_or_else(
             || "the database refused the values as invalid".into(),
@@ -214,38 +237,9 @@ fn refusal_error(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
         "23514" => EdgeError::unprocessable(
             "the database refused these values: they break a rule of the sync state table",
         ),
-        _ if is_missing_from_schema(code, status) => EdgeError::internal(format!(
-            "PostgREST knows no such table, view, function or path for {} (HTTP {status}, code {code:?}): are the migrations applied, and is SUPABASE_URL (or SUPABASE_REST_URL) right?",
-            action.verb
-        )),
-        _ if is_fault_of_the_database(code) => EdgeError::internal(format!(
-            "the database failed {} with code {code:?} (HTTP {status}), which retrying will not fix",
-            action.verb
-        )),
-        _ if code == "42501"
-            || status == StatusCode::UNAUTHORIZED.as_u16()
-            || status == StatusCode::FORBIDDEN.as_u16() =>
-        {
-            key_refused(error, action)
-        }
-        _ if status >= 500 => EdgeError::UpstreamUnavailable {
-            detail: format!(
-                "PostgREST answered HTTP {status} (code {code:?}) to {}",
-                action.verb
-            ),
-        },
-        // No code at all: not an answer of our SQL (always a SQLSTATE) nor a documented
-        // PostgREST error (PGRST…). Seen once as a bare 400 while Postgres restarted under
-        // load (the reliability suite): a broken upstream, so retryable, never a 500.
-        "" => EdgeError::UpstreamUnavailable {
-            detail: format!(
-                "PostgREST answered HTTP {status} without an error code to {}",
-                action.verb
-            ),
-        },
-        _ => EdgeError::internal(format!(
-            "PostgREST answered HTTP {status} (code {code:?}) to {}",
-            action.verb
+        code => EdgeError::internal(format!(
+            "PostgREST answered HTTP {} (code {code:?}) to {}",
+            error.status, action.verb
         )),
     }
 }
@@ -259,34 +253,9 @@ fn key_refused(error: &PostgrestError, action: &Action<'_>) -> EdgeError {
     ))
 }
 
-/// Whether `message` is PostgreSQL's `role "…" does not exist`, matched as PostgREST 13.0.1+
-/// matches it to answer 401 instead of 400.
-fn names_unknown_role(message: Option<&str>) -> bool {
-    message.is_some_and(|m| m.starts_with("role") && m.ends_with("does not exist"))
-}
-
-/// A table, view, function or path PostgREST does not know, in either version's words: a
-/// missing relation is `42P01` from PostgreSQL on 12.0.2 and `PGRST205` on 13+ (#3697); an
-/// unknown path a bare `{}` 404 on 12.0.2 and `PGRST125` on 13+ (#3906); a function
-/// `PGRST202`, or `42883` before 14.2 for a function with one named JSON parameter (#4553).
-fn is_missing_from_schema(code: &str, status: u16) -> bool {
-    matches!(
-        code,
-        "42P01" | "PGRST205" | "PGRST125" | "PGRST202" | "42883"
-    ) || (code.is_empty() && status == StatusCode::NOT_FOUND.as_u16())
-}
-
-/// SQLSTATEs whose HTTP status PostgREST changed after 12.0.2 (cardinality violation
-/// `21000`: 400 to 500, 12.0.3 #3205; infinite recursion in a policy `42P17`: 400 to 500,
-/// 12.0.3 #3256; program limits `54…`: 413 to 500, 12.2.0 #3255). Each is a fault of the
-/// database's code or data that a retry will not fix, so it is matched by code, not by the
-/// status (by status, 12.0.2's 4xx read as `internal` and 14's 500 as a passing outage).
-fn is_fault_of_the_database(code: &str) -> bool {
-    matches!(code, "21000" | "42P17") || (code.len() == 5 && code.starts_with("54"))
-}
-
 #[cfg(test)]
 mod tests {
+    use http::StatusCode;
     use serde_json::json;
 
     use super::*;
@@ -488,6 +457,11 @@ mod tests {
             ),
             (refused(401, "PGRST301", "JWSError", None), "internal", 500),
             (
+                refused(400, "21000", "more than one row", None),
+                "internal",
+                500,
+            ),
+            (
                 refused(404, "PGRST202", "Could not find the function", None),
                 "internal",
                 500,
@@ -556,183 +530,46 @@ mod tests {
         }
     }
 
-    /// PostgREST 12.0.2 (tested here) and 14.x (Supabase's platform) answer some failures
-    /// differently; each test gives one difference's two answers, as each version sends it,
-    /// and checks that the caller gets the same error from both (sources:
-    /// `docs/postgrest-versions.md`).
-    mod versions {
-        use super::*;
-
-        /// A refusal with no `details`.
-        fn answer(status: u16, code: &str, message: &str) -> CallError {
-            refused(status, code, message, None)
-        }
-
-        /// Maps the 12.0.2 and the 14.x answer for `verb`; both must give `code` and
-        /// `status`. Returns the 14.x mapping for further checks.
-        fn same_error(
-            verb: Verb,
-            v12: CallError,
-            v14: CallError,
-            (code, status): (&str, u16),
-        ) -> EdgeError {
-            let old = map_error(v12, &action(verb, None));
-            let new = map_error(v14, &action(verb, None));
-            assert_eq!(
-                (old.code(), old.status().as_u16()),
-                (code, status),
-                "12.0.2: {old:?}"
-            );
-            assert_eq!(
-                (new.code(), new.status().as_u16()),
-                (code, status),
-                "14.x: {new:?}"
-            );
-            new
-        }
-
-        #[test]
-        fn a_missing_view_is_42p01_on_12_and_pgrst205_on_14() {
-            let mapped = same_error(
-                Verb::ReadHealth,
-                answer(
-                    404,
-                    "42P01",
-                    "relation \"public.vantage_sync_health\" does not exist",
-                ),
-                answer(
-                    404,
-                    "PGRST205",
-                    "Could not find the table 'public.vantage_sync_health' in the schema cache",
-                ),
-                ("internal", 500),
-            );
-            assert!(
-                mapped
-                    .log_detail()
-                    .is_some_and(|d| d.contains("migrations")),
-                "{mapped:?}"
-            );
-        }
-
-        #[test]
-        fn a_missing_function_is_pgrst202_or_42883_before_14_2() {
-            same_error(
-                Verb::Start,
-                answer(
-                    404,
-                    "42883",
-                    "function public.start_vantage_sync_run(json) does not exist",
-                ),
-                answer(
-                    404,
-                    "PGRST202",
-                    "Could not find the function public.start_vantage_sync_run(p_resource) in the schema cache",
-                ),
-                ("internal", 500),
-            );
-        }
-
-        #[test]
-        fn a_wrong_path_is_a_bare_404_on_12_and_pgrst125_on_14() {
-            let bare = CallError::Refused(PostgrestError {
-                status: 404,
-                ..PostgrestError::default()
-            });
-            let mapped = same_error(
-                Verb::Start,
-                bare,
-                answer(404, "PGRST125", "Invalid path specified in request URL"),
-                ("internal", 500),
-            );
-            assert!(
-                mapped
-                    .log_detail()
-                    .is_some_and(|d| d.contains("SUPABASE_URL")),
-                "{mapped:?}"
-            );
-        }
-
-        #[test]
-        fn an_expired_service_key_is_pgrst301_on_12_and_pgrst303_on_14() {
-            same_error(
-                Verb::Complete,
-                answer(401, "PGRST301", "JWT expired"),
-                answer(401, "PGRST303", "JWT expired"),
-                ("internal", 500),
-            );
-        }
-
-        #[test]
-        fn a_key_whose_role_does_not_exist_is_400_on_12_and_401_on_14() {
-            let message = "role \"service_rol\" does not exist";
-            let mapped = same_error(
-                Verb::Complete,
-                answer(400, "22023", message),
-                answer(401, "22023", message),
-                ("internal", 500),
-            );
-            assert!(
-                !mapped.body().to_string().contains("does not exist"),
-                "the database's words stay in the log"
-            );
-            // Our own functions' 22023 is still the caller's 400, worded for them.
-            let ours = map_error(
-                answer(400, "22023", "resource must be a non-empty name"),
-                &action(Verb::Start, None),
-            );
-            assert_eq!(ours.code(), "invalid_request");
-            assert_eq!(ours.to_string(), "resource must be a non-empty name");
-        }
-
-        #[test]
-        fn a_cardinality_violation_is_400_on_12_and_500_since_12_0_3() {
-            let message = "more than one row returned by a subquery used as an expression";
-            same_error(
-                Verb::Complete,
-                answer(400, "21000", message),
-                answer(500, "21000", message),
-                ("internal", 500),
-            );
-        }
-
-        #[test]
-        fn a_recursive_policy_is_400_on_12_and_500_since_12_0_3() {
-            let message = "infinite recursion detected in policy for relation \"x\"";
-            same_error(
-                Verb::ReadHealth,
-                answer(400, "42P17", message),
-                answer(500, "42P17", message),
-                ("internal", 500),
-            );
-        }
-
-        #[test]
-        fn a_program_limit_is_413_on_12_and_500_since_12_2() {
-            same_error(
-                Verb::Fail,
-                answer(
-                    413,
-                    "54000",
-                    "index row size 9000 exceeds btree version 4 maximum",
-                ),
-                answer(
-                    500,
-                    "54000",
-                    "index row size 9000 exceeds btree version 4 maximum",
-                ),
-                ("internal", 500),
-            );
-        }
-
-        #[test]
-        fn a_configuration_limit_is_503_on_12_and_500_since_12_2() {
-            same_error(
-                Verb::ReadHealth,
-                answer(503, "53400", "temporary file size exceeds temp_file_limit"),
-                answer(500, "53400", "temporary file size exceeds temp_file_limit"),
-                ("upstream_unavailable", 503),
-            );
-        }
+    /// What each meaning of the PostgREST dialect says to the operator's log and to the
+    /// caller (the dialect's own tests feed both versions' answers to each rule:
+    /// `postgrest-dialect/src/meaning.rs`).
+    #[test]
+    fn each_meaning_is_worded_for_the_log_and_kept_from_the_caller() {
+        let log_of = |error: CallError| {
+            let mapped = map_error(error, &action(Verb::ReadHealth, None));
+            assert_eq!(mapped.code(), "internal", "{mapped:?}");
+            mapped.log_detail().unwrap_or_default().to_owned()
+        };
+        let missing = log_of(refused(404, "PGRST205", "Could not find the table", None));
+        assert!(missing.contains("migrations"), "{missing}");
+        let bare_404 = CallError::Refused(PostgrestError {
+            status: 404,
+            ..PostgrestError::default()
+        });
+        assert!(log_of(bare_404).contains("SUPABASE_URL"));
+        let fault = log_of(refused(500, "21000", "more than one row", None));
+        assert!(fault.contains("retrying will not fix"), "{fault}");
+        let role = "role \"service_rol\" does not exist";
+        let unknown_role = map_error(
+            refused(401, "22023", role, None),
+            &action(Verb::Start, None),
+        );
+        assert!(
+            unknown_role
+                .log_detail()
+                .is_some_and(|d| d.contains("service key")),
+            "{unknown_role:?}"
+        );
+        assert!(
+            !unknown_role.body().to_string().contains("does not exist"),
+            "the database's words stay in the log"
+        );
+        // Our own functions' 22023 is the caller's 400, worded for them.
+        let ours = map_error(
+            refused(400, "22023", "resource must be a non-empty name", None),
+            &action(Verb::Start, None),
+        );
+        assert_eq!(ours.code(), "invalid_request");
+        assert_eq!(ours.to_string(), "resource must be a non-empty name");
     }
 }
