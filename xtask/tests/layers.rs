@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates whose modules are checked, relative to the workspace root.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 8] = [
     "app/src",
     "client/src",
+    "dev-files/src",
     "xtask/src",
     "edge/core/src",
     "edge/server/src",

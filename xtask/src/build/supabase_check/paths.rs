@@ -4,28 +4,24 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::error::{Result, XtaskError};
+use vantage_dev_files::tree::files_under;
 
-/// Every file under `bundle`, relative to it with `/` separators.
+use crate::error::Result;
+
+/// Every file under `bundle`, relative to it with `/` separators (symbolic links followed, as
+/// the CLI's `os` file system follows them).
 pub(super) fn bundle_files(bundle: &Path) -> Result<BTreeSet<String>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> Result<()> {
-        for entry in std::fs::read_dir(dir).map_err(XtaskError::io("reading", dir))? {
-            let entry = entry.map_err(XtaskError::io("reading", dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let relative = join(prefix, &name);
-            let path = entry.path();
-            // Follows symbolic links, as the CLI's `os` file system does.
-            if path.is_dir() {
-                walk(&path, &relative, out)?;
-            } else if path.is_file() {
-                out.insert(relative);
-            }
-        }
-        Ok(())
-    }
-    let mut files = BTreeSet::new();
-    walk(bundle, "", &mut files)?;
-    Ok(files)
+    Ok(files_under(bundle)?
+        .iter()
+        .map(|file| {
+            let relative = file.strip_prefix(bundle).unwrap_or(file);
+            let parts: Vec<_> = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect();
+            parts.join("/")
+        })
+        .collect())
 }
 
 /// `relative` appended to the bundle-relative folder `dir`.
