@@ -13,11 +13,10 @@ mod postgrest;
 pub mod psql;
 pub mod rollback;
 mod servers;
+mod state;
 mod widget_server;
 
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 pub use env_file::StackEnv;
 pub use postgres::PgMajor;
@@ -33,6 +32,7 @@ use postgres::Cluster;
 use postgrest::PostgrestConfig;
 use psql::Psql;
 use servers::{EnvFacts, Probe, RunningServer, Server, ServerKind};
+use state::{SavedState, StackState};
 
 /// What a Supabase project has before any migration runs (roles, `auth` helpers, default
 /// privileges); runs in any database of a stack's cluster.
@@ -58,90 +58,6 @@ pub fn test_stack_dir(pg: PgMajor) -> PathBuf {
 /// The folder of the stack that `cargo xtask bench` runs.
 pub fn bench_stack_dir() -> PathBuf {
     target_dir().join("bench-stack")
-}
-
-/// The servers of a running stack, saved as `state.json` in its folder: those started, in the
-/// order they were started (a server not started is not on the list).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StackState {
-    /// The PostgreSQL major the cluster runs.
-    pg_major: PgMajor,
-    /// The servers started, each with its PID and ports.
-    servers: Vec<RunningServer>,
-}
-
-impl StackState {
-    /// The first server of `kind` on the list.
-    fn find(&self, kind: ServerKind) -> Option<&RunningServer> {
-        self.servers.iter().find(|s| s.server.kind() == kind)
-    }
-
-    /// Takes the servers of `kind` off the list.
-    fn remove(&mut self, kind: ServerKind) -> Vec<RunningServer> {
-        let (taken, kept) = std::mem::take(&mut self.servers)
-            .into_iter()
-            .partition(|s| s.server.kind() == kind);
-        self.servers = kept;
-        taken
-    }
-}
-
-/// `state.json` as xtask before the list wrote it: one field per server, a port of `0` or no
-/// PID for one not started. Only read, so that `up` and `down` stop what it names.
-#[derive(Debug, Deserialize)]
-#[expect(
-    clippy::struct_field_names,
-    reason = "the names an older xtask wrote in state.json"
-)]
-struct OldStackState {
-    db_pid: u32,
-    rest_pid: Option<u32>,
-    #[serde(default)]
-    edge_pid: Option<u32>,
-    #[serde(default)]
-    widget_pid: Option<u32>,
-    #[serde(default)]
-    gateway_pid: Option<u32>,
-}
-
-/// What a stack's folder says runs.
-enum SavedState {
-    /// `state.json` as this xtask writes it.
-    Current(StackState),
-    /// `state.json` of an older xtask: only its servers' PIDs are used, to stop them.
-    Old(Vec<(ServerKind, u32)>),
-}
-
-impl SavedState {
-    /// The servers it names and their saved PIDs, in the order they were started.
-    fn pids(&self) -> Vec<(ServerKind, u32)> {
-        match self {
-            Self::Current(state) => state
-                .servers
-                .iter()
-                .map(|s| (s.server.kind(), s.pid))
-                .collect(),
-            Self::Old(pids) => pids.clone(),
-        }
-    }
-}
-
-impl OldStackState {
-    fn pids(&self) -> Vec<(ServerKind, u32)> {
-        let others = [
-            (ServerKind::Postgrest, self.rest_pid),
-            (ServerKind::Gateway, self.gateway_pid),
-            (ServerKind::Edge, self.edge_pid),
-            (ServerKind::Widget, self.widget_pid),
-        ];
-        std::iter::once((ServerKind::Postgres, self.db_pid))
-            .chain(
-                others
-                    .into_iter()
-                    .filter_map(|(kind, pid)| pid.map(|pid| (kind, pid))),
-            )
-            .collect()
-    }
 }
 
 /// Paths of the installed tools the stack runs.
@@ -208,13 +124,7 @@ impl Stack {
     /// What `state.json` says runs: `None` when there is none, or it is no state of any
     /// xtask (then nothing of it can be stopped by PID).
     fn read_state(&self) -> Option<SavedState> {
-        let text = std::fs::read_to_string(self.state_file()).ok()?;
-        serde_json::from_str(&text)
-            .map(SavedState::Current)
-            .or_else(|_| {
-                serde_json::from_str::<OldStackState>(&text).map(|old| SavedState::Old(old.pids()))
-            })
-            .ok()
+        state::read(&self.state_file())
     }
 
     /// The state this xtask wrote, if any.
@@ -261,9 +171,7 @@ impl Stack {
     }
 
     fn write_state(&self, state: &StackState) -> Result<()> {
-        let path = self.state_file();
-        let text = serde_json::to_string_pretty(state)?;
-        std::fs::write(&path, text).map_err(XtaskError::io("writing", &path))
+        state::write(&self.state_file(), state)
     }
 
     /// A superuser psql client for this stack's running database, without starting anything.
@@ -298,17 +206,16 @@ impl Stack {
                 return self.start_fresh(&tools);
             }
         };
-        let not_running: Vec<ServerKind> = ServerKind::OF_UP
+        // Every server on the list must run, and every one `up` starts must be on it.
+        let never_started = ServerKind::OF_UP
             .into_iter()
-            .filter(|&kind| state.find(kind).is_none_or(|s| !self.runs(s)))
-            .chain(
-                state
-                    .servers
-                    .iter()
-                    .filter(|s| !ServerKind::OF_UP.contains(&s.server.kind()) && !self.runs(s))
-                    .map(|s| s.server.kind()),
-            )
-            .collect();
+            .filter(|&kind| state.find(kind).is_none());
+        let stopped = state
+            .servers
+            .iter()
+            .filter(|s| !self.runs(s))
+            .map(|s| s.server.kind());
+        let not_running: Vec<ServerKind> = never_started.chain(stopped).collect();
         if not_running.is_empty() && state.pg_major == self.pg {
             return self.keep_running(state, &tools);
         }
@@ -669,74 +576,5 @@ impl RunningStack {
             r#"  vantage-sync run accounts -- sh -c 'echo "{{\"records_synced\":150}}" > "$VANTAGE_SYNC_REPORT"'"#
         );
         println!("  vantage-sync health");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn saved(json: &str) -> Option<SavedState> {
-        let dir = std::env::temp_dir().join(format!(
-            "vantage-state-{}-{}",
-            std::process::id(),
-            sha256_hex(json.as_bytes())
-        ));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(dir.join("state.json"), json).unwrap_or_else(|e| panic!("{e}"));
-        let state = Stack::at(dir.clone()).read_state();
-        let _ = std::fs::remove_dir_all(&dir);
-        state
-    }
-
-    #[test]
-    fn an_older_state_names_the_servers_to_stop() {
-        // As xtask wrote it before the list: ports of 0 and no PID for what was not started.
-        let old = r#"{"db_port": 46009, "db_pid": 25352, "rest_port": 43095,
-            "rest_admin_port": 35573, "rest_pid": 25454, "edge_port": 0, "edge_pid": null,
-            "edge_built": 0, "widget_pid": 21562, "gateway_port": 36723, "gateway_pid": 25465,
-            "pg_major": "V17"}"#;
-        let Some(SavedState::Old(pids)) = saved(old) else {
-            panic!("an older state.json is not read as one");
-        };
-        assert_eq!(
-            pids,
-            [
-                (ServerKind::Postgres, 25352),
-                (ServerKind::Postgrest, 25454),
-                (ServerKind::Gateway, 25465),
-                (ServerKind::Widget, 21562),
-            ]
-        );
-        assert!(saved("not json").is_none());
-    }
-
-    #[test]
-    fn the_state_is_the_list_of_servers_started() {
-        let state = StackState {
-            pg_major: PgMajor::V15,
-            servers: vec![
-                RunningServer {
-                    server: Server::Postgres { port: 1 },
-                    pid: 10,
-                },
-                RunningServer {
-                    server: Server::Postgrest {
-                        port: 2,
-                        admin_port: 3,
-                    },
-                    pid: 11,
-                },
-            ],
-        };
-        let json = serde_json::to_string(&state).unwrap_or_else(|e| panic!("{e}"));
-        let Some(SavedState::Current(mut back)) = saved(&json) else {
-            panic!("{json} is not read back");
-        };
-        assert_eq!(back.pg_major, PgMajor::V15);
-        assert_eq!(back.servers, state.servers);
-        assert!(back.find(ServerKind::Edge).is_none());
-        assert_eq!(back.remove(ServerKind::Postgrest).len(), 1);
-        assert_eq!(back.servers, state.servers[..1]);
     }
 }
