@@ -20,6 +20,22 @@ pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Every file under `dir`, as [`files_under`] lists them, relative to `dir` with `/`
+/// separators (`a/c/d.txt`): how a bundle or a crate names its files on every platform.
+pub fn relative_files(dir: &Path) -> Result<Vec<String>> {
+    Ok(files_under(dir)?
+        .iter()
+        .map(|file| {
+            let relative = file.strip_prefix(dir).unwrap_or(file);
+            let parts: Vec<_> = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect();
+            parts.join("/")
+        })
+        .collect())
+}
+
 /// Copies the folder `from` to `to` (created if missing), with everything in it.
 pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     for entry in walk(from) {
@@ -71,11 +87,7 @@ mod tests {
     }
 
     fn relative(dir: &Path) -> Vec<String> {
-        files_under(dir)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .iter()
-            .map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string())
-            .collect()
+        relative_files(dir).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -4,24 +4,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use vantage_dev_files::tree::files_under;
+use vantage_dev_files::tree::relative_files;
 
 use crate::error::Result;
 
 /// Every file under `bundle`, relative to it with `/` separators (symbolic links followed, as
 /// the CLI's `os` file system follows them).
 pub(super) fn bundle_files(bundle: &Path) -> Result<BTreeSet<String>> {
-    Ok(files_under(bundle)?
-        .iter()
-        .map(|file| {
-            let relative = file.strip_prefix(bundle).unwrap_or(file);
-            let parts: Vec<_> = relative
-                .components()
-                .map(|part| part.as_os_str().to_string_lossy())
-                .collect();
-            parts.join("/")
-        })
-        .collect())
+    Ok(relative_files(bundle)?.into_iter().collect())
 }
 
 /// `relative` appended to the bundle-relative folder `dir`.
