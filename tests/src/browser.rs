@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use vantage_dev_files::tree::copy_dir;
 
 use crate::edge::closed_port;
 use crate::error::{Error, Result};
@@ -146,20 +147,6 @@ impl Drop for ServedWidget {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(Error::io(to))?;
-    for entry in std::fs::read_dir(from).map_err(Error::io(from))? {
-        let entry = entry.map_err(Error::io(from))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).map_err(Error::io(&target))?;
-        }
-    }
-    Ok(())
 }
 
 /// A PostgREST of the test's own against the stack's database, configured like the stack's

@@ -31,6 +31,9 @@ pub enum Error {
         /// The env file.
         path: PathBuf,
     },
+    /// The env file or a folder copy failed (unreadable, a value not quoted as written).
+    #[error(transparent)]
+    Files(#[from] vantage_dev_files::Error),
     /// A token could not be signed.
     #[error("signing a JWT: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),

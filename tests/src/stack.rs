@@ -1,7 +1,8 @@
 //! The running local stack, as described by the env file `cargo xtask up` writes.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use vantage_dev_files::EnvFile;
 
 use crate::error::{Error, Result};
 
@@ -21,7 +22,7 @@ pub struct Stack {
     jwt_secret: String,
     jwks_file: PathBuf,
     /// Every entry of the env file, for the settings only some tests need.
-    settings: HashMap<String, String>,
+    settings: EnvFile,
 }
 
 impl std::fmt::Debug for Stack {
@@ -60,15 +61,10 @@ impl Stack {
         Self::parse(path, &text)
     }
 
-    /// Reads the `KEY='value'` lines of an env file; `path` is only used in errors.
+    /// Reads the `KEY='value'` lines of an env file (the one rule of
+    /// [`vantage_dev_files::env_file`]); `path` is only used in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
-        let settings: HashMap<String, String> = text
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty() && !line.starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.trim().to_owned(), unquote(v.trim())))
-            .collect();
+        let settings = EnvFile::parse(path, text)?;
         let get = |key: &'static str| setting(&settings, path, key);
         Ok(Self {
             env_file: path.to_path_buf(),
@@ -117,7 +113,6 @@ impl Stack {
     fn setting_ref(&self, key: &'static str) -> Result<&str> {
         self.settings
             .get(key)
-            .map(String::as_str)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| Error::MissingKey {
                 key,
@@ -185,24 +180,15 @@ pub fn default_env_file() -> PathBuf {
 }
 
 /// The non-empty value of `key`, or an error naming the key and the file.
-fn setting(settings: &HashMap<String, String>, path: &Path, key: &'static str) -> Result<String> {
+fn setting(settings: &EnvFile, path: &Path, key: &'static str) -> Result<String> {
     settings
         .get(key)
         .filter(|v| !v.is_empty())
-        .cloned()
+        .map(str::to_owned)
         .ok_or_else(|| Error::MissingKey {
             key,
             path: path.to_path_buf(),
         })
-}
-
-/// A value as `cargo xtask up` writes it, single-quoted for the shell (a quote inside as
-/// `'\''`); an unquoted value is taken as it is.
-fn unquote(value: &str) -> String {
-    value
-        .strip_prefix('\'')
-        .and_then(|v| v.strip_suffix('\''))
-        .map_or_else(|| value.to_owned(), |inner| inner.replace(r"'\''", "'"))
 }
 
 #[cfg(test)]
@@ -210,14 +196,15 @@ mod tests {
     use super::*;
 
     const ENV: &str = "# comment\n\
-        DATABASE_URL=postgres://postgres@127.0.0.1:1/postgres\n\
-        POSTGREST_URL=http://127.0.0.1:2/\n\
-        POSTGREST_ADMIN_URL=http://127.0.0.1:3\n\
-        ANON_KEY=a.b.c\n\
-        AUTHENTICATED_JWT=d.e.f\n\
-        SERVICE_ROLE_KEY=g.h.i\n\
+        DATABASE_URL='postgres://postgres@127.0.0.1:1/postgres'\n\
+        POSTGREST_URL='http://127.0.0.1:2/'\n\
+        POSTGREST_ADMIN_URL='http://127.0.0.1:3'\n\
+        ANON_KEY='a.b.c'\n\
+        AUTHENTICATED_JWT='d.e.f'\n\
+        SERVICE_ROLE_KEY='g.h.i'\n\
         JWT_SECRET='s3cret=with=equals'\n\
-        JWKS_FILE=/tmp/jwks.json\n\
+        WRITER_TOKEN='it'\\''s'\n\
+        JWKS_FILE='/tmp/jwks.json'\n\
         SUPABASE_URL='http://127.0.0.1:4/'\n\
         PUBLISHABLE_KEY='sb_publishable_p'\n\
         SECRET_KEY='sb_secret_s'\n";
@@ -236,7 +223,7 @@ mod tests {
         assert_eq!(stack.service_role_key(), "g.h.i");
         assert_eq!(stack.jwt_secret(), "s3cret=with=equals");
         assert_eq!(stack.jwks_file(), Path::new("/tmp/jwks.json"));
-        assert_eq!(unquote(r"'it'\''s'"), "it's");
+        assert_eq!(stack.setting("WRITER_TOKEN")?, "it's");
         assert_eq!(stack.supabase_url()?, "http://127.0.0.1:4");
         assert_eq!(stack.rest_url()?, "http://127.0.0.1:4/rest/v1");
         assert_eq!(stack.publishable_key()?, "sb_publishable_p");
@@ -276,6 +263,16 @@ mod tests {
             Err(Error::MissingKey { key, .. }) => assert_eq!(key, "JWT_SECRET"),
             other => panic!("expected MissingKey, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_unquoted_value_is_refused() {
+        let text = ENV.replace("ANON_KEY='a.b.c'", "ANON_KEY=a.b.c");
+        let parsed = Stack::parse(Path::new("env"), &text).map(|_| ());
+        assert!(
+            matches!(&parsed, Err(Error::Files(vantage_dev_files::Error::NotQuoted { key, .. })) if key == "ANON_KEY"),
+            "{parsed:?}"
+        );
     }
 
     #[test]

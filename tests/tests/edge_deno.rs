@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use vantage_dev_files::tree::files_under;
 use vantage_sync_tests::edge::{Edge, EdgeResponse, FUNCTION_PATH, expect, sha256_hex};
 use vantage_sync_tests::receiver::{Receiver as WebhookReceiver, subscribe, unsubscribe};
 use vantage_sync_tests::spec::{flow_resource, spec_errors};
@@ -619,8 +620,7 @@ fn the_bundle_holds_no_secret() -> Result<()> {
         ("the JWT secret", stack.jwt_secret().to_owned()),
         ("the writer token", writer),
     ];
-    let mut files = Vec::new();
-    collect_files(&bundle, &mut files)?;
+    let files = files_under(&bundle)?;
     check(
         files
             .iter()
@@ -644,22 +644,6 @@ fn the_bundle_holds_no_secret() -> Result<()> {
         check(!holds_jwt(&bytes), || {
             format!("{} holds a JWT", file.display())
         })?;
-    }
-    Ok(())
-}
-
-fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_files(&path, files)?;
-        } else {
-            files.push(path);
-        }
     }
     Ok(())
 }

@@ -189,6 +189,10 @@ pub enum XtaskError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A shared local file (the env file, a folder walked or copied) could not be read or
+    /// written.
+    #[error(transparent)]
+    Files(#[from] vantage_dev_files::Error),
     /// Signing a token failed.
     #[error("could not sign a JWT: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),

@@ -235,21 +235,6 @@ pub fn free_port() -> Result<u16> {
         .map_err(XtaskError::Port)
 }
 
-/// Writes `text` to `path`, readable and writable by the owner only (keys, tokens).
-pub fn write_private_file(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(XtaskError::io("creating", path))?;
-    file.write_all(text.as_bytes())
-        .map_err(XtaskError::io("writing", path))
-}
-
 /// Builds `name`, a program of the tests crate (`vantage-sync-tests`: the benchmarks'
 /// measuring tools, the static server), in release mode; returns its path.
 pub fn build_tests_binary(name: &str) -> Result<PathBuf> {

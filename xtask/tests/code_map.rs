@@ -69,27 +69,10 @@ fn crates(root: &Path) -> Vec<String> {
     crates
 }
 
-/// Every file below `dir`, as paths relative to `dir` with `/` separators, sorted.
+/// Every file below `dir`, as paths relative to `dir` with `/` separators, sorted (none when
+/// `dir` does not exist).
 fn files_below(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else if let Ok(relative) = path.strip_prefix(base) {
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(parts.join("/"));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
+    let mut out = vantage_dev_files::tree::relative_files(dir).unwrap_or_default();
     out.sort();
     out
 }

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates whose modules are checked, relative to the workspace root.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 9] = [
     "app/src",
     "client/src",
+    "dev-files/src",
+    "postgrest-dialect/src",
     "xtask/src",
     "edge/core/src",
     "edge/server/src",
@@ -26,15 +28,13 @@ fn workspace_root() -> PathBuf {
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
+    let files = vantage_dev_files::tree::files_under(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    out.extend(
+        files
+            .into_iter()
+            .filter(|path| path.extension().is_some_and(|e| e == "rs")),
+    );
 }
 
 /// The module path of a file (`stack/mod.rs` → `stack`; `lib.rs` → the root, an empty path).

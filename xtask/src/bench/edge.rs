@@ -25,9 +25,7 @@ use crate::build::deno_function::DenoFunction;
 use crate::build::supabase::bundle_supabase;
 use crate::error::{Result, XtaskError};
 use crate::paths::target_dir;
-use crate::process::{
-    build_tests_binary, cargo, free_port, run_captured, stop_server, write_private_file,
-};
+use crate::process::{build_tests_binary, cargo, free_port, run_captured, stop_server};
 use crate::progress::Step;
 use crate::stack::RunningStack;
 use crate::stack::edge::{self, EdgeConfig};
@@ -114,7 +112,7 @@ pub fn bench_edge(stack: &RunningStack, seconds: u32) -> Result<()> {
     let peer_script = stack.dir.join("peer").join("index.ts");
     std::fs::create_dir_all(stack.dir.join("peer"))
         .map_err(XtaskError::io("creating", &stack.dir))?;
-    write_private_file(&peer_script, PEER_TS)?;
+    vantage_dev_files::write_private_file(&peer_script, PEER_TS)?;
     let peer = DenoFunction::start(&peer_script, setting, stack.dir.join("bench-deno-peer.log"))?;
     step.done();
 

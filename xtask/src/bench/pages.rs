@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build::widget::files;
+use vantage_dev_files::tree::{copy_dir, files_under};
+
 use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::page_settings::inline_settings;
@@ -140,7 +141,7 @@ fn with_observer(html: &str, observer: &str) -> String {
 /// CDN stores them.
 fn precompress(dir: &Path) -> Result<()> {
     let brotli = tools::path(&BROTLI)?;
-    for file in files(dir)? {
+    for file in files_under(dir)? {
         let mut br = file.clone().into_os_string();
         br.push(".br");
         run_captured(
@@ -190,20 +191,6 @@ pub fn served_sizes(file: &Path) -> Result<[u64; 3]> {
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(XtaskError::io("writing", path))
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(XtaskError::io("creating", to))?;
-    for entry in std::fs::read_dir(from).map_err(XtaskError::io("reading", from))? {
-        let entry = entry.map_err(XtaskError::io("reading", from))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).map_err(XtaskError::io("copying", &target))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::ValueEnum;
+use vantage_dev_files::tree::files_under;
 
 use crate::error::{Result, XtaskError};
 use crate::page_settings;
@@ -179,7 +180,7 @@ fn minify_scripts(dist: &Path) -> Result<()> {
     let esbuild = tools::path(&ESBUILD)?;
     let index = dist.join("index.html");
     let mut html = std::fs::read_to_string(&index).map_err(XtaskError::io("reading", &index))?;
-    for script in files(dist)?
+    for script in files_under(dist)?
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "js"))
     {
@@ -275,7 +276,7 @@ pub struct Size {
 pub fn bundle_sizes(dist: &Path) -> Result<Vec<Size>> {
     let brotli = tools::path(&BROTLI)?;
     let mut sizes: Vec<Size> = Vec::new();
-    for path in files(dist)? {
+    for path in files_under(dist)? {
         let kind = path
             .extension()
             .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
@@ -344,24 +345,6 @@ pub fn print_sizes(sizes: &[Size]) {
         kb(total.1),
         kb(total.2)
     );
-}
-
-/// Every file under `dir`, sorted (none when `dir` does not exist).
-pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    for entry in entries {
-        let path = entry.map_err(XtaskError::io("reading", dir))?.path();
-        if path.is_dir() {
-            out.extend(files(&path)?);
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub struct EdgeConfig<'a> {
 }
 
 /// Builds the server with the cargo that runs xtask; returns the binary and its build time.
-pub fn build() -> Result<(PathBuf, u128)> {
+pub fn build() -> Result<(PathBuf, u64)> {
     let step = Step::start("Building the edge server (cargo build -p vantage-edge-server)");
     run_captured(cargo().args(["build", "--quiet", "-p", "vantage-edge-server"]))?;
     let binary = target_dir().join("debug").join("vantage-edge-server");
@@ -56,13 +56,13 @@ pub fn build() -> Result<(PathBuf, u128)> {
 }
 
 /// When `binary` was last written, in nanoseconds since the epoch (to notice a rebuild).
-pub fn built_at(binary: &Path) -> Result<u128> {
+fn built_at(binary: &Path) -> Result<u64> {
     let modified = std::fs::metadata(binary)
         .and_then(|m| m.modified())
         .map_err(XtaskError::io("reading", binary))?;
     Ok(modified
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos()))
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
 }
 
 /// `http://127.0.0.1:PORT/functions/v1/vantage-sync`, the base of every route.

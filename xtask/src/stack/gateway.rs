@@ -30,8 +30,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use vantage_dev_files::write_private_file;
+
 use crate::error::{Result, XtaskError};
-use crate::process::{running_as_root, spawn_server, wait_until_ready, write_private_file};
+use crate::process::{running_as_root, spawn_server, wait_until_ready};
 use crate::tools::{self, NGINX, NGINX_BROTLI, NGINX_LUA};
 
 /// The gateway's `/proc/PID/comm`.

@@ -90,7 +90,7 @@ impl StackKeys {
     pub fn save(&self, path: &Path) -> Result<()> {
         let text =
             serde_json::to_string_pretty(self).map_err(|e| XtaskError::Key(e.to_string()))?;
-        crate::process::write_private_file(path, &text)
+        Ok(vantage_dev_files::write_private_file(path, &text)?)
     }
 
     /// The legacy HS256 JWT secret.

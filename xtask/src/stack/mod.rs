@@ -12,28 +12,27 @@ mod postgres;
 mod postgrest;
 pub mod psql;
 pub mod rollback;
+mod servers;
+mod state;
 mod widget_server;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 pub use env_file::StackEnv;
 pub use postgres::PgMajor;
 
-use nix::sys::signal::Signal;
-
 use crate::digest::sha256_hex;
 use crate::error::{Result, XtaskError};
 use crate::paths::{target_dir, workspace_root};
-use crate::process::{free_port, is_running_as, stop_server};
+use crate::process::free_port;
 use crate::progress::Step;
 use crate::tools::{self, POSTGREST};
 use keys::StackKeys;
 use postgres::Cluster;
 use postgrest::PostgrestConfig;
 use psql::Psql;
+use servers::{EnvFacts, Probe, RunningServer, Server, ServerKind};
+use state::{SavedState, StackState};
 
 /// What a Supabase project has before any migration runs (roles, `auth` helpers, default
 /// privileges); runs in any database of a stack's cluster.
@@ -42,11 +41,6 @@ pub const BOOTSTRAP_SQL: &str = include_str!("bootstrap.sql");
 /// One resource in every health state: the demo's data, also loaded by the end-to-end test and
 /// the widget benchmark.
 pub const DEMO_DATA_SQL: &str = include_str!("../../../tests/fixtures/demo_data.sql");
-/// The widget's static server's `/proc/PID/comm`, and its program in the tests crate.
-const WIDGET_SERVER_COMM: &str = "vantage-static";
-
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The folder of the stack that `cargo xtask up` runs.
 pub fn dev_stack_dir() -> PathBuf {
     target_dir().join("stack")
@@ -64,35 +58,6 @@ pub fn test_stack_dir(pg: PgMajor) -> PathBuf {
 /// The folder of the stack that `cargo xtask bench` runs.
 pub fn bench_stack_dir() -> PathBuf {
     target_dir().join("bench-stack")
-}
-
-/// The processes and ports of a running stack, saved as `state.json` in its folder.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StackState {
-    db_port: u16,
-    db_pid: u32,
-    rest_port: u16,
-    rest_admin_port: u16,
-    rest_pid: Option<u32>,
-    #[serde(default)]
-    edge_port: u16,
-    #[serde(default)]
-    edge_pid: Option<u32>,
-    /// When the running edge binary was built (ns since the epoch): a newer build restarts it.
-    #[serde(default)]
-    edge_built: u128,
-    /// The static server of the widget, once `serve_widget` started it.
-    #[serde(default)]
-    widget_pid: Option<u32>,
-    /// The API gateway's port (the project URL's).
-    #[serde(default)]
-    gateway_port: u16,
-    /// The API gateway (nginx's master process).
-    #[serde(default)]
-    gateway_pid: Option<u32>,
-    /// The PostgreSQL major the cluster runs.
-    #[serde(default)]
-    pg_major: PgMajor,
 }
 
 /// Paths of the installed tools the stack runs.
@@ -156,9 +121,18 @@ impl Stack {
         self.dir.join("env")
     }
 
-    fn read_state(&self) -> Option<StackState> {
-        let text = std::fs::read_to_string(self.state_file()).ok()?;
-        serde_json::from_str(&text).ok()
+    /// What `state.json` says runs: `None` when there is none, or it is no state of any
+    /// xtask (then nothing of it can be stopped by PID).
+    fn read_state(&self) -> Option<SavedState> {
+        state::read(&self.state_file())
+    }
+
+    /// The state this xtask wrote, if any.
+    fn current_state(&self) -> Option<StackState> {
+        match self.read_state()? {
+            SavedState::Current(state) => Some(state),
+            SavedState::Old(_) => None,
+        }
     }
 
     /// The Postgres data folder of this stack: outside the checkout, in a folder of its own
@@ -173,10 +147,13 @@ impl Stack {
             .join("pgdata")
     }
 
-    /// The PID of the stack's Postgres. Its own `postmaster.pid` is the authority: a restart
-    /// (the reliability suite's, or `pg_ctl restart` by hand) gives the server a new PID that
-    /// `state.json` cannot know.
-    fn db_pid(&self, state: &StackState) -> u32 {
+    /// The PID of a server on the list as it runs now. Postgres's own `postmaster.pid` is the
+    /// authority: a restart (the reliability suite's, or `pg_ctl restart` by hand) gives the
+    /// server a new PID that `state.json` cannot know.
+    fn pid_now(&self, kind: ServerKind, saved: u32) -> u32 {
+        if kind != ServerKind::Postgres {
+            return saved;
+        }
         std::fs::read_to_string(self.data_dir().join("postmaster.pid"))
             .ok()
             .and_then(|text| {
@@ -184,81 +161,148 @@ impl Stack {
                     .next()
                     .and_then(|line| line.trim().parse().ok())
             })
-            .unwrap_or(state.db_pid)
+            .unwrap_or(saved)
+    }
+
+    /// Whether a server on the list still runs.
+    fn runs(&self, server: &RunningServer) -> bool {
+        let kind = server.server.kind();
+        kind.runs_as(self.pid_now(kind, server.pid))
     }
 
     fn write_state(&self, state: &StackState) -> Result<()> {
-        let path = self.state_file();
-        let text = serde_json::to_string_pretty(state)?;
-        std::fs::write(&path, text).map_err(XtaskError::io("writing", &path))
+        state::write(&self.state_file(), state)
     }
 
     /// A superuser psql client for this stack's running database, without starting anything.
     pub fn running_database(&self) -> Result<Psql> {
-        let state = self
-            .read_state()
-            .filter(|state| is_running_as(self.db_pid(state), "postgres"))
-            .ok_or_else(|| XtaskError::StackNotRunning(self.dir.clone()))?;
+        let not_running = || XtaskError::StackNotRunning(self.dir.clone());
+        let state = self.current_state().ok_or_else(not_running)?;
+        let db = state
+            .find(ServerKind::Postgres)
+            .filter(|db| self.runs(db))
+            .ok_or_else(not_running)?;
         let tools = StackTools::locate(state.pg_major)?;
-        Ok(Psql::new(tools.psql, state.db_port))
+        Ok(Psql::new(tools.psql, db.server.port()))
     }
 
     /// Starts the stack, or finds it running and applies any new migrations.
     pub fn up(&self) -> Result<RunningStack> {
         let tools = StackTools::locate(self.pg)?;
-        if let Some(state) = self.read_state() {
-            let db_alive = is_running_as(self.db_pid(&state), "postgres");
-            let rest_alive = state
-                .rest_pid
-                .is_some_and(|pid| is_running_as(pid, "postgrest"));
-            let edge_alive = state
-                .edge_pid
-                .is_some_and(|pid| is_running_as(pid, edge::COMM));
-            let gateway_alive = state
-                .gateway_pid
-                .is_some_and(|pid| is_running_as(pid, gateway::COMM));
-            let same_major = state.pg_major == self.pg;
-            if db_alive && rest_alive && edge_alive && gateway_alive && same_major {
-                let (binary, built) = edge::build()?;
-                let step = Step::start(format!("Stack already running in {}", self.dir.display()));
-                let psql = Psql::new(tools.psql.clone(), state.db_port);
-                for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
-                    step.note(format!("applied new migration {}_{}", m.version, m.name));
-                }
-                let mut state = state;
-                if built != state.edge_built {
-                    step.note("the edge server was rebuilt: restarting it");
-                    if let Some(pid) = state.edge_pid.take() {
-                        stop_server(pid, Signal::SIGTERM);
-                    }
-                    self.write_state(&state)?;
-                    self.start_edge(&mut state, &binary, built)?;
-                }
-                let env = self.environment(&state)?;
-                env.write()?;
+        let state = match self.read_state() {
+            Some(SavedState::Current(state)) => state,
+            Some(SavedState::Old(_)) => {
+                let step = Step::start(format!(
+                    "Found a stack in {} started by an older `cargo xtask`; stopping it and starting a fresh one",
+                    self.dir.display()
+                ));
+                self.down()?;
                 step.done();
-                return Ok(RunningStack {
-                    dir: self.dir.clone(),
-                    env,
-                    psql,
-                });
+                return self.start_fresh(&tools);
             }
-            let step = Step::start(format!(
-                "Found a stack in {} that is not fully running, or runs another major (Postgres {} {}, PostgREST {}, edge {}, gateway {}); starting a fresh one",
-                self.dir.display(),
-                state.pg_major.number(),
-                if db_alive { "up" } else { "down" },
-                if rest_alive { "up" } else { "down" },
-                if edge_alive { "up" } else { "down" },
-                if gateway_alive { "up" } else { "down" },
-            ));
-            self.down()?;
-            step.done();
-        } else {
-            // Left over from an interrupted `up`: nothing of it runs (no state was saved).
-            self.remove_files()?;
+            None => {
+                // Left over from an interrupted `up`: nothing of it runs (no state was saved).
+                self.remove_files()?;
+                return self.start_fresh(&tools);
+            }
+        };
+        // Every server on the list must run, and every one `up` starts must be on it.
+        let never_started = ServerKind::OF_UP
+            .into_iter()
+            .filter(|&kind| state.find(kind).is_none());
+        let stopped = state
+            .servers
+            .iter()
+            .filter(|s| !self.runs(s))
+            .map(|s| s.server.kind());
+        let not_running: Vec<ServerKind> = never_started.chain(stopped).collect();
+        if not_running.is_empty() && state.pg_major == self.pg {
+            return self.keep_running(state, &tools);
         }
+        let step = Step::start(format!(
+            "Found a stack in {} that is not fully running, or runs another major ({}); starting a fresh one",
+            self.dir.display(),
+            Self::status(&state, &not_running),
+        ));
+        self.down()?;
+        step.done();
         self.start_fresh(&tools)
+    }
+
+    /// `Postgres 17 up, PostgREST down, edge up, gateway up`: `up`'s servers and any other on
+    /// the list, each up unless named in `not_running`.
+    fn status(state: &StackState, not_running: &[ServerKind]) -> String {
+        let others = state
+            .servers
+            .iter()
+            .map(|s| s.server.kind())
+            .filter(|kind| !ServerKind::OF_UP.contains(kind));
+        ServerKind::OF_UP
+            .into_iter()
+            .chain(others)
+            .map(|kind| {
+                let up = if not_running.contains(&kind) {
+                    "down"
+                } else {
+                    "up"
+                };
+                match kind {
+                    ServerKind::Postgres => format!("Postgres {} {up}", state.pg_major.number()),
+                    _ => format!("{} {up}", kind.short_name()),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The stack runs: applies new migrations, restarts a rebuilt edge server, writes the env
+    /// file again.
+    fn keep_running(&self, mut state: StackState, tools: &StackTools) -> Result<RunningStack> {
+        let (binary, built) = edge::build()?;
+        let step = Step::start(format!("Stack already running in {}", self.dir.display()));
+        let db_port = state
+            .find(ServerKind::Postgres)
+            .map(|db| db.server.port())
+            .ok_or_else(|| XtaskError::StackNotRunning(self.dir.clone()))?;
+        let psql = Psql::new(tools.psql.clone(), db_port);
+        for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
+            step.note(format!("applied new migration {}_{}", m.version, m.name));
+        }
+        let rebuilt = state
+            .find(ServerKind::Edge)
+            .map(|edge| edge.server)
+            .filter(|server| !matches!(server, Server::Edge { built: b, .. } if *b == built));
+        if let Some(server) = rebuilt {
+            step.note("the edge server was rebuilt: restarting it");
+            for old in state.remove(ServerKind::Edge) {
+                ServerKind::Edge.stop(old.pid);
+            }
+            self.write_state(&state)?;
+            let keys = StackKeys::load(&self.dir.join("keys.json"))?;
+            let gateway = state.find(ServerKind::Gateway).map(|g| g.server.port());
+            let gateway_port =
+                gateway.ok_or_else(|| XtaskError::StackNotRunning(self.dir.clone()))?;
+            let probe = Probe {
+                psql: &psql,
+                writer_token: keys.writer_token(),
+            };
+            self.start_edge(
+                &mut state,
+                &probe,
+                &binary,
+                server.port(),
+                built,
+                gateway_port,
+            )?;
+        }
+        let env = self.environment(&state)?;
+        env.write()?;
+        step.done();
+        Ok(RunningStack {
+            dir: self.dir.clone(),
+            env,
+            psql,
+        })
     }
 
     fn start_fresh(&self, tools: &StackTools) -> Result<RunningStack> {
@@ -268,11 +312,7 @@ impl Stack {
         let keys = StackKeys::generate()?;
         keys.save(&self.dir.join("keys.json"))?;
 
-        let cluster = Cluster::new(
-            &tools.pg_bin,
-            self.data_dir(),
-            self.dir.join("postgres.log"),
-        );
+        let cluster = Cluster::new(&tools.pg_bin, self.data_dir());
         let step = Step::start(format!(
             "Creating a throwaway PostgreSQL {} cluster",
             self.pg.number()
@@ -282,67 +322,59 @@ impl Stack {
         step.done();
 
         let db_port = free_port()?;
-        let step = Step::start(format!("Starting Postgres on 127.0.0.1:{db_port}"));
-        let db_pid = cluster.start(db_port)?;
-        let mut state = StackState {
-            db_port,
-            db_pid,
-            rest_port: 0,
-            rest_admin_port: 0,
-            rest_pid: None,
-            edge_port: 0,
-            edge_pid: None,
-            edge_built: 0,
-            widget_pid: None,
-            gateway_port: 0,
-            gateway_pid: None,
-            pg_major: self.pg,
-        };
-        // Saved before anything else can fail, so that `down` can always stop what was started.
-        self.write_state(&state)?;
         let psql = Psql::new(tools.psql.clone(), db_port);
-        cluster.wait_ready(&psql, db_pid, READY_TIMEOUT)?;
-        step.done();
-
-        let step = Step::start("Creating Supabase's roles, auth helpers and default privileges");
-        psql.sql(BOOTSTRAP_SQL)?;
-        step.done();
-
-        let step = Step::start("Applying migrations");
-        for m in migrations::apply_pending(&psql, &workspace_root().join("migrations"))? {
-            step.note(format!("{}_{}", m.version, m.name));
-        }
-        step.done();
+        let probe = Probe {
+            psql: &psql,
+            writer_token: keys.writer_token(),
+        };
+        let mut state = StackState {
+            pg_major: self.pg,
+            servers: Vec::new(),
+        };
+        let postgres = Server::Postgres { port: db_port };
+        self.start_server(&mut state, postgres, &probe, |log| {
+            cluster.start(db_port, log)
+        })?;
+        prepare_database(&psql)?;
 
         let jwks = serde_json::to_string(&keys.jwks()?)?;
         let jwks_file = self.dir.join("jwks.json");
         std::fs::write(&jwks_file, &jwks).map_err(XtaskError::io("writing", &jwks_file))?;
 
-        state.rest_port = free_port()?;
-        state.rest_admin_port = free_port()?;
-        let step = Step::start(format!(
-            "Starting PostgREST 12 on 127.0.0.1:{}",
-            state.rest_port
-        ));
-        let log = self.dir.join("postgrest.log");
-        let rest_pid = postgrest::start(&PostgrestConfig {
-            binary: &tools.postgrest,
-            db_port,
-            port: state.rest_port,
-            admin_port: state.rest_admin_port,
-            jwks: &jwks,
-            log: log.clone(),
+        let (rest_port, admin_port) = (free_port()?, free_port()?);
+        let postgrest = Server::Postgrest {
+            port: rest_port,
+            admin_port,
+        };
+        self.start_server(&mut state, postgrest, &probe, |log| {
+            postgrest::start(&PostgrestConfig {
+                binary: &tools.postgrest,
+                db_port,
+                port: rest_port,
+                admin_port,
+                jwks: &jwks,
+                log: log.to_path_buf(),
+            })
         })?;
-        state.rest_pid = Some(rest_pid);
-        self.write_state(&state)?;
-        postgrest::wait_ready(state.rest_admin_port, rest_pid, &log, READY_TIMEOUT)?;
-        step.done();
 
-        state.edge_port = free_port()?;
-        state.gateway_port = free_port()?;
+        let (edge_port, gateway_port) = (free_port()?, free_port()?);
         // Before the edge: the edge reaches PostgREST through it.
-        self.start_gateway(&mut state, &keys)?;
-        self.start_edge(&mut state, &edge_binary, edge_built)?;
+        self.start_gateway(
+            &mut state,
+            &probe,
+            &keys,
+            gateway_port,
+            rest_port,
+            edge_port,
+        )?;
+        self.start_edge(
+            &mut state,
+            &probe,
+            &edge_binary,
+            edge_port,
+            edge_built,
+            gateway_port,
+        )?;
 
         let env = self.environment(&state)?;
         env.write()?;
@@ -353,146 +385,125 @@ impl Stack {
         })
     }
 
-    /// Starts the API gateway on `state.gateway_port` and waits for it.
-    fn start_gateway(&self, state: &mut StackState, keys: &StackKeys) -> Result<()> {
-        let step = Step::start(format!(
-            "Starting the API gateway (nginx) on 127.0.0.1:{}",
-            state.gateway_port
-        ));
-        let log = self.dir.join("gateway.log");
-        let public_jwks = serde_json::to_string(&keys.public_jwks()?)?;
-        let pid = gateway::start(&gateway::GatewayConfig {
-            port: state.gateway_port,
-            rest_port: state.rest_port,
-            edge_port: state.edge_port,
-            publishable: (keys.publishable_key(), keys.anon_key()),
-            secret: (keys.secret_key(), keys.service_role_key()),
-            legacy_keys: [keys.anon_key(), keys.service_role_key()],
-            public_jwks: &public_jwks,
-            dir: self.dir.join("gateway"),
-            log: log.clone(),
-        })?;
-        state.gateway_pid = Some(pid);
+    /// Starts one server: says so, spawns it with its output in its log, puts it on the saved
+    /// list before anything else can fail (so that `down` can always stop what was started),
+    /// then waits until it is ready.
+    fn start_server(
+        &self,
+        state: &mut StackState,
+        server: Server,
+        probe: &Probe<'_>,
+        spawn: impl FnOnce(&Path) -> Result<u32>,
+    ) -> Result<()> {
+        let step = Step::start(server.starting());
+        let log = self.dir.join(server.kind().log_file());
+        let pid = spawn(&log)?;
+        state.servers.push(RunningServer { server, pid });
         self.write_state(state)?;
-        gateway::wait_ready(state.gateway_port, pid, &log, READY_TIMEOUT)?;
+        server.wait_ready(pid, &log, probe)?;
         step.done();
         Ok(())
     }
 
-    /// Starts the edge server on `state.edge_port` and waits for its health route.
-    fn start_edge(&self, state: &mut StackState, binary: &Path, built: u128) -> Result<()> {
+    /// Starts the API gateway on `port`, in front of PostgREST and the edge.
+    fn start_gateway(
+        &self,
+        state: &mut StackState,
+        probe: &Probe<'_>,
+        keys: &StackKeys,
+        port: u16,
+        rest_port: u16,
+        edge_port: u16,
+    ) -> Result<()> {
+        let public_jwks = serde_json::to_string(&keys.public_jwks()?)?;
+        self.start_server(state, Server::Gateway { port }, probe, |log| {
+            gateway::start(&gateway::GatewayConfig {
+                port,
+                rest_port,
+                edge_port,
+                publishable: (keys.publishable_key(), keys.anon_key()),
+                secret: (keys.secret_key(), keys.service_role_key()),
+                legacy_keys: [keys.anon_key(), keys.service_role_key()],
+                public_jwks: &public_jwks,
+                dir: self.dir.join("gateway"),
+                log: log.to_path_buf(),
+            })
+        })
+    }
+
+    /// Starts the edge server `binary` (built at `built`) on `port`, reaching PostgREST through
+    /// the gateway on `gateway_port`.
+    fn start_edge(
+        &self,
+        state: &mut StackState,
+        probe: &Probe<'_>,
+        binary: &Path,
+        port: u16,
+        built: u64,
+        gateway_port: u16,
+    ) -> Result<()> {
         let keys = StackKeys::load(&self.dir.join("keys.json"))?;
         let jwks_file = self.dir.join("jwks.json");
         let jwks =
             std::fs::read_to_string(&jwks_file).map_err(XtaskError::io("reading", &jwks_file))?;
-        let step = Step::start(format!(
-            "Starting the edge server on 127.0.0.1:{}",
-            state.edge_port
-        ));
-        let log = self.dir.join("edge.log");
-        let pid = edge::start(&edge::EdgeConfig {
-            binary,
-            port: state.edge_port,
-            supabase_url: &gateway::url(state.gateway_port),
-            secret_key: keys.secret_key(),
-            jwks: &jwks,
-            jwt_secret: keys.legacy_secret(),
-            writer_token: keys.writer_token(),
-            log: log.clone(),
-        })?;
-        state.edge_pid = Some(pid);
-        state.edge_built = built;
-        self.write_state(state)?;
-        edge::wait_ready(
-            state.edge_port,
-            pid,
-            keys.writer_token(),
-            &log,
-            READY_TIMEOUT,
-        )?;
-        step.done();
-        Ok(())
+        self.start_server(state, Server::Edge { port, built }, probe, |log| {
+            edge::start(&edge::EdgeConfig {
+                binary,
+                port,
+                supabase_url: &gateway::url(gateway_port),
+                secret_key: keys.secret_key(),
+                jwks: &jwks,
+                jwt_secret: keys.legacy_secret(),
+                writer_token: keys.writer_token(),
+                log: log.to_path_buf(),
+            })
+        })
     }
 
-    /// The env file's entries for a running stack.
+    /// The env file's entries for a running stack: its keys, then each server's entries.
     fn environment(&self, state: &StackState) -> Result<StackEnv> {
         let keys = StackKeys::load(&self.dir.join("keys.json"))?;
-        let rest_url = format!("http://127.0.0.1:{}", state.rest_port);
         let mut env = StackEnv::new(self.env_file());
-        env.set(
-            "DATABASE_URL",
-            format!("postgres://postgres@127.0.0.1:{}/postgres", state.db_port),
-        );
-        env.set("POSTGREST_URL", rest_url.clone());
-        env.set(
-            "POSTGREST_ADMIN_URL",
-            format!("http://127.0.0.1:{}", state.rest_admin_port),
-        );
-        let supabase_url = gateway::url(state.gateway_port);
-        env.set("SUPABASE_URL", supabase_url.clone());
         env.set("PUBLISHABLE_KEY", keys.publishable_key());
         env.set("SECRET_KEY", keys.secret_key());
         env.set("ANON_KEY", keys.anon_key());
-        env.set(
-            "AUTHENTICATED_JWT",
-            keys.sign_es256(&keys::demo_user_claims(&format!("{supabase_url}/auth/v1")))?,
-        );
         env.set("SERVICE_ROLE_KEY", keys.service_role_key());
         env.set("JWT_SECRET", keys.legacy_secret());
         env.set(
             "JWKS_FILE",
             self.dir.join("jwks.json").display().to_string(),
         );
-        // For tests that run a PostgREST of their own against this database (to stop it).
-        env.set(
-            "POSTGREST_BIN",
-            tools::path(&POSTGREST)?.display().to_string(),
-        );
-        // For tests that restart the cluster (`pg_ctl -D`).
-        env.set("PGDATA", self.data_dir().display().to_string());
-        // Through the gateway, as ETL jobs reach it on Supabase; the server's own port for the
-        // tests that start, stop and compare edge servers.
-        env.set(
-            "EDGE_URL",
-            format!("{supabase_url}/functions/v1/{}", edge::FUNCTION_NAME),
-        );
-        env.set("EDGE_DIRECT_URL", edge::url(state.edge_port));
-        env.set("WRITER_TOKEN", keys.writer_token());
-        env.set(
-            "EDGE_BIN",
-            target_dir()
-                .join("debug")
-                .join("vantage-edge-server")
-                .display()
-                .to_string(),
-        );
+        let data_dir = self.data_dir();
+        let facts = EnvFacts {
+            keys: &keys,
+            data_dir: &data_dir,
+        };
+        for running in &state.servers {
+            running.server.add_env(&facts, &mut env)?;
+        }
         Ok(env)
     }
 
-    /// Stops what `up` started (by the PIDs it saved) and removes the stack's files.
+    /// Stops what `up` started (by the PIDs it saved, also those an older xtask saved) and
+    /// removes the stack's files.
     pub fn down(&self) -> Result<bool> {
-        let Some(state) = self.read_state() else {
+        let Some(saved) = self.read_state() else {
             self.remove_files()?;
             return Ok(false);
         };
-        let servers = [
-            (state.widget_pid, WIDGET_SERVER_COMM),
-            (state.gateway_pid, gateway::COMM),
-            (state.edge_pid, edge::COMM),
-            (state.rest_pid, "postgrest"),
-        ];
-        for (pid, comm) in servers {
-            if let Some(pid) = pid.filter(|&pid| is_running_as(pid, comm)) {
-                stop_server(pid, Signal::SIGTERM);
+        // The last started first: Postgres last.
+        let mut still_running = None;
+        for (kind, pid) in saved.pids().into_iter().rev() {
+            let pid = self.pid_now(kind, pid);
+            if !kind.stop(pid) && still_running.is_none() {
+                still_running = Some(XtaskError::StillRunning {
+                    server: kind.name(),
+                    pid,
+                });
             }
         }
-        // SIGINT is Postgres's "fast shutdown": abort transactions, exit cleanly.
-        let db_pid = self.db_pid(&state);
-        if is_running_as(db_pid, "postgres") && !stop_server(db_pid, Signal::SIGINT) {
-            return Err(XtaskError::StillRunning {
-                server: "Postgres",
-                pid: db_pid,
-            });
+        if let Some(error) = still_running {
+            return Err(error);
         }
         self.remove_files()?;
         Ok(true)
@@ -508,6 +519,20 @@ impl Stack {
         }
         Ok(())
     }
+}
+
+/// Supabase's roles and helpers, then every migration, in a new cluster.
+fn prepare_database(psql: &Psql) -> Result<()> {
+    let step = Step::start("Creating Supabase's roles, auth helpers and default privileges");
+    psql.sql(BOOTSTRAP_SQL)?;
+    step.done();
+
+    let step = Step::start("Applying migrations");
+    for m in migrations::apply_pending(psql, &workspace_root().join("migrations"))? {
+        step.note(format!("{}_{}", m.version, m.name));
+    }
+    step.done();
+    Ok(())
 }
 
 fn remove_dir(dir: &Path) -> Result<()> {

@@ -104,16 +104,14 @@ fn copy_pgtap(extensions: &Path) -> Result<()> {
 pub struct Cluster {
     pg_bin: PathBuf,
     data_dir: PathBuf,
-    log: PathBuf,
 }
 
 impl Cluster {
-    /// A cluster whose data lives in `data_dir` and whose server log is `log`.
-    pub fn new(pg_bin: &Path, data_dir: PathBuf, log: PathBuf) -> Self {
+    /// A cluster whose data lives in `data_dir`.
+    pub fn new(pg_bin: &Path, data_dir: PathBuf) -> Self {
         Self {
             pg_bin: pg_bin.to_path_buf(),
             data_dir,
-            log,
         }
     }
 
@@ -165,9 +163,9 @@ impl Cluster {
         Ok(())
     }
 
-    /// Starts the server on `127.0.0.1:port`; returns its PID. Durability is off: nothing in a
-    /// throwaway cluster is worth an fsync.
-    pub fn start(&self, port: u16) -> Result<u32> {
+    /// Starts the server on `127.0.0.1:port`, its output appended to `log`; returns its PID.
+    /// Durability is off: nothing in a throwaway cluster is worth an fsync.
+    pub fn start(&self, port: u16, log: &Path) -> Result<u32> {
         let mut cmd = Command::new(self.pg_bin.join("postgres"));
         cmd.arg("-D")
             .arg(&self.data_dir)
@@ -187,13 +185,13 @@ impl Cluster {
                 "max_connections=200",
             ]);
         self.as_server_user(&mut cmd)?;
-        spawn_server(&mut cmd, &self.log)
+        spawn_server(&mut cmd, log)
     }
+}
 
-    /// Waits until the server answers a query, or fails with the end of its log.
-    pub fn wait_ready(&self, psql: &Psql, pid: u32, timeout: Duration) -> Result<()> {
-        crate::process::wait_until_ready("Postgres", pid, &self.log, timeout, || {
-            psql.sql("SELECT 1").is_ok()
-        })
-    }
+/// Waits until the server `pid` answers a query, or fails with the end of its `log`.
+pub fn wait_ready(psql: &Psql, pid: u32, log: &Path, timeout: Duration) -> Result<()> {
+    crate::process::wait_until_ready("Postgres", pid, log, timeout, || {
+        psql.sql("SELECT 1").is_ok()
+    })
 }

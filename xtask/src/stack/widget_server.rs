@@ -1,27 +1,21 @@
 //! The stack's widget (`cargo xtask up` and `cargo xtask demo`): a release build with settings
 //! in its page that point it at the stack, served as static files from a loopback port by
 //! `vantage-static` (the tests crate's CDN-like server, the one the widget benchmark uses: the
-//! cache headers of docs/deploy.md), detached like the stack's other servers. Its PID is kept in the
-//! stack's state, so `cargo xtask down` stops it with the rest; `APP_URL` in the env file opens
-//! it signed in as the stack's admin user.
+//! cache headers of docs/deploy.md), detached like the stack's other servers. It joins the
+//! stack's list of servers ([`super::servers`]), so `cargo xtask down` stops it with the rest
+//! and the env file gets its `APP_URL`, which opens it signed in as the stack's admin user.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use nix::sys::signal::Signal;
 use serde_json::json;
 
-use super::{RunningStack, Stack, WIDGET_SERVER_COMM};
+use super::keys::StackKeys;
+use super::servers::{Probe, Server, ServerKind, WIDGET_SERVER_COMM};
+use super::{RunningStack, Stack};
 use crate::error::{Result, XtaskError};
 use crate::page_settings::inline_settings;
-use crate::process::{
-    build_tests_binary, free_port, is_running_as, spawn_server, stop_server, wait_until_ready,
-};
-use crate::progress::Step;
-
-/// How long the static server may take to listen.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::process::{build_tests_binary, free_port, spawn_server};
 
 /// The port the stack's edge function allows as a browser origin (`CORS_ORIGINS`), so that
 /// "Abort run" works; another one is used when it is taken.
@@ -32,17 +26,15 @@ impl RunningStack {
     /// stack's settings in its page, and adds `APP_URL` to the env file. Returns `APP_URL`.
     pub fn serve_widget(&mut self, site: &Path) -> Result<String> {
         let stack = Stack::at(self.dir.clone());
-        let mut state = stack.read_state().ok_or_else(|| XtaskError::Unreadable {
-            path: stack.state_file(),
-            what: "a running stack's state",
-            reason: "it is missing; run `cargo xtask up` again".into(),
-        })?;
-        if let Some(pid) = state
-            .widget_pid
-            .take()
-            .filter(|&pid| is_running_as(pid, WIDGET_SERVER_COMM))
-        {
-            stop_server(pid, Signal::SIGTERM);
+        let mut state = stack
+            .current_state()
+            .ok_or_else(|| XtaskError::Unreadable {
+                path: stack.state_file(),
+                what: "a running stack's state",
+                reason: "it is missing; run `cargo xtask up` again".into(),
+            })?;
+        for old in state.remove(ServerKind::Widget) {
+            ServerKind::Widget.stop(old.pid);
         }
         // Only what a browser may hold, and what a Supabase project gives it: the project URL
         // and the publishable key (REST and functions are under the project URL).
@@ -61,30 +53,19 @@ impl RunningStack {
             free_port()?
         };
         let server = build_tests_binary(WIDGET_SERVER_COMM)?;
-        let step = Step::start(format!("Serving the widget on 127.0.0.1:{port}"));
-        let log = self.dir.join("widget-server.log");
-        let pid = spawn_server(
-            Command::new(server).arg(format!("{port}={}", site.display())),
-            &log,
-        )?;
-        state.widget_pid = Some(pid);
-        stack.write_state(&state)?;
-        wait_until_ready(
-            "the widget's static server",
-            pid,
-            &log,
-            LISTEN_TIMEOUT,
-            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        )?;
-        step.done();
-        // The token goes in the fragment, as a Supabase auth redirect gives it: never to a
-        // server.
-        let app_url = format!(
-            "http://127.0.0.1:{port}/#access_token={}&token_type=bearer",
-            self.env.require("AUTHENTICATED_JWT")?
-        );
-        self.env.set("APP_URL", app_url.clone());
+        let keys = StackKeys::load(&self.dir.join("keys.json"))?;
+        let probe = Probe {
+            psql: &self.psql,
+            writer_token: keys.writer_token(),
+        };
+        stack.start_server(&mut state, Server::Widget { port }, &probe, |log| {
+            spawn_server(
+                Command::new(server).arg(format!("{port}={}", site.display())),
+                log,
+            )
+        })?;
+        self.env = stack.environment(&state)?;
         self.env.write()?;
-        Ok(app_url)
+        Ok(self.env.require("APP_URL")?.to_owned())
     }
 }

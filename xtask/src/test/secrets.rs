@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::build::widget::files;
+use vantage_dev_files::tree::files_under;
+
 use crate::error::{Result, XtaskError};
 use crate::stack::StackEnv;
 
@@ -38,7 +39,12 @@ pub struct Finding {
 /// test stack's service-role key and JWT secret).
 pub fn scan_for_secrets(dist: &Path, values: &[(String, String)]) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let files = files(dist)?;
+    // A widget not built yet has no `dist`: nothing to scan is the error below.
+    let files = if dist.is_dir() {
+        files_under(dist)?
+    } else {
+        Vec::new()
+    };
     if files.is_empty() {
         return Err(XtaskError::NoFiles {
             what: "files of the built widget (build it first)",

@@ -4,28 +4,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::error::{Result, XtaskError};
+use vantage_dev_files::tree::relative_files;
 
-/// Every file under `bundle`, relative to it with `/` separators.
+use crate::error::Result;
+
+/// Every file under `bundle`, relative to it with `/` separators (symbolic links followed, as
+/// the CLI's `os` file system follows them).
 pub(super) fn bundle_files(bundle: &Path) -> Result<BTreeSet<String>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> Result<()> {
-        for entry in std::fs::read_dir(dir).map_err(XtaskError::io("reading", dir))? {
-            let entry = entry.map_err(XtaskError::io("reading", dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let relative = join(prefix, &name);
-            let path = entry.path();
-            // Follows symbolic links, as the CLI's `os` file system does.
-            if path.is_dir() {
-                walk(&path, &relative, out)?;
-            } else if path.is_file() {
-                out.insert(relative);
-            }
-        }
-        Ok(())
-    }
-    let mut files = BTreeSet::new();
-    walk(bundle, "", &mut files)?;
-    Ok(files)
+    Ok(relative_files(bundle)?.into_iter().collect())
 }
 
 /// `relative` appended to the bundle-relative folder `dir`.
