@@ -480,7 +480,7 @@ mod tests {
             ("rest-url", "http://127.0.0.1:3000/"),
             ("publishable-key", "sb_publishable_x"),
         ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("a valid configuration");
         assert_eq!(
             read_url(&config, "vantage_sync_health", "sort_key"),
             "http://127.0.0.1:3000/vantage_sync_health?order=sort_key"

@@ -290,7 +290,7 @@ mod tests {
             ("refresh-seconds", "60"),
             ("resource", "accounts"),
         ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("a valid configuration");
         assert_eq!(config.rest_url, "http://127.0.0.1:3000");
         assert_eq!(config.refresh_seconds, 60);
         assert_eq!(config.resource.as_deref(), Some("accounts"));
@@ -304,7 +304,7 @@ mod tests {
             ("functions-url", "http://127.0.0.1:54321/functions/v1/"),
             ("publishable-key", "sb_publishable_1"),
         ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("a valid configuration");
         assert_eq!(
             config.functions_url.as_deref(),
             Some("http://127.0.0.1:54321/functions/v1")

@@ -134,7 +134,7 @@ mod tests {
         for (key, value) in VALUES {
             env.set(key, value);
         }
-        env.write(&file).unwrap_or_else(|e| panic!("{e}"));
+        env.write(&file).expect("writing the env file");
         file
     }
 
@@ -152,10 +152,10 @@ mod tests {
             .args(["-c", &script])
             .env_clear()
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("running sh");
         let _ = std::fs::remove_file(&file);
         assert!(output.status.success(), "{output:?}");
-        let printed = String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("{e}"));
+        let printed = String::from_utf8(output.stdout).expect("sh printed UTF-8");
         let values: Vec<&str> = printed.split_terminator('\0').collect();
         assert_eq!(values, VALUES.map(|(_, v)| v));
     }
@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn what_is_written_reads_back() {
         let file = written("read");
-        let env = EnvFile::read(&file).unwrap_or_else(|e| panic!("{e}"));
+        let env = EnvFile::read(&file).expect("reading the env file");
         let mode = std::fs::metadata(&file).map(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.permissions().mode() & 0o777
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn comments_blank_lines_and_repeated_keys() {
         let env = EnvFile::parse(Path::new("env"), "# c\n\nA='1'\nB='x=y'\nA='2'\n")
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid env file");
         assert_eq!(
             env.entries().collect::<Vec<_>>(),
             [("A", "2"), ("B", "x=y")]

@@ -79,15 +79,15 @@ mod tests {
         ] {
             let path = dir.join(file);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+                std::fs::create_dir_all(parent).expect("creating a test folder");
             }
-            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(&path, text).expect("writing a test file");
         }
         dir
     }
 
     fn relative(dir: &Path) -> Vec<String> {
-        relative_files(dir).unwrap_or_else(|e| panic!("{e}"))
+        relative_files(dir).expect("walking the test folder")
     }
 
     #[test]
@@ -103,7 +103,7 @@ mod tests {
         let dir = folder("copy");
         let copy = dir.with_extension("copy");
         let _ = std::fs::remove_dir_all(&copy);
-        copy_dir(&dir, &copy).unwrap_or_else(|e| panic!("{e}"));
+        copy_dir(&dir, &copy).expect("copying the test folder");
         let (original, copied) = (relative(&dir), relative(&copy));
         let text = std::fs::read_to_string(copy.join("a/c/d.txt"));
         let _ = std::fs::remove_dir_all(&dir);

@@ -88,8 +88,7 @@ mod tests {
         assert_eq!(filled.matches("</script>").count(), 1, "{filled}");
         let start = filled.find('>').expect("a start tag") + 1;
         let end = filled.rfind("</script>").expect("an end tag");
-        let back: Value =
-            serde_json::from_str(&filled[start..end]).unwrap_or_else(|e| panic!("{e}"));
+        let back: Value = serde_json::from_str(&filled[start..end]).expect("reading it back");
         assert_eq!(back["title"], "</script><b>");
     }
 

@@ -61,9 +61,7 @@ mod tests {
             })
             .collect();
         for thread in threads {
-            thread
-                .join()
-                .unwrap_or_else(|_| panic!("a counting thread panicked"));
+            thread.join().expect("a counting thread panicked");
         }
         assert_eq!(counts.snapshot(), vec![("sweep", 200, 4000)]);
     }

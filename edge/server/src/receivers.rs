@@ -86,7 +86,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_name_for_loopback_resolves_to_no_usable_address() {
-        let name: Name = "localhost".parse().unwrap_or_else(|e| panic!("{e:?}"));
+        let name: Name = "localhost".parse().expect("a DNS name");
         let Err(error) = PublicOnly.resolve(name).await else {
             panic!("localhost must not resolve to a usable address");
         };

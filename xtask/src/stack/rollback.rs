@@ -124,9 +124,9 @@ mod tests {
         let dir =
             std::env::temp_dir().join(format!("vantage-rollback-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(&dir).expect("creating a test folder");
         for name in names {
-            std::fs::write(dir.join(name), "SELECT 1;\n").unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(dir.join(name), "SELECT 1;\n").expect("writing a test file");
         }
         dir
     }
@@ -145,7 +145,7 @@ mod tests {
     }
 
     fn planned(dir: &Path, applied: &[String], keep: &Keep) -> Vec<Planned> {
-        plan(dir, applied, keep).unwrap_or_else(|e| panic!("{e}"))
+        plan(dir, applied, keep).expect("a rollback plan")
     }
 
     fn refused(dir: &Path, applied: &[String], keep: &Keep) -> String {

@@ -304,12 +304,12 @@ mod tests {
             server: Server::Edge { port: 5, built: 7 },
             pid: 42,
         };
-        let json = serde_json::to_value(running).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_value(running).expect("serializing");
         assert_eq!(
             json,
             serde_json::json!({"server": "edge", "port": 5, "built": 7, "pid": 42})
         );
-        let back: RunningServer = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        let back: RunningServer = serde_json::from_value(json).expect("reading it back");
         assert_eq!(back, running);
         assert_eq!(back.server.kind().log_file(), "edge.log");
     }

@@ -125,7 +125,7 @@ mod tests {
             std::process::id(),
             sha256_hex(json.as_bytes())
         ));
-        std::fs::write(&file, json).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, json).expect("writing a test file");
         let state = read(&file);
         let _ = std::fs::remove_file(&file);
         state
@@ -171,7 +171,7 @@ mod tests {
                 },
             ],
         };
-        let json = serde_json::to_string(&state).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_string(&state).expect("serializing");
         let Some(SavedState::Current(mut back)) = saved(&json) else {
             panic!("{json} is not read back");
         };

@@ -149,9 +149,9 @@ mod tests {
             files.len()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(&dir).expect("creating a test folder");
         for (name, bytes) in files {
-            std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(dir.join(name), bytes).expect("writing a test file");
         }
         dir
     }
@@ -168,7 +168,7 @@ mod tests {
                 b"\0asm sb_publishable_ is a prefix, eyJ alone too",
             ),
         ]);
-        let none = scan_for_secrets(&clean, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let none = scan_for_secrets(&clean, &[]).expect("scanning the test folder");
         assert_eq!(none, []);
 
         let dirty = dist_with(&[
@@ -179,7 +179,7 @@ mod tests {
             ("e.css", b"/* s3cr3t-value-from-env */"),
         ]);
         let values = [("JWT_SECRET".to_owned(), "s3cr3t-value-from-env".to_owned())];
-        let found = scan_for_secrets(&dirty, &values).unwrap_or_else(|e| panic!("{e}"));
+        let found = scan_for_secrets(&dirty, &values).expect("scanning the test folder");
         let files: Vec<String> = found
             .iter()
             .filter_map(|f| f.file.file_name().map(|n| n.to_string_lossy().into_owned()))
