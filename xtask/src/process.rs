@@ -24,10 +24,32 @@ pub fn describe(cmd: &Command) -> String {
     line
 }
 
-/// `cargo`, the one that runs xtask (so a pinned toolchain stays pinned).
+/// `cargo`, the one that runs xtask (so a pinned toolchain stays pinned), without the
+/// variables `cargo run` set for xtask itself ([`RUN_VARIABLES`], `CARGO_PKG_*`): a build
+/// script that watches one (ring's watches `CARGO_MANIFEST_DIR`) would see it change and
+/// rebuild, and every `cargo xtask up` rebuilt the edge server's TLS stack (about 30 s).
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|name| name.starts_with("CARGO_PKG_") || RUN_VARIABLES.contains(&name))
+        {
+            cargo.env_remove(name);
+        }
+    }
+    cargo
 }
+
+/// What `cargo run` sets for the program it runs, besides `CARGO_PKG_*` (the Cargo book,
+/// "Environment variables Cargo sets for crates").
+const RUN_VARIABLES: [&str; 5] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+];
 
 /// The error for a program that could not be started: missing when it is not there, else
 /// why it could not run (a folder it may not enter, a file it may not execute).
